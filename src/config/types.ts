@@ -1,0 +1,108 @@
+// The one typed configuration object. `loadConfig` (src/config/load.ts) fills it from flags and environment;
+// every capability reads only this. Durations are milliseconds, sizes bytes.
+
+export type CookieSecureMode = 'auto' | 'true' | 'false';
+
+export interface KubeConnectionConfig {
+  /** Where the management cluster's credentials come from. */
+  source: 'kubeconfig-flag' | 'kubeconfig-env' | 'in-cluster';
+  /** Path of the kubeconfig file (absent for in-cluster). */
+  kubeconfigPath?: string;
+}
+
+export interface Config {
+  version: string;
+  dev: boolean;
+  /** Listen address as given, e.g. ":8080" or "127.0.0.1:8080". */
+  addr: string;
+  host: string;
+  port: number;
+  staticDir?: string;
+  logLevel: string;
+
+  kube: KubeConnectionConfig;
+  /** BUTLER_KUBE_TIMEOUT (15s): timeout of one Kubernetes API call. */
+  kubeTimeoutMs: number;
+  /** BUTLER_TENANT_TIMEOUT (10s): timeout of one call to a tenant cluster's API. */
+  tenantTimeoutMs: number;
+
+  tenantNamespace: string;
+  systemNamespace: string;
+  /** BUTLER_PROVIDER_NAMESPACES (default: the system namespace). */
+  providerNamespaces: string[];
+  /** BUTLER_MANAGEMENT_NAMESPACES (system ns, kamaji-system, capi-system, cert-manager, kube-system). */
+  managementNamespaces: string[];
+
+  auth: {
+    jwtSecret: string;
+    adminUsername: string;
+    /** Exactly one of adminPassword / adminPasswordHash is set. */
+    adminPassword?: string;
+    adminPasswordHash?: string;
+    tokenTtlMs: number;
+    cookieSecure: CookieSecureMode;
+    loginMaxFailures: number;
+    loginFailureWindowMs: number;
+    /** Login attempts per client address per minute. */
+    loginRateLimit: number;
+    /** True when secrets were generated at random (--dev / demo). */
+    generatedSecrets: boolean;
+  };
+
+  http: {
+    maxBodyBytes: number;
+    allowedOrigins: string[];
+    corsOrigins: string[];
+    trustProxy: boolean;
+    csp?: string;
+  };
+
+  ws: {
+    unauthTimeoutMs: number;
+    unauthMax: number;
+    unauthMaxPerAddress: number;
+    eventBuffer: number;
+    /** Unsent bytes above which a live-update socket is treated as slow (1 MiB). */
+    slowClientHighWaterBytes: number;
+    slowClientLowWaterBytes: number;
+    slowClientMaxMs: number;
+    pingIntervalMs: number;
+  };
+
+  terminal: {
+    managementEnabled: boolean;
+    managementKubeconfigPath?: string;
+    idleTimeoutMs: number;
+    maxLifetimeMs: number;
+    maxPerUser: number;
+    maxTotal: number;
+    reattachGraceMs: number;
+    scrollbackBytes: number;
+    recordingDir?: string;
+  };
+
+  providers: {
+    checkTimeoutMs: number;
+    blockedCidrs: string[];
+    allowedCidrs: string[];
+    maxChecksPerUser: number;
+    maxChecksTotal: number;
+  };
+
+  proxy: {
+    maxBodyBytes: number;
+    maxStreamsPerUser: number;
+  };
+
+  metrics: {
+    token?: string;
+    addr?: string;
+  };
+
+  tls?: { certFile: string; keyFile: string };
+
+  audit: {
+    /** Audit lines go to stdout (with the logs) unless a file is named. */
+    file?: string;
+  };
+}
