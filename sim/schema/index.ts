@@ -1,48 +1,51 @@
-export interface SchemaCause {
-  reason: string;
-  field: string;
-  message: string;
-}
+import { applyDefaults } from './defaults.js';
+import { prune, pruneNonNullableNullsWithoutDefaults } from './prune.js';
+import type { JSONSchemaProps } from './types.js';
+import { validateListTypes, validateValue } from './validate.js';
+import type { SchemaCause } from './causes.js';
+
+export type { SchemaCause } from './causes.js';
+export type { JSONSchemaProps } from './types.js';
+export { checkFormat } from './formats.js';
 
 export interface ProcessResult {
+  /** A pruned and defaulted deep copy of the input. */
   object: any;
+  /** Validation failures, as the `details.causes` of a 422 Invalid Status. Empty when the object is valid. */
   causes: SchemaCause[];
+  /** Paths of the pruned fields (`spec.foo`, `spec.items[0].bar`, `metadata.foo`), sorted. */
   unknownFields: string[];
 }
 
-type Schema = Record<string, any>;
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function prune(schema: Schema | undefined, value: unknown, path: string, unknown: string[], root: boolean): void {
-  if (!schema) return;
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => prune(schema.items, item, `${path}[${i}]`, unknown, false));
-    return;
-  }
-  if (!isObject(value)) return;
-  const props: Record<string, Schema> | undefined = schema.properties;
-  const additional = schema.additionalProperties;
-  for (const key of Object.keys(value)) {
-    const child = path === '' ? key : `${path}.${key}`;
-    if (root && (key === 'apiVersion' || key === 'kind' || key === 'metadata')) continue;
-    if (props && key in props) prune(props[key], value[key], child, unknown, false);
-    else if (isObject(additional)) prune(additional, value[key], child, unknown, false);
-    else if (schema['x-kubernetes-preserve-unknown-fields'] === true || additional === true) continue;
-    else {
-      unknown.push(child);
-      delete value[key];
-    }
-  }
-}
-
-/** Prunes, defaults and validates a custom resource the way kube-apiserver does for structural schemas. */
+/**
+ * Treats a custom resource the way kube-apiserver (v1.25+) does for a structural schema: prune unknown fields
+ * (reporting them), drop non-nullable nulls, apply defaults, then validate the OpenAPI rules and list types.
+ * Unknown fields are reported whatever `opts.strict` says: with `fieldValidation=Strict` the caller answers
+ * 400 `strictDecodingError(unknownFields)`, otherwise it sends `unknownFieldWarnings(unknownFields)` as headers.
+ * `metadata` is not checked here (name rules etc. belong to the API server), and `x-kubernetes-validations`
+ * (CEL) rules are not evaluated: none of the project's CRDs use them.
+ */
 export function processCustomResource(schema: object, obj: unknown, opts: { strict: boolean }): ProcessResult {
-  void opts;
+  void opts.strict;
+  const root = schema as JSONSchemaProps;
   const object = structuredClone(obj);
   const unknownFields: string[] = [];
-  prune(schema as Schema, object, '', unknownFields, true);
-  return { object, causes: [], unknownFields };
+  prune(object, root, '', unknownFields);
+  pruneNonNullableNullsWithoutDefaults(object, root);
+  applyDefaults(object, root);
+  const causes: SchemaCause[] = [];
+  validateValue(object, root, '', causes);
+  validateListTypes(object, root, '', causes);
+  unknownFields.sort();
+  return { object, causes, unknownFields };
+}
+
+/** The message of the 400 BadRequest a server sends for unknown fields under `fieldValidation=Strict`. */
+export function strictDecodingError(unknownFields: string[]): string {
+  return `strict decoding error: ${unknownFields.map((f) => `unknown field ${JSON.stringify(f)}`).join(', ')}`;
+}
+
+/** The texts of the `Warning: 299 - "..."` headers a server sends for unknown fields (default `Warn` mode). */
+export function unknownFieldWarnings(unknownFields: string[]): string[] {
+  return unknownFields.map((f) => `unknown field ${JSON.stringify(f)}`);
 }
