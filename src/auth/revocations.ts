@@ -1,0 +1,267 @@
+// Revoked tokens (contract §2.4): one ConfigMap per jti in the system namespace, LIST+WATCHed into memory.
+import type { Config } from '../config/types.js';
+import type { KubeClient, KubeWatchEvent } from '../kube/client.js';
+import { isKubeStatus, KubeApiError } from '../kube/errors.js';
+
+export const REVOCATION_PREFIX = 'butler-revoked-';
+export const REVOCATION_LABELS = {
+  'app.kubernetes.io/managed-by': 'butler',
+  'butler.butlerlabs.dev/revoked-token': 'true',
+} as const;
+const LABEL_SELECTOR = Object.entries(REVOCATION_LABELS)
+  .map(([k, v]) => `${k}=${v}`)
+  .join(',');
+
+const CLEANUP_INTERVAL_MS = 10 * 60_000;
+const CLEANUP_GRACE_MS = 60_000;
+const BACKOFF_MIN_MS = 200;
+const BACKOFF_MAX_MS = 10_000;
+const WATCH_TIMEOUT_SECONDS = 300;
+
+export interface RevocationStore {
+  start(): Promise<void>;
+  stop(): void;
+  /** True once the first LIST has succeeded. */
+  readonly synced: boolean;
+  isRevoked(jti: string): boolean;
+  /** Adds the jti locally, then stores the marker; resolves once it is stored (AlreadyExists counts as stored). */
+  revoke(jti: string, expiresAt: Date): Promise<void>;
+  /** Called once per newly revoked jti (local or from any replica). Returns an unsubscribe function. */
+  onRevoked(listener: (jti: string) => void): () => void;
+  /** Deletes markers whose expiry is over a minute past (run every 10 min with jitter); returns how many. */
+  cleanup(): Promise<number>;
+}
+
+export interface RevocationStoreOptions {
+  /** Watch reconnect backoff bounds (tests shorten them). */
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+  cleanupIntervalMs?: number;
+  log?: { warn(obj: object, msg: string): void; info?(obj: object, msg: string): void };
+}
+
+interface ConfigMapLike {
+  metadata?: { name?: string; resourceVersion?: string; creationTimestamp?: string };
+  data?: Record<string, string>;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+export function createRevocationStore(
+  kube: KubeClient,
+  config: Config,
+  opts: RevocationStoreOptions = {},
+): RevocationStore {
+  const namespace = config.systemNamespace;
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`;
+  const backoffMin = opts.backoffMinMs ?? BACKOFF_MIN_MS;
+  const backoffMax = opts.backoffMaxMs ?? BACKOFF_MAX_MS;
+  const cleanupInterval = opts.cleanupIntervalMs ?? CLEANUP_INTERVAL_MS;
+
+  /** jti → expiry (ms since epoch). */
+  const revoked = new Map<string, number>();
+  const listeners = new Set<(jti: string) => void>();
+  let synced = false;
+  let resourceVersion = '';
+  let controller: AbortController | undefined;
+  let cleanupTimer: NodeJS.Timeout | undefined;
+  let firstSync: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+
+  function notify(jti: string) {
+    for (const l of [...listeners]) {
+      try {
+        l(jti);
+      } catch (err) {
+        opts.log?.warn({ err }, 'revocation listener failed');
+      }
+    }
+  }
+
+  function add(jti: string, expiresAtMs: number) {
+    const known = revoked.get(jti);
+    revoked.set(jti, Math.max(known ?? 0, expiresAtMs));
+    if (known === undefined) notify(jti);
+  }
+
+  function fromObject(obj: ConfigMapLike): { jti: string; expiresAtMs: number } | undefined {
+    const name = obj.metadata?.name ?? '';
+    if (!name.startsWith(REVOCATION_PREFIX)) return undefined;
+    const jti = name.slice(REVOCATION_PREFIX.length);
+    const parsed = Date.parse(obj.data?.expiresAt ?? '');
+    // A marker without a readable expiry stays until a full token lifetime after it was written.
+    const created = Date.parse(obj.metadata?.creationTimestamp ?? '');
+    const expiresAtMs = Number.isNaN(parsed)
+      ? (Number.isNaN(created) ? Date.now() : created) + config.auth.tokenTtlMs
+      : parsed;
+    return { jti, expiresAtMs };
+  }
+
+  async function relist(signal: AbortSignal) {
+    const list = await kube.list<ConfigMapLike>(path, { labelSelector: LABEL_SELECTOR }, { signal });
+    // Entries are never dropped on a relist: a marker deleted early must not bring a live token back.
+    for (const item of list.items) {
+      const r = fromObject(item);
+      if (r) add(r.jti, r.expiresAtMs);
+    }
+    resourceVersion = list.resourceVersion;
+    if (!synced) {
+      synced = true;
+      firstSync?.resolve();
+      firstSync = undefined;
+    }
+  }
+
+  class Expired extends Error {}
+
+  function onEvent(e: KubeWatchEvent) {
+    const obj = e.object as ConfigMapLike & { code?: number; reason?: string };
+    switch (e.type) {
+      case 'ADDED':
+      case 'MODIFIED': {
+        const r = fromObject(obj);
+        if (r) add(r.jti, r.expiresAtMs);
+        break;
+      }
+      case 'DELETED': {
+        const r = fromObject(obj);
+        if (r && (revoked.get(r.jti) ?? 0) + CLEANUP_GRACE_MS < Date.now()) revoked.delete(r.jti);
+        break;
+      }
+      case 'BOOKMARK':
+        break;
+      case 'ERROR':
+        if (obj.code === 410 || obj.reason === 'Expired' || obj.reason === 'Gone') throw new Expired();
+        throw new KubeApiError('status', `watch error: ${obj.reason ?? obj.code ?? 'unknown'}`, {
+          statusCode: obj.code,
+        });
+      default:
+        return;
+    }
+    const rv = obj.metadata?.resourceVersion;
+    if (rv) resourceVersion = rv;
+  }
+
+  async function run(signal: AbortSignal) {
+    let backoff = backoffMin;
+    while (!signal.aborted) {
+      try {
+        if (!resourceVersion) await relist(signal);
+        const started = Date.now();
+        await kube.watch(
+          path,
+          {
+            labelSelector: LABEL_SELECTOR,
+            resourceVersion,
+            allowWatchBookmarks: true,
+            timeoutSeconds: WATCH_TIMEOUT_SECONDS,
+          },
+          onEvent,
+          signal,
+        );
+        // A stream that ended normally resumes at once; one that keeps ending immediately is backed off.
+        if (Date.now() - started > 1000) {
+          backoff = backoffMin;
+          continue;
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        if (err instanceof Expired || isKubeStatus(err, 410)) {
+          resourceVersion = '';
+          continue;
+        }
+        opts.log?.warn({ err }, 'revocation watch failed; retrying');
+      }
+      await sleep(backoff + Math.random() * backoff * 0.2, signal);
+      backoff = Math.min(backoffMax, backoff * 2);
+    }
+  }
+
+  function scheduleCleanup() {
+    const delay = cleanupInterval * (0.9 + Math.random() * 0.2);
+    cleanupTimer = setTimeout(() => {
+      store
+        .cleanup()
+        .catch((err: unknown) => opts.log?.warn({ err }, 'revocation clean-up failed'))
+        .finally(() => {
+          if (controller && !controller.signal.aborted) scheduleCleanup();
+        });
+    }, delay);
+    cleanupTimer.unref();
+  }
+
+  const store: RevocationStore = {
+    get synced() {
+      return synced;
+    },
+    start() {
+      if (controller)
+        return synced ? Promise.resolve() : new Promise((resolve, reject) => (firstSync = { resolve, reject }));
+      controller = new AbortController();
+      const ready = new Promise<void>((resolve, reject) => (firstSync = { resolve, reject }));
+      void run(controller.signal);
+      scheduleCleanup();
+      return ready;
+    },
+    stop() {
+      controller?.abort();
+      if (cleanupTimer) clearTimeout(cleanupTimer);
+      firstSync?.reject(new Error('revocation store stopped'));
+      firstSync = undefined;
+    },
+    isRevoked(jti) {
+      return revoked.has(jti);
+    },
+    async revoke(jti, expiresAt) {
+      const wasKnown = revoked.has(jti);
+      if (!wasKnown) revoked.set(jti, expiresAt.getTime());
+      try {
+        await kube.request({
+          method: 'POST',
+          path,
+          body: {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: `${REVOCATION_PREFIX}${jti}`, namespace, labels: { ...REVOCATION_LABELS } },
+            data: { expiresAt: expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+          },
+        });
+      } catch (err) {
+        if (!isKubeStatus(err, 409)) {
+          // Not stored: the session stays valid (contract §2.3), so this replica forgets the local entry too.
+          if (!wasKnown) revoked.delete(jti);
+          throw err;
+        }
+      }
+      if (!wasKnown) notify(jti);
+    },
+    onRevoked(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async cleanup() {
+      const cutoff = Date.now() - CLEANUP_GRACE_MS;
+      let deleted = 0;
+      for (const [jti, expiresAtMs] of [...revoked]) {
+        if (expiresAtMs >= cutoff) continue;
+        try {
+          await kube.request({ method: 'DELETE', path: `${path}/${REVOCATION_PREFIX}${jti}` });
+          deleted++;
+        } catch (err) {
+          if (!isKubeStatus(err, 404)) throw err;
+        }
+        revoked.delete(jti);
+      }
+      return deleted;
+    },
+  };
+  return store;
+}

@@ -1,0 +1,467 @@
+// A small generic Kubernetes REST client over node's http/https, using a KubeConfig for server, TLS and credentials.
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeApiError, type KubeStatus } from './errors.js';
+
+export type KubeQuery = Record<string, string | number | boolean | undefined>;
+
+export interface KubeRequestOptions {
+  method: string;
+  /** Absolute API path, e.g. `/api/v1/namespaces/x/configmaps`; appended to the server URL's own path. */
+  path: string;
+  query?: KubeQuery;
+  /** JSON-serialised unless it is a string, Buffer or stream. */
+  body?: unknown;
+  contentType?: string;
+  /** Defaults to the client's timeout. For streams it covers connect and response headers only. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+}
+
+export interface KubeWatchEvent {
+  type: string;
+  // Watch objects are arbitrary Kubernetes objects; callers narrow them.
+  object: any;
+}
+
+export interface KubeList<T> {
+  items: T[];
+  resourceVersion: string;
+}
+
+export interface KubeClient {
+  /** 'management' or 'tenant <ns>/<name>'. */
+  readonly name: string;
+  /** The API server URL. */
+  readonly server: string;
+  request<T>(o: KubeRequestOptions): Promise<T>;
+  /** LIST in pages of 500 (limit/continue), returning every item and the list's resourceVersion. */
+  list<T>(path: string, query?: KubeQuery, opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<KubeList<T>>;
+  /**
+   * WATCH: streams newline-delimited events to `onEvent` and resolves when the stream ends (or `signal` aborts).
+   * Only connecting and the response headers are timed; the stream itself is not.
+   */
+  watch(
+    path: string,
+    query: KubeQuery,
+    onEvent: (e: KubeWatchEvent) => void,
+    signal?: AbortSignal,
+    opts?: { timeoutMs?: number },
+  ): Promise<void>;
+  /** The response as a stream, whatever its status (for proxies). Network failures still throw KubeApiError. */
+  raw(o: KubeRequestOptions): Promise<http.IncomingMessage>;
+  /** Closes idle keep-alive connections. */
+  close(): void;
+}
+
+const PAGE_SIZE = 500;
+const MAX_PAGES = 10_000;
+const MAX_ERROR_BODY = 64 * 1024;
+const CREDENTIAL_REFRESH_MS = 60_000;
+
+interface Credentials {
+  headers: Record<string, string>;
+  tls: https.AgentOptions;
+  at: number;
+}
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+export function buildQuery(query: KubeQuery | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined || v === '') continue;
+    params.append(k, String(v));
+  }
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+function parseRetryAfter(value: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  const n = Number(v);
+  if (Number.isFinite(n) && n >= 0) return n;
+  const date = Date.parse(v);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+function readBody(res: http.IncomingMessage, limit = Infinity): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (c: Buffer) => {
+      if (size < limit) {
+        chunks.push(c);
+        size += c.length;
+      }
+    });
+    res.on('end', () => resolve(Buffer.concat(chunks)));
+    res.on('error', reject);
+    res.on('close', () => {
+      if (!res.complete) reject(res.errored ?? Object.assign(new Error('response aborted'), { code: 'ECONNRESET' }));
+    });
+  });
+}
+
+function isStream(body: unknown): body is Readable {
+  return typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function';
+}
+
+export function createKubeClient(kc: KubeConfig, opts: { timeoutMs: number; name?: string }): KubeClient {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('kubeconfig has no current cluster');
+  const name = opts.name ?? 'management';
+  const base = new URL(cluster.server);
+  const isHttps = base.protocol === 'https:';
+  if (!isHttps && base.protocol !== 'http:') throw new Error(`unsupported API server scheme ${base.protocol}`);
+  const basePath = base.pathname.replace(/\/+$/, '');
+
+  let credentials: Credentials | undefined;
+  let pendingCredentials: Promise<Credentials> | undefined;
+  let agent: http.Agent | undefined;
+
+  async function loadCredentials(): Promise<Credentials> {
+    const o: https.RequestOptions = { headers: {} };
+    await kc.applyToHTTPSOptions(o);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(o.headers ?? {})) {
+      if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+    }
+    if (o.auth) headers.authorization = `Basic ${Buffer.from(o.auth).toString('base64')}`;
+    const tls: https.AgentOptions = {};
+    if (o.ca) tls.ca = o.ca;
+    if (o.cert) tls.cert = o.cert;
+    if (o.key) tls.key = o.key;
+    if (o.rejectUnauthorized !== undefined) tls.rejectUnauthorized = o.rejectUnauthorized;
+    if (o.servername) tls.servername = o.servername;
+    return { headers, tls, at: Date.now() };
+  }
+
+  // Token files (in-cluster service accounts) are rotated by the kubelet: re-read the credentials every minute.
+  async function getCredentials(): Promise<Credentials> {
+    if (credentials && Date.now() - credentials.at < CREDENTIAL_REFRESH_MS) return credentials;
+    pendingCredentials ??= loadCredentials().finally(() => {
+      pendingCredentials = undefined;
+    });
+    try {
+      credentials = await pendingCredentials;
+    } catch (err) {
+      if (!credentials)
+        throw new KubeApiError('unavailable', `${name}: cannot load credentials`, { clientName: name, cause: err });
+    }
+    if (!agent) {
+      agent = isHttps
+        ? new https.Agent({ keepAlive: true, maxSockets: 64, ...credentials.tls })
+        : new http.Agent({ keepAlive: true, maxSockets: 64 });
+    }
+    return credentials;
+  }
+
+  function networkError(err: unknown, o: KubeRequestOptions): KubeApiError {
+    if (err instanceof KubeApiError) return err;
+    const code = (err as NodeJS.ErrnoException)?.code ?? '';
+    const meta = { clientName: name, method: o.method, path: o.path, cause: err };
+    if (code === 'ETIMEDOUT') return new KubeApiError('timeout', `${name}: ${o.method} ${o.path} timed out`, meta);
+    const known =
+      UNAVAILABLE_CODES.has(code) || code.startsWith('ERR_TLS') || code.includes('CERT') || code.startsWith('ERR_SSL');
+    const what = known ? code : ((err as Error)?.message ?? 'error');
+    return new KubeApiError('unavailable', `${name}: ${o.method} ${o.path} failed: ${what}`, meta);
+  }
+
+  /** Sends the request; resolves with the response once its headers arrived. */
+  async function send(o: KubeRequestOptions, onTimer: (stop: () => void) => void): Promise<http.IncomingMessage> {
+    if (o.signal?.aborted) throw new KubeApiError('aborted', `${name}: request aborted`, { clientName: name });
+    const creds = await getCredentials();
+    const timeoutMs = o.timeoutMs ?? opts.timeoutMs;
+    let payload: Buffer | string | Readable | undefined;
+    const headers: Record<string, string> = { accept: 'application/json', ...creds.headers, ...o.headers };
+    if (o.body !== undefined && o.body !== null) {
+      if (typeof o.body === 'string' || Buffer.isBuffer(o.body) || isStream(o.body)) payload = o.body;
+      else payload = JSON.stringify(o.body);
+      headers['content-type'] = o.contentType ?? 'application/json';
+      if (!isStream(payload)) headers['content-length'] = String(Buffer.byteLength(payload));
+    }
+    const mod = isHttps ? https : http;
+    return new Promise<http.IncomingMessage>((resolve, reject) => {
+      let settled = false;
+      let response: http.IncomingMessage | undefined;
+      const req = mod.request({
+        protocol: base.protocol,
+        hostname: base.hostname.replace(/^\[|\]$/g, ''),
+        port: base.port || (isHttps ? 443 : 80),
+        method: o.method,
+        path: `${basePath}${o.path}${buildQuery(o.query)}`,
+        headers,
+        agent,
+      });
+      const fail = (err: KubeApiError) => {
+        req.destroy(err);
+        response?.destroy(err);
+        if (!settled) {
+          settled = true;
+          reject(err);
+        }
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            new KubeApiError('timeout', `${name}: ${o.method} ${o.path} timed out after ${timeoutMs} ms`, {
+              clientName: name,
+              method: o.method,
+              path: o.path,
+            }),
+          ),
+        timeoutMs,
+      );
+      timer.unref();
+      const onAbort = () =>
+        fail(
+          new KubeApiError('aborted', `${name}: request aborted`, { clientName: name, method: o.method, path: o.path }),
+        );
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+      const cleanup = () => {
+        clearTimeout(timer);
+        o.signal?.removeEventListener('abort', onAbort);
+      };
+      req.on('error', (err) => {
+        cleanup();
+        if (!settled) {
+          settled = true;
+          reject(networkError(err, o));
+        }
+      });
+      req.on('response', (res) => {
+        if (settled) {
+          res.destroy();
+          return;
+        }
+        settled = true;
+        response = res;
+        onTimer(cleanup);
+        res.on('close', cleanup);
+        resolve(res);
+      });
+      if (payload === undefined) req.end();
+      else if (isStream(payload)) payload.pipe(req);
+      else req.end(payload);
+    });
+  }
+
+  async function statusError(res: http.IncomingMessage, o: KubeRequestOptions): Promise<KubeApiError> {
+    const body = await readBody(res, MAX_ERROR_BODY).catch(() => Buffer.alloc(0));
+    let status: KubeStatus | undefined;
+    try {
+      const parsed = JSON.parse(body.toString('utf8')) as KubeStatus & { kind?: string };
+      if (parsed && typeof parsed === 'object') status = parsed;
+    } catch {
+      status = { message: body.toString('utf8').slice(0, 512) };
+    }
+    const code = res.statusCode ?? 0;
+    return new KubeApiError(
+      'status',
+      `${name}: ${o.method} ${o.path} answered ${code}${status?.reason ? ` ${status.reason}` : ''}${status?.message ? `: ${status.message}` : ''}`,
+      {
+        statusCode: code,
+        status,
+        retryAfterSeconds: parseRetryAfter(res.headers['retry-after']) ?? status?.details?.retryAfterSeconds,
+        clientName: name,
+        method: o.method,
+        path: o.path,
+      },
+    );
+  }
+
+  async function requestOnce<T>(o: KubeRequestOptions): Promise<T> {
+    let stopTimer: () => void = () => {};
+    const res = await send(o, (stop) => {
+      // Keep the timer running until the body has been read.
+      stopTimer = stop;
+    });
+    try {
+      const ok = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
+      if (!ok) throw await statusError(res, o);
+      const body = await readBody(res).catch((err: unknown) => {
+        throw networkError(err, o);
+      });
+      if (body.length === 0) return undefined as T;
+      try {
+        return JSON.parse(body.toString('utf8')) as T;
+      } catch (err) {
+        throw new KubeApiError('unavailable', `${name}: ${o.method} ${o.path} returned invalid JSON`, {
+          clientName: name,
+          cause: err,
+        });
+      }
+    } finally {
+      stopTimer();
+    }
+  }
+
+  async function request<T>(o: KubeRequestOptions): Promise<T> {
+    try {
+      return await requestOnce<T>(o);
+    } catch (err) {
+      // An idle keep-alive socket closed by the server: retry reads once.
+      const retriable =
+        err instanceof KubeApiError &&
+        err.kind === 'unavailable' &&
+        (o.method === 'GET' || o.method === 'HEAD') &&
+        ['ECONNRESET', 'EPIPE'].includes(String((err.opts.cause as NodeJS.ErrnoException | undefined)?.code));
+      if (!retriable) throw err;
+      return requestOnce<T>(o);
+    }
+  }
+
+  async function list<T>(
+    path: string,
+    query: KubeQuery = {},
+    lo: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<KubeList<T>> {
+    for (let attempt = 0; ; attempt++) {
+      const items: T[] = [];
+      let cont: string | undefined;
+      let resourceVersion = '';
+      try {
+        for (let page = 0; page < MAX_PAGES; page++) {
+          const res = await request<{ items?: T[] | null; metadata?: { resourceVersion?: string; continue?: string } }>(
+            {
+              method: 'GET',
+              path,
+              query: { ...query, limit: PAGE_SIZE, continue: cont },
+              signal: lo.signal,
+              timeoutMs: lo.timeoutMs,
+            },
+          );
+          if (res?.items) items.push(...res.items);
+          if (page === 0) resourceVersion = res?.metadata?.resourceVersion ?? '';
+          cont = res?.metadata?.continue || undefined;
+          if (!cont) return { items, resourceVersion };
+        }
+        throw new KubeApiError('unavailable', `${name}: LIST ${path} did not end after ${MAX_PAGES} pages`, {
+          clientName: name,
+        });
+      } catch (err) {
+        // An expired continue token (410): start the list again, a few times at most.
+        if (cont && attempt < 2 && err instanceof KubeApiError && err.statusCode === 410) continue;
+        throw err;
+      }
+    }
+  }
+
+  async function watch(
+    path: string,
+    query: KubeQuery,
+    onEvent: (e: KubeWatchEvent) => void,
+    signal?: AbortSignal,
+    wo: { timeoutMs?: number } = {},
+  ): Promise<void> {
+    const o: KubeRequestOptions = {
+      method: 'GET',
+      path,
+      query: { ...query, watch: 'true' },
+      signal,
+      timeoutMs: wo.timeoutMs,
+    };
+    let res: http.IncomingMessage;
+    try {
+      res = await send(o, (stop) => stop());
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    }
+    if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) throw await statusError(res, o);
+    await new Promise<void>((resolve, reject) => {
+      let buffered = '';
+      let done = false;
+      const finish = (err?: unknown) => {
+        if (done) return;
+        done = true;
+        signal?.removeEventListener('abort', onAbort);
+        if (err && !signal?.aborted) reject(err);
+        else resolve();
+      };
+      const onAbort = () => {
+        res.destroy();
+        finish();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const handleLine = (line: string) => {
+        if (!line.trim()) return;
+        let event: KubeWatchEvent;
+        try {
+          event = JSON.parse(line) as KubeWatchEvent;
+        } catch (err) {
+          throw new KubeApiError('unavailable', `${name}: WATCH ${path} sent invalid JSON`, {
+            clientName: name,
+            cause: err,
+          });
+        }
+        onEvent(event);
+      };
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (done) return;
+        buffered += chunk;
+        let nl: number;
+        try {
+          while ((nl = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, nl);
+            buffered = buffered.slice(nl + 1);
+            handleLine(line);
+            if (done) return;
+          }
+        } catch (err) {
+          res.destroy();
+          finish(err);
+        }
+      });
+      res.on('end', () => {
+        try {
+          handleLine(buffered);
+          finish();
+        } catch (err) {
+          finish(err);
+        }
+      });
+      res.on('error', (err) => finish(networkError(err, o)));
+      res.on('close', () => {
+        if (!res.complete)
+          finish(
+            signal?.aborted
+              ? undefined
+              : networkError(Object.assign(new Error('watch stream closed'), { code: 'ECONNRESET' }), o),
+          );
+        else finish();
+      });
+    });
+  }
+
+  async function raw(o: KubeRequestOptions): Promise<http.IncomingMessage> {
+    return send(o, (stop) => stop());
+  }
+
+  return {
+    name,
+    server: cluster.server,
+    request,
+    list,
+    watch,
+    raw,
+    close: () => agent?.destroy(),
+  };
+}
