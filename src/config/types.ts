@@ -18,6 +18,8 @@ export interface Config {
   host: string;
   port: number;
   staticDir?: string;
+  /** Directory served in place of the built-in page when no staticDir is configured (set by the demo, no flag). */
+  builtinConsoleDir?: string;
   logLevel: string;
 
   kube: KubeConnectionConfig;
@@ -67,6 +69,8 @@ export interface Config {
     slowClientLowWaterBytes: number;
     slowClientMaxMs: number;
     pingIntervalMs: number;
+    /** BUTLER_WS_MAX_MESSAGE_BYTES (1 MiB): largest client frame any socket accepts (the WebSocket server's maxPayload). */
+    maxMessageBytes: number;
   };
 
   terminal: {

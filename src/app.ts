@@ -1,0 +1,105 @@
+// Builds the whole HTTP application from a Config and the Services. main.ts and every test use exactly this.
+
+import { readFileSync } from 'node:fs';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import { authPlugin } from './auth/plugin.js';
+import type { Config } from './config/types.js';
+import { healthPlugin } from './health/plugin.js';
+import { kubeVersionCheck } from './health/kube-version-check.js';
+import { answerUnmatchedApi, isApiOrWsPath, requestPath } from './http/api-fallback.js';
+import { installApiHeaders } from './http/api-headers.js';
+import { installBodyParsers } from './http/body.js';
+import { installCors } from './http/cors.js';
+import { installErrorHandler } from './http/error-handler.js';
+import { requestIdFor } from './http/request-id.js';
+import { installRequestLog } from './http/request-log.js';
+import { RouteTable } from './http/route-table.js';
+import { createLogger } from './observability/logger.js';
+import type { Services } from './services.js';
+import { createStaticHandler } from './static/handler.js';
+
+export interface BuildAppOptions {
+  /** Where JSON log lines go (default stdout). */
+  logStream?: NodeJS.WritableStream;
+  /** false: no logging at all. */
+  logger?: boolean;
+}
+
+/** Close code for "server shutting down" (contract §6.1). */
+const WS_GOING_AWAY = 1001;
+const WS_TERMINATE_AFTER_MS = 2000;
+
+export async function buildApp(
+  config: Config,
+  services: Services,
+  opts: BuildAppOptions = {},
+): Promise<FastifyInstance> {
+  const logger = opts.logger === false ? undefined : createLogger(config.logLevel, opts.logStream);
+  const app = Fastify({
+    ...(config.tls
+      ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } }
+      : {}),
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    disableRequestLogging: true,
+    genReqId: requestIdFor,
+    requestIdLogLabel: 'requestId',
+    bodyLimit: config.http.maxBodyBytes,
+    trustProxy: config.http.trustProxy,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
+  }) as unknown as FastifyInstance;
+
+  let shuttingDown = false;
+  app.addHook('preClose', async () => {
+    shuttingDown = true;
+  });
+
+  const routes = new RouteTable();
+  routes.watch(app);
+  installErrorHandler(app, config.http.maxBodyBytes);
+  installBodyParsers(app);
+  installApiHeaders(app);
+  installCors(app, config.http.corsOrigins);
+  installRequestLog(app);
+
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: config.ws.maxMessageBytes },
+    preClose: closeWebSocketsGoingAway,
+  });
+
+  // Authentication first: its hook answers 401 before any route (or the /api 404/405 below) is decided.
+  await app.register(authPlugin, { config, services });
+  await app.register(healthPlugin, {
+    checks: [kubeVersionCheck(services.kube), ...services.readiness],
+    shuttingDown: () => shuttingDown,
+  });
+
+  // ---- Capability plugins are registered here, each as `await app.register(plugin, { config, services })`:
+  //      src/api/plugin.ts, src/live/plugin.ts, src/terminal/plugin.ts, src/proxy/plugin.ts
+  // ---- end of capability plugins
+
+  // Last: whatever no route matched. /api and /ws get JSON 404/405; everything else is the static console.
+  const staticFiles = createStaticHandler(config);
+  app.setNotFoundHandler(async (request, reply) =>
+    isApiOrWsPath(requestPath(request))
+      ? answerUnmatchedApi(request, reply, routes)
+      : staticFiles.handle(request, reply),
+  );
+
+  return app;
+}
+
+/** @fastify/websocket preClose: every socket gets 1001, and is terminated if it does not finish the close handshake. */
+function closeWebSocketsGoingAway(this: FastifyInstance, done: () => void): void {
+  const wss = (this as unknown as { websocketServer: { clients: Set<WebSocket>; close(cb: () => void): void } })
+    .websocketServer;
+  for (const client of wss.clients) {
+    client.close(WS_GOING_AWAY, 'server shutting down');
+    setTimeout(() => client.terminate(), WS_TERMINATE_AFTER_MS).unref();
+  }
+  this.server.removeAllListeners('upgrade');
+  wss.close(() => done());
+}

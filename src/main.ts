@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// The butler-server command: configuration, services, the app, listen, and an orderly shutdown on SIGTERM/SIGINT.
+
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import { wantsVersion } from './config/flags.js';
+import type { Config } from './config/types.js';
+import { printVersion } from './config/version.js';
+import { buildServices } from './services.js';
+
+/** Shutdown must end within this; after it the process exits regardless. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+async function main(argv: string[]): Promise<void> {
+  if (wantsVersion(argv)) {
+    printVersion();
+    return;
+  }
+
+  let config: Config;
+  try {
+    config = loadConfig(argv, process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`butler-server: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+
+  const services = await buildServices(config);
+  const app = await buildApp(config, services);
+  if (config.auth.generatedSecrets && config.auth.adminPassword !== undefined) {
+    // Printed once, on stderr and not through the logger, so the password never reaches log storage.
+    process.stderr.write(
+      `butler-server: --dev: generated credentials for this run: username "${config.auth.adminUsername}", password "${config.auth.adminPassword}"\n`,
+    );
+  }
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      app.log.error('shutdown deadline passed; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    void (async () => {
+      try {
+        await app.close();
+        await services.close();
+        app.log.info('stopped');
+        process.exit(0);
+      } catch (err) {
+        app.log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      }
+    })();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  // The revocation store's first LIST runs in the background: /readyz and authenticated requests answer 503 until it syncs.
+  services.revocations.start().catch((err: unknown) => app.log.error({ err }, 'revocation store failed'));
+
+  await app.listen({ host: config.host, port: config.port });
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`butler-server: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,50 @@
+// The composition root: every long-lived service the app uses, built once from the Config.
+// Tests and the demo build exactly these; capabilities add their services here.
+
+import type { Config } from './config/types.js';
+import { createRevocationStore, type RevocationStore } from './auth/revocations.js';
+import { createKubeClient, type KubeClient } from './kube/client.js';
+import { loadManagementKubeConfig } from './kube/connection.js';
+
+/** One readiness condition for /readyz: resolves null when ready, else a short reason. */
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<string | null>;
+}
+
+export interface Services {
+  kube: KubeClient;
+  revocations: RevocationStore;
+  readiness: ReadinessCheck[];
+  /** Stops watches and timers and closes connections; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+export async function buildServices(config: Config): Promise<Services> {
+  const kube = createKubeClient(loadManagementKubeConfig(config.kube), {
+    timeoutMs: config.kubeTimeoutMs,
+    name: 'management',
+  });
+  const revocations = createRevocationStore(kube, config);
+  const readiness: ReadinessCheck[] = [
+    {
+      name: 'revocations',
+      check: async () => (revocations.synced ? null : 'revocation store not synced'),
+    },
+  ];
+  // Capability services (cluster cache, terminals, …) are created here and their readiness checks appended.
+
+  let closing: Promise<void> | undefined;
+  return {
+    kube,
+    revocations,
+    readiness,
+    close() {
+      closing ??= (async () => {
+        await revocations.stop();
+        kube.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,114 @@
+// Starts the production app (buildServices + buildApp) on 127.0.0.1:0 against a simulator, with captured JSON logs.
+
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/types.js';
+import { buildServices, type Services } from '../../src/services.js';
+import type { Simulator } from '../../sim/index.js';
+
+export const TEST_ADMIN_PASSWORD = 'test-password-123';
+const SYNC_WAIT_MS = 5000;
+
+export interface TestServer {
+  url: string;
+  app: FastifyInstance;
+  config: Config;
+  services: Services;
+  /** Every JSON log line the app wrote, in order. */
+  logs: string[];
+  login(username?: string, password?: string): Promise<{ token: string; cookie: string }>;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  sim: Simulator;
+  /** Environment of the server (nothing is inherited from the test process). */
+  env?: Record<string, string>;
+  /** Extra flags, after the defaults (so a later --addr wins). */
+  args?: string[];
+  /** Wait until the revocation store has synced (default true). */
+  waitForSync?: boolean;
+}
+
+export async function startTestServer(opts: TestServerOptions): Promise<TestServer> {
+  const env: Record<string, string> = {
+    BUTLER_JWT_SECRET: randomBytes(36).toString('base64'),
+    BUTLER_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+    ...opts.env,
+  };
+  const args = ['--kubeconfig', opts.sim.kubeconfigPath, '--addr', '127.0.0.1:0', ...(opts.args ?? [])];
+  const config = loadConfig(args, env);
+  const logs: string[] = [];
+  const services = await buildServices(config);
+  let app: FastifyInstance | undefined;
+  try {
+    app = await buildApp(config, services, { logStream: lineCollector(logs) });
+    services.revocations.start().catch(() => undefined);
+    if (opts.waitForSync !== false)
+      await waitFor(() => services.revocations.synced, SYNC_WAIT_MS, 'revocation store sync');
+    await app.listen({ host: '127.0.0.1', port: 0 });
+  } catch (err) {
+    await app?.close();
+    await services.close();
+    throw err;
+  }
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
+  const url = `http://127.0.0.1:${address.port}`;
+  const started = app;
+
+  return {
+    url,
+    app: started,
+    config,
+    services,
+    logs,
+    login: (username = config.auth.adminUsername, password = TEST_ADMIN_PASSWORD) => login(url, username, password),
+    async close() {
+      await started.close();
+      await services.close();
+    },
+  };
+}
+
+export async function login(
+  url: string,
+  username: string,
+  password: string,
+): Promise<{ token: string; cookie: string }> {
+  const res = await fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (res.status !== 200) throw new Error(`login failed: HTTP ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { token: string };
+  const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('butler_token='));
+  if (!setCookie) throw new Error('login answered without a butler_token cookie');
+  return { token: body.token, cookie: setCookie.split(';')[0]! };
+}
+
+/** A writable that stores each written line (pino writes one JSON object per line). */
+export function lineCollector(lines: string[]): Writable {
+  let partial = '';
+  return new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      partial += chunk.toString();
+      const parts = partial.split('\n');
+      partial = parts.pop() ?? '';
+      for (const line of parts) if (line !== '') lines.push(line);
+      callback();
+    },
+  });
+}
+
+export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
