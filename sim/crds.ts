@@ -1,0 +1,36 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yaml from 'js-yaml';
+
+// This module runs from sim/ (tsx) and from dist/sim/ (compiled); the manifests stay in deploy/crds/ of the checkout.
+function crdDirectory(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [resolve(here, '../deploy/crds'), resolve(here, '../../deploy/crds')];
+  for (const dir of candidates) {
+    try {
+      if (readdirSync(dir).some((f) => f.endsWith('.yaml'))) return dir;
+    } catch {
+      // try the next candidate
+    }
+  }
+  throw new Error(`Butler CRD manifests not found (looked in ${candidates.join(', ')})`);
+}
+
+/** Absolute paths of the project's Butler CRD manifests (deploy/crds/*.yaml), sorted by file name. */
+export function butlerCrdFiles(): string[] {
+  const dir = crdDirectory();
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** The project's Butler CustomResourceDefinitions as objects, one per manifest file. */
+export function butlerCrds(): object[] {
+  return butlerCrdFiles().map((file) => {
+    const doc = yaml.load(readFileSync(file, 'utf8'));
+    if (typeof doc !== 'object' || doc === null) throw new Error(`${file}: not a YAML object`);
+    return doc;
+  });
+}
