@@ -1,0 +1,97 @@
+// Every open /ws/clusters socket: the unauthenticated caps (contract §6.2), protocol pings with the dead-peer rule
+// (§6.1), and the slow-consumer deadline. One timer sweeps all sockets instead of one timer per socket.
+import { CLOSE, type LiveConnection } from './live-connection.js';
+
+export interface RegistryLimits {
+  unauthMax: number;
+  unauthMaxPerAddress: number;
+  pingIntervalMs: number;
+  /** A socket above the high-water mark for this long is closed with 1013. */
+  slowClientMaxMs: number;
+}
+
+// Slow sockets are checked at least this often, whatever the ping interval.
+const SLOW_CHECK_MS = 1000;
+
+export class ConnectionRegistry {
+  private readonly connections = new Set<LiveConnection>();
+  private readonly unauthByAddress = new Map<string, number>();
+  private unauthTotal = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private lastPingAt = Date.now();
+
+  constructor(private readonly limits: RegistryLimits) {}
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  get unauthenticated(): number {
+    return this.unauthTotal;
+  }
+
+  /** Whether one more unauthenticated socket from this address stays within the caps. */
+  canAcceptUnauthenticated(address: string): boolean {
+    return (
+      this.unauthTotal < this.limits.unauthMax &&
+      (this.unauthByAddress.get(address) ?? 0) < this.limits.unauthMaxPerAddress
+    );
+  }
+
+  add(c: LiveConnection): void {
+    this.connections.add(c);
+    if (!c.authenticated) {
+      this.unauthTotal++;
+      this.unauthByAddress.set(c.address, (this.unauthByAddress.get(c.address) ?? 0) + 1);
+    }
+    this.timer ??= setInterval(() => this.sweep(), Math.min(this.limits.pingIntervalMs, SLOW_CHECK_MS)).unref();
+  }
+
+  remove(c: LiveConnection): void {
+    if (!this.connections.delete(c)) return;
+    if (!c.authenticated) {
+      this.unauthTotal--;
+      const n = (this.unauthByAddress.get(c.address) ?? 1) - 1;
+      if (n > 0) this.unauthByAddress.set(c.address, n);
+      else this.unauthByAddress.delete(c.address);
+    }
+    if (this.connections.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  all(): IterableIterator<LiveConnection> {
+    return this.connections.values();
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const c of this.connections) c.close(code, reason);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    const ping = now - this.lastPingAt >= this.limits.pingIntervalMs;
+    if (ping) this.lastPingAt = now;
+    for (const c of this.connections) {
+      const slowSince = c.sender.slowSince;
+      if (slowSince > 0) {
+        if (now - slowSince >= this.limits.slowClientMaxMs) {
+          c.close(CLOSE.tryAgainLater, 'slow consumer');
+          continue;
+        }
+        c.sender.check();
+      }
+      if (now - c.lastPongAt > 2 * this.limits.pingIntervalMs) {
+        c.ws.terminate();
+        continue;
+      }
+      if (ping && c.open) c.ws.ping();
+    }
+  }
+}

@@ -1,0 +1,96 @@
+// One /ws/clusters socket: what it owns (sender, timers, session watch) and how it ends.
+import type { RawData, WebSocket } from 'ws';
+import { CoalescingSender, type SenderLimits } from './coalescing-sender.js';
+import { PONG_FRAME } from './messages.js';
+
+/** Client messages larger than this close the socket with 1009 (contract §6.2). */
+export const MAX_CLIENT_MESSAGE_BYTES = 4096;
+/** A socket that does not finish the close handshake within this time is destroyed. */
+const CLOSE_GRACE_MS = 2000;
+
+export const CLOSE = {
+  tooLarge: 1009,
+  internalError: 1011,
+  tryAgainLater: 1013,
+  unauthenticated: 4401,
+} as const;
+
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data.byteLength;
+}
+
+function toText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
+}
+
+export class LiveConnection {
+  readonly sender: CoalescingSender;
+  lastPongAt = Date.now();
+  private readonly cleanups: (() => void)[] = [];
+  private closing = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly address: string,
+    /** The session's jti, or undefined for a data-less (unauthenticated) socket. */
+    readonly jti: string | undefined,
+    limits: SenderLimits,
+  ) {
+    this.sender = new CoalescingSender(ws, limits);
+    ws.on('pong', () => {
+      this.lastPongAt = Date.now();
+    });
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+  }
+
+  get authenticated(): boolean {
+    return this.jti !== undefined;
+  }
+
+  get open(): boolean {
+    return !this.closing && this.ws.readyState === this.ws.OPEN;
+  }
+
+  /** Registers something to undo when the socket ends (timers, subscriptions). */
+  onEnd(cleanup: () => void): void {
+    if (this.closing && this.ws.readyState === this.ws.CLOSED) cleanup();
+    else this.cleanups.push(cleanup);
+  }
+
+  /** Closes with a code; destroys the socket when the peer does not answer the close frame in time. */
+  close(code: number, reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.sender.dispose();
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) {
+      this.ws.close(code, reason);
+      const timer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
+      timer.unref();
+      this.cleanups.push(() => clearTimeout(timer));
+    }
+  }
+
+  /** Called once, when the socket has closed. */
+  dispose(): void {
+    this.closing = true;
+    this.sender.dispose();
+    for (const c of this.cleanups.splice(0)) c();
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (byteLength(data) > MAX_CLIENT_MESSAGE_BYTES) {
+      this.close(CLOSE.tooLarge, 'message too large');
+      return;
+    }
+    if (isBinary || !this.open) return;
+    let message: unknown;
+    try {
+      message = JSON.parse(toText(data));
+    } catch {
+      return;
+    }
+    if ((message as { type?: unknown } | null)?.type === 'ping') this.sender.send('\u0000pong', PONG_FRAME);
+  }
+}

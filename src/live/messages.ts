@@ -1,0 +1,28 @@
+// Server → client frames of /ws/clusters (contract §6.2). Each frame is serialised once and the same Buffer is
+// written to every socket.
+import type { KubeObjectLike } from '../kube/cache-store.js';
+
+export type LiveMessageType = 'snapshot' | 'resync' | 'cluster_update' | 'cluster_delete' | 'pong';
+
+export const PONG_FRAME = Buffer.from('{"type":"pong"}');
+
+export function updateFrame(cluster: unknown): Buffer {
+  return Buffer.from(`{"type":"cluster_update","payload":{"cluster":${JSON.stringify(cluster)}}}`);
+}
+
+export function deleteFrame(cluster: KubeObjectLike, resourceVersion: string): Buffer {
+  const m = cluster.metadata ?? {};
+  return Buffer.from(
+    JSON.stringify({
+      type: 'cluster_delete',
+      payload: { name: m.name ?? '', namespace: m.namespace ?? '', resourceVersion },
+    }),
+  );
+}
+
+/** `snapshot` or `resync` from the cache's serialised list (already sorted by namespace, name). */
+export function listFrame(type: 'snapshot' | 'resync', clustersJson: string, resourceVersion: string): Buffer {
+  return Buffer.from(
+    `{"type":"${type}","payload":{"clusters":${clustersJson},"resourceVersion":${JSON.stringify(resourceVersion)}}}`,
+  );
+}

@@ -1,0 +1,162 @@
+// /ws/clusters (contract §6.2): live TenantCluster updates for the console.
+//
+// Upgrade rules: a foreign Origin gets 403 and a plain GET 426 (both JSON, before any upgrade); a socket without a
+// session is accepted but data-less (pongs and protocol pings only) and closed with 4401 after
+// BUTLER_WS_UNAUTH_TIMEOUT, within the unauthenticated caps (503 beyond them). An authenticated socket gets a
+// `snapshot` (or, with `?resourceVersion=`, the missed events or a `resync`) and then every change, until its session
+// is revoked or expires (4401). Server shutdown (1001) is done by app.ts for every WebSocket.
+import type {} from '@fastify/websocket';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { clientAddress } from '../auth/address.js';
+import type { RevocationStore } from '../auth/revocations.js';
+import { watchSession } from '../auth/session-watch.js';
+import type { Config } from '../config/types.js';
+import { forbidden, HttpError, serviceUnavailable } from '../http/errors.js';
+import { isAllowedOriginValue } from '../http/origin.js';
+import type { ResourceCache } from '../kube/cache.js';
+import type { KubeObjectLike } from '../kube/cache-store.js';
+import { ClusterHub } from './cluster-hub.js';
+import { ConnectionRegistry } from './connection-registry.js';
+import { CLOSE, LiveConnection } from './live-connection.js';
+
+export const LIVE_CLUSTERS_PATH = '/ws/clusters';
+/** How long a socket opened before the cache's first sync waits for it (contract §6.2), then 1011. */
+const SYNC_WAIT_MS = 30_000;
+
+export interface LiveUpdatesServices {
+  clusterCache: ResourceCache<KubeObjectLike>;
+  revocations: RevocationStore;
+}
+
+export interface LiveUpdatesOptions {
+  config: Config;
+  services: LiveUpdatesServices;
+}
+
+/** Introspection for metrics and tests: `app.liveUpdates`. */
+export interface LiveUpdatesHandle {
+  connections(): { authenticated: number; unauthenticated: number };
+  /** Per-socket backpressure state (server side). */
+  sockets(): { authenticated: boolean; bufferedAmount: number; pending: number; slow: boolean }[];
+  closeAll(code: number, reason: string): void;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    liveUpdates: LiveUpdatesHandle;
+  }
+}
+
+function resumePoint(request: FastifyRequest): string | undefined {
+  const rv = (request.query as Record<string, unknown> | undefined)?.resourceVersion;
+  if (typeof rv === 'string') return rv;
+  if (Array.isArray(rv) && typeof rv[0] === 'string') return rv[0];
+  return undefined;
+}
+
+async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOptions): Promise<void> {
+  const { config } = opts;
+  const { clusterCache, revocations } = opts.services;
+  const limits = {
+    highWaterBytes: config.ws.slowClientHighWaterBytes,
+    lowWaterBytes: config.ws.slowClientLowWaterBytes,
+  };
+  const hub = new ClusterHub(clusterCache, config.ws.eventBuffer);
+  const registry = new ConnectionRegistry({
+    unauthMax: config.ws.unauthMax,
+    unauthMaxPerAddress: config.ws.unauthMaxPerAddress,
+    pingIntervalMs: config.ws.pingIntervalMs,
+    slowClientMaxMs: config.ws.slowClientMaxMs,
+  });
+  hub.start();
+  clusterCache.start();
+
+  app.decorate('liveUpdates', {
+    connections() {
+      const unauthenticated = registry.unauthenticated;
+      return { authenticated: registry.size - unauthenticated, unauthenticated };
+    },
+    sockets() {
+      return [...registry.all()].map((c) => ({
+        authenticated: c.authenticated,
+        bufferedAmount: c.ws.bufferedAmount,
+        pending: c.sender.pendingCount,
+        slow: c.sender.slowSince > 0,
+      }));
+    },
+    closeAll: (code: number, reason: string) => registry.closeAll(code, reason),
+  } satisfies LiveUpdatesHandle);
+
+  app.addHook('onClose', async () => {
+    registry.stop();
+    hub.stop();
+  });
+
+  const checkUpgrade = async (request: FastifyRequest) => {
+    if (!request.ws) return;
+    const origin = request.headers.origin;
+    if (origin !== undefined && !isAllowedOriginValue(origin, request, config)) {
+      throw forbidden('cross-origin WebSocket refused');
+    }
+    if (!request.session && !registry.canAcceptUnauthenticated(clientAddress(request, config))) {
+      throw serviceUnavailable('too many unauthenticated connections; try again later', { 'retry-after': '5' });
+    }
+  };
+
+  app.route({
+    method: 'GET',
+    url: LIVE_CLUSTERS_PATH,
+    preValidation: checkUpgrade,
+    handler: async (_request: FastifyRequest, reply: FastifyReply) => {
+      reply.header('upgrade', 'websocket');
+      throw new HttpError(426, 'websocket upgrade required');
+    },
+    wsHandler: (ws: WebSocket, request: FastifyRequest) => {
+      const session = request.session;
+      const address = clientAddress(request, config);
+      const conn = new LiveConnection(ws, address, session?.jti, limits);
+      ws.on('close', () => {
+        registry.remove(conn);
+        hub.detach(conn.sender);
+        conn.dispose();
+      });
+
+      if (!session) {
+        // Checked before the upgrade too; this catches upgrades that raced past the check.
+        if (!registry.canAcceptUnauthenticated(address)) {
+          conn.close(CLOSE.tryAgainLater, 'too many unauthenticated connections');
+          return;
+        }
+        registry.add(conn);
+        const timer = setTimeout(
+          () => conn.close(CLOSE.unauthenticated, 'not authenticated'),
+          config.ws.unauthTimeoutMs,
+        );
+        timer.unref();
+        conn.onEnd(() => clearTimeout(timer));
+        return;
+      }
+
+      registry.add(conn);
+      conn.onEnd(watchSession(revocations, session, () => conn.close(CLOSE.unauthenticated, 'session ended')));
+      const resumeFrom = resumePoint(request);
+      if (clusterCache.synced) {
+        hub.attach(conn.sender, resumeFrom);
+        return;
+      }
+      void clusterCache.waitForSync(SYNC_WAIT_MS).then((synced) => {
+        if (!conn.open) return;
+        if (synced) hub.attach(conn.sender, resumeFrom);
+        else conn.close(CLOSE.internalError, 'cluster cache not ready');
+      });
+    },
+  });
+}
+
+// Registered without encapsulation (what fastify-plugin does) so that `app.liveUpdates` is visible to the app.
+(liveUpdatesPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
+(liveUpdatesPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] =
+  'butler-live-updates';
+
+export const liveUpdatesPlugin = liveUpdatesPluginImpl;
