@@ -62,7 +62,7 @@ function normalizedPath(url: string): string {
   } catch {
     // keep the raw form
   }
-  return decoded.replace(/\/{2,}/g, '/').toLowerCase();
+  return decoded.replace(/\/{2,}/g, '/');
 }
 
 const inSpace = (p: string, space: string) => p === space || p.startsWith(`${space}/`);
