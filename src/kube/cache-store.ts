@@ -12,6 +12,15 @@ export interface KubeObjectLike {
   metadata?: ObjectMeta;
 }
 
+/** A Kubernetes object as JSON (callers narrow spec and status). */
+export interface KubeObject extends KubeObjectLike {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta & { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+
 export type StoreChange<T> = { type: 'ADDED' | 'MODIFIED'; object: T } | { type: 'DELETED'; object: T };
 
 export function objectKey(o: KubeObjectLike): string {

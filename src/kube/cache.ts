@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import type { KubeClient, KubeWatchEvent } from './client.js';
 import { isKubeStatus } from './errors.js';
 import { ObjectStore, stripManagedFields, type KubeObjectLike } from './cache-store.js';
+
+export type { KubeObject, KubeObjectLike } from './cache-store.js';
 import { compareResourceVersions, parseResourceVersion } from './cache-resource-version.js';
 
 export interface CacheEvent<T> {
