@@ -16,6 +16,7 @@ import { installErrorHandler } from './http/error-handler.js';
 import { requestIdFor } from './http/request-id.js';
 import { installRequestLog } from './http/request-log.js';
 import { RouteTable } from './http/route-table.js';
+import { liveUpdatesPlugin } from './live/plugin.js';
 import { createLogger } from './observability/logger.js';
 import type { Services } from './services.js';
 import { createStaticHandler } from './static/handler.js';
@@ -79,6 +80,7 @@ export async function buildApp(
 
   // ---- Capability plugins are registered here, each as `await app.register(plugin, { config, services })`:
   //      src/api/plugin.ts, src/live/plugin.ts, src/terminal/plugin.ts, src/proxy/plugin.ts
+  await app.register(liveUpdatesPlugin, { config, services });
   // ---- end of capability plugins
 
   // Last: whatever no route matched. /api and /ws get JSON 404/405; everything else is the static console.

@@ -5,6 +5,7 @@ import type { Config } from './config/types.js';
 import { createRevocationStore, type RevocationStore } from './auth/revocations.js';
 import { createKubeClient, type KubeClient } from './kube/client.js';
 import { loadManagementKubeConfig } from './kube/connection.js';
+import { createResourceCache, type KubeObject, type ResourceCache } from './kube/cache.js';
 
 /** One readiness condition for /readyz: resolves null when ready, else a short reason. */
 export interface ReadinessCheck {
@@ -15,6 +16,8 @@ export interface ReadinessCheck {
 export interface Services {
   kube: KubeClient;
   revocations: RevocationStore;
+  /** TenantClusters (all namespaces): REST reads and /ws/clusters. */
+  clusterCache: ResourceCache<KubeObject>;
   readiness: ReadinessCheck[];
   /** Stops watches and timers and closes connections; safe to call more than once. */
   close(): Promise<void>;
@@ -33,14 +36,25 @@ export async function buildServices(config: Config): Promise<Services> {
     },
   ];
   // Capability services (cluster cache, terminals, …) are created here and their readiness checks appended.
+  const clusterCache = createResourceCache<KubeObject>(kube, {
+    path: '/apis/butler.butlerlabs.dev/v1alpha1/tenantclusters',
+    name: 'tenantclusters',
+  });
+  clusterCache.start();
+  readiness.push({
+    name: 'caches',
+    check: async () => (clusterCache.synced ? null : 'tenantclusters cache not synced'),
+  });
 
   let closing: Promise<void> | undefined;
   return {
     kube,
     revocations,
+    clusterCache,
     readiness,
     close() {
       closing ??= (async () => {
+        clusterCache.stop();
         await revocations.stop();
         kube.close();
       })();
