@@ -18,7 +18,7 @@ const root = (spec: object, extra: object = {}) => ({
     ...extra,
   },
 });
-const obj = (spec: unknown, extra: object = {}) => ({
+const obj = (spec: any, extra: object = {}) => ({
   apiVersion: 'example.com/v1',
   kind: 'Thing',
   metadata: { name: 'a', namespace: 'default' },
