@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { authPlugin } from './auth/plugin.js';
 import type { Config } from './config/types.js';
@@ -43,9 +43,8 @@ export async function buildApp(
       ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } }
       : {}),
     ...(logger ? { loggerInstance: logger } : { logger: false }),
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: requestIdFor,
-    requestIdLogLabel: 'requestId',
     bodyLimit: config.http.maxBodyBytes,
     trustProxy: config.http.trustProxy,
     return503OnClosing: true,

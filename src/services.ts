@@ -1,7 +1,9 @@
 // The composition root: every long-lived service the app uses, built once from the Config.
 // Tests and the demo build exactly these; capabilities add their services here.
 
+import type { Logger } from 'pino';
 import type { Config } from './config/types.js';
+import { createLogger } from './observability/logger.js';
 import { createRevocationStore, type RevocationStore } from './auth/revocations.js';
 import { createKubeClient, type KubeClient } from './kube/client.js';
 import { loadManagementKubeConfig } from './kube/connection.js';
@@ -14,6 +16,8 @@ export interface ReadinessCheck {
 }
 
 export interface Services {
+  /** Logger for background work (watches, clean-ups) that has no request. */
+  log: Logger;
   kube: KubeClient;
   revocations: RevocationStore;
   /** TenantClusters (all namespaces): REST reads and /ws/clusters. */
@@ -23,12 +27,18 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export async function buildServices(config: Config): Promise<Services> {
+export interface BuildServicesOptions {
+  /** Where the services' JSON log lines go (default stdout); tests pass the same stream as to buildApp. */
+  logStream?: NodeJS.WritableStream;
+}
+
+export async function buildServices(config: Config, opts: BuildServicesOptions = {}): Promise<Services> {
+  const log = createLogger(config.logLevel, opts.logStream).child({ component: 'services' });
   const kube = createKubeClient(loadManagementKubeConfig(config.kube), {
     timeoutMs: config.kubeTimeoutMs,
     name: 'management',
   });
-  const revocations = createRevocationStore(kube, config);
+  const revocations = createRevocationStore(kube, config, { log: log.child({ component: 'revocations' }) });
   const readiness: ReadinessCheck[] = [
     {
       name: 'revocations',
@@ -39,6 +49,7 @@ export async function buildServices(config: Config): Promise<Services> {
   const clusterCache = createResourceCache<KubeObject>(kube, {
     path: '/apis/butler.butlerlabs.dev/v1alpha1/tenantclusters',
     name: 'tenantclusters',
+    logger: log.child({ component: 'cache' }),
   });
   clusterCache.start();
   readiness.push({
@@ -48,6 +59,7 @@ export async function buildServices(config: Config): Promise<Services> {
 
   let closing: Promise<void> | undefined;
   return {
+    log,
     kube,
     revocations,
     clusterCache,

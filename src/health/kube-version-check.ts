@@ -1,6 +1,7 @@
 // "The Kubernetes API answered recently": GET /version within 2 s, the result cached for 5 s.
 
 import type { KubeClient } from '../kube/client.js';
+import { isKubeApiError, toHttpError } from '../kube/errors.js';
 import type { ReadinessCheck } from '../services.js';
 
 const VERSION_TIMEOUT_MS = 2000;
@@ -17,8 +18,9 @@ export function kubeVersionCheck(kube: KubeClient, now: () => number = Date.now)
         .request<unknown>({ method: 'GET', path: '/version', timeoutMs: VERSION_TIMEOUT_MS })
         .then(
           () => null,
+          // Public endpoint: the mapped one-line reason only, never upstream text.
           (err: unknown) =>
-            `kubernetes API did not answer /version: ${err instanceof Error ? err.message : String(err)}`,
+            isKubeApiError(err) ? toHttpError(err, { kind: 'version' }).message : 'kubernetes API unavailable',
         )
         .then((result) => {
           last = { at: now(), result };

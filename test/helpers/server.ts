@@ -42,10 +42,11 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
   const args = ['--kubeconfig', opts.sim.kubeconfigPath, '--addr', '127.0.0.1:0', ...(opts.args ?? [])];
   const config = loadConfig(args, env);
   const logs: string[] = [];
-  const services = await buildServices(config);
+  const logStream = lineCollector(logs);
+  const services = await buildServices(config, { logStream });
   let app: FastifyInstance | undefined;
   try {
-    app = await buildApp(config, services, { logStream: lineCollector(logs) });
+    app = await buildApp(config, services, { logStream });
     services.revocations.start().catch(() => undefined);
     if (opts.waitForSync !== false)
       await waitFor(() => services.revocations.synced, SYNC_WAIT_MS, 'revocation store sync');
