@@ -1,3 +1,4 @@
+import { prune } from './prune.js';
 import { isJSONObject, type JSONSchemaProps } from './types.js';
 
 /**
@@ -9,7 +10,12 @@ export function applyDefaults(value: unknown, schema: JSONSchemaProps | undefine
   if (isJSONObject(value)) {
     for (const [key, sub] of Object.entries(schema.properties ?? {})) {
       if (sub.default === undefined) continue;
-      if (!(key in value) || (value[key] === null && !sub.nullable)) value[key] = structuredClone(sub.default);
+      if (!(key in value) || (value[key] === null && !sub.nullable)) {
+        const defaulted = structuredClone(sub.default);
+        // A real server refuses CRDs whose defaults would be pruned; prune them anyway, silently.
+        prune(defaulted, sub, key, []);
+        value[key] = defaulted;
+      }
     }
     for (const [key, item] of Object.entries(value)) {
       const sub =

@@ -482,3 +482,15 @@ describe('validation', () => {
     assert.deepEqual(r.causes, []);
   });
 });
+
+describe('defaults that carry unknown fields', () => {
+  it('are pruned silently', () => {
+    const schema = root({
+      type: 'object',
+      properties: { o: { type: 'object', default: { a: 'x', junk: 1 }, properties: { a: { type: 'string' } } } },
+    });
+    const r = run(schema, obj({}));
+    assert.deepEqual(r.object.spec.o, { a: 'x' });
+    assert.deepEqual(r.unknownFields, []);
+  });
+});
