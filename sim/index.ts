@@ -1,0 +1,225 @@
+// The Kubernetes API simulator as a library: startSimulator() serves a faithful in-memory API on loopback.
+// A test and demo tool: it binds 127.0.0.1 only and must never be exposed.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { createExecHandler } from './exec.js';
+import { FaultPlan } from './faults.js';
+import { checkToken, handleRequest, parseResourcePath, type RecordedRequest, type ServerContext } from './server.js';
+import { ApiState, INITIAL_NAMESPACES } from './state.js';
+import { ApiError, badRequest, unauthorized, unknownResource, type Status } from './status.js';
+import type { ActiveWatch } from './watch.js';
+
+export interface SimulatorOptions {
+  port?: number;
+  token?: string;
+  crds?: object[];
+  seed?: object[];
+  bookmarkIntervalMs?: number;
+  historySize?: number;
+  /** Non-loopback address; only the CLI's --unsafe-bind-address sets it. */
+  unsafeBindAddress?: string;
+}
+
+export interface Simulator {
+  url: string;
+  token: string;
+  kubeconfigPath: string;
+  kubeconfig: string;
+  faults: {
+    endWatches(): void;
+    failNext(n: number, o: { status: number; path?: string | RegExp; reason?: string; message?: string }): void;
+    setLatency(ms: number): void;
+    compact(): void;
+    down(): Promise<void>;
+    up(o?: { keepState?: boolean }): Promise<void>;
+  };
+  requests: RecordedRequest[];
+  recordRequests(on: boolean): void;
+  stop(): Promise<void>;
+}
+
+export function kubeconfigYaml(server: string, token: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: sim',
+    '  cluster:',
+    `    server: ${server}`,
+    'contexts:',
+    '- name: sim',
+    '  context:',
+    '    cluster: sim',
+    '    user: sim',
+    'current-context: sim',
+    'users:',
+    '- name: sim',
+    '  user:',
+    `    token: ${token}`,
+    'preferences: {}',
+    '',
+  ].join('\n');
+}
+
+function seedState(state: ApiState, crds: object[], seed: object[]): void {
+  const nsType = state.lookup('', 'v1', 'namespaces')!;
+  for (const name of INITIAL_NAMESPACES) state.create(nsType, undefined, { metadata: { name } });
+  const crdType = state.lookup('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!;
+  for (const crd of crds) state.create(crdType, undefined, crd);
+  for (const obj of seed as any[]) {
+    const [group, version] = String(obj.apiVersion ?? '').includes('/')
+      ? String(obj.apiVersion).split('/')
+      : ['', obj.apiVersion];
+    const rt = state.allTypes().find((t) => t.group === group && t.version === version && t.kind === obj.kind);
+    if (!rt) throw new Error(`seed: no resource serves ${obj.apiVersion} ${obj.kind}`);
+    state.create(rt, obj.metadata?.namespace, obj, { keepStatus: true });
+  }
+}
+
+function writeRawStatus(socket: Duplex, err: ApiError): void {
+  const body = JSON.stringify(err.status);
+  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[err.code] ?? 'Error';
+  socket.end(
+    `HTTP/1.1 ${err.code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  const token = opts.token ?? randomBytes(24).toString('hex');
+  const host = opts.unsafeBindAddress ?? '127.0.0.1';
+  const crds = opts.crds ?? [];
+  const seed = opts.seed ?? [];
+  const state = new ApiState(opts.historySize ?? 10000);
+  seedState(state, crds, seed);
+  const tempDir = mkdtempSync(join(tmpdir(), 'butler-sim-'));
+  const scratchRoot = join(tempDir, 'pods');
+  const exec = createExecHandler({ scratchRoot });
+  const faults = new FaultPlan();
+  const watches = new Set<ActiveWatch>();
+  const sockets = new Set<Socket>();
+  const recording = { on: false, requests: [] as RecordedRequest[] };
+  let port = opts.port ?? 0;
+
+  const ctx: ServerContext = {
+    state,
+    token,
+    faults,
+    watches,
+    bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60000,
+    recording,
+    serverAddress: () => `${host}:${port}`,
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    try {
+      const url = new URL(req.url ?? '/', 'http://sim.invalid');
+      if (recording.on)
+        recording.requests.push({
+          method: req.method ?? 'GET',
+          path: url.pathname + url.search,
+          headers: { ...req.headers },
+        });
+      if (!checkToken(ctx, req.headers.authorization)) throw unauthorized();
+      const injected = faults.take(url.pathname);
+      if (injected) throw injected;
+      const segs = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+      const rp = parseResourcePath(state, segs);
+      if (!rp || rp.rt.group !== '' || rp.rt.plural !== 'pods' || !rp.ns || !rp.name) throw unknownResource();
+      if (rp.subresource !== 'exec' && rp.subresource !== 'attach') throw badRequest('Upgrade request required');
+      const pod = state.get(rp.rt, rp.ns, rp.name).obj;
+      exec.handleUpgrade(req, socket, head, pod, url.searchParams);
+    } catch (e) {
+      const err = e instanceof ApiError ? e : badRequest(String((e as Error)?.message ?? e));
+      writeRawStatus(socket, err);
+    }
+  };
+
+  let server: Server;
+  const listen = async (): Promise<void> => {
+    server = createServer((req, res) => {
+      void handleRequest(ctx, req, res);
+    });
+    server.keepAliveTimeout = 30_000;
+    server.on('connection', (s: Socket) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    server.on('upgrade', onUpgrade);
+    server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    if (addr && typeof addr === 'object') port = addr.port;
+  };
+  await listen();
+
+  const url = `http://${host}:${port}`;
+  const kubeconfig = kubeconfigYaml(url, token);
+  const kubeconfigPath = join(tempDir, 'kubeconfig');
+  writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
+
+  const endWatches = () => {
+    for (const w of [...watches]) w.close();
+  };
+  let isUp = true;
+  const down = async () => {
+    if (!isUp) return;
+    isUp = false;
+    endWatches();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of sockets) s.destroy();
+    await closed;
+  };
+
+  const sim: Simulator = {
+    url,
+    token,
+    kubeconfigPath,
+    kubeconfig,
+    faults: {
+      endWatches,
+      failNext: (n, o) => faults.failNext(n, o),
+      setLatency: (ms) => {
+        faults.latencyMs = Math.max(0, ms);
+      },
+      compact: () => state.compact(),
+      down,
+      up: async (o) => {
+        if (isUp) return;
+        if (o?.keepState === false) {
+          state.reset();
+          seedState(state, crds, seed);
+          state.compact();
+        }
+        await listen();
+        isUp = true;
+      },
+    },
+    requests: recording.requests,
+    recordRequests: (on) => {
+      recording.on = on;
+    },
+    stop: async () => {
+      await down();
+      await exec.closeAll();
+      rmSync(tempDir, { recursive: true, force: true });
+    },
+  };
+  return sim;
+}
+
+export type { RecordedRequest, Status };
