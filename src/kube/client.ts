@@ -134,10 +134,20 @@ export function createKubeClient(kc: KubeConfig, opts: { timeoutMs: number; name
   let credentials: Credentials | undefined;
   let pendingCredentials: Promise<Credentials> | undefined;
   let agent: http.Agent | undefined;
+  const staleSocketErrors = new WeakSet<KubeApiError>();
 
   async function loadCredentials(): Promise<Credentials> {
     const o: https.RequestOptions = { headers: {} };
-    await kc.applyToHTTPSOptions(o);
+    // applyToHTTPSOptions also builds an agent and refuses plain-HTTP servers (the simulator, kubectl proxy);
+    // its first step, applyOptions (TLS material + Authorization incl. token files and exec plugins), is all we need.
+    const applyOptions = (kc as unknown as { applyOptions?: (o: https.RequestOptions) => Promise<void> }).applyOptions;
+    if (typeof applyOptions === 'function') {
+      await applyOptions.call(kc, o);
+      const user = kc.getCurrentUser();
+      if (user?.username) o.auth = `${user.username}:${user.password ?? ''}`;
+    } else {
+      await kc.applyToHTTPSOptions(o);
+    }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.headers ?? {})) {
       if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
@@ -242,7 +252,10 @@ export function createKubeClient(kc: KubeConfig, opts: { timeoutMs: number; name
         cleanup();
         if (!settled) {
           settled = true;
-          reject(networkError(err, o));
+          const e = networkError(err, o);
+          // A keep-alive socket the server had already closed: the request never reached it.
+          if (req.reusedSocket && e.kind === 'unavailable') staleSocketErrors.add(e);
+          reject(e);
         }
       });
       req.on('response', (res) => {
@@ -316,12 +329,13 @@ export function createKubeClient(kc: KubeConfig, opts: { timeoutMs: number; name
     try {
       return await requestOnce<T>(o);
     } catch (err) {
-      // An idle keep-alive socket closed by the server: retry reads once.
+      // An idle keep-alive socket closed by the server: the request was not processed, so one retry is safe.
+      const code = String(((err as KubeApiError).opts?.cause as NodeJS.ErrnoException | undefined)?.code);
       const retriable =
         err instanceof KubeApiError &&
-        err.kind === 'unavailable' &&
-        (o.method === 'GET' || o.method === 'HEAD') &&
-        ['ECONNRESET', 'EPIPE'].includes(String((err.opts.cause as NodeJS.ErrnoException | undefined)?.code));
+        staleSocketErrors.has(err) &&
+        ['ECONNRESET', 'EPIPE'].includes(code) &&
+        !isStream(o.body);
       if (!retriable) throw err;
       return requestOnce<T>(o);
     }
