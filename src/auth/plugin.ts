@@ -37,6 +37,7 @@ declare module 'fastify' {
 }
 
 export const LOGIN_PATH = '/api/auth/login';
+const LOGOUT_PATH = '/api/auth/logout';
 /** Public in the data-less mode of contract §6.2: the route itself refuses data without a session. */
 export const PUBLIC_WEBSOCKETS = new Set(['/ws/clusters']);
 const MAX_CREDENTIAL_LENGTH = 256;
@@ -167,12 +168,15 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
       }
       return;
     }
+    // A refused logout still clears the cookie (contract §2.3), whatever carried the token.
+    const isLogout = request.method === 'POST' && normalizedPath(request.url) === LOGOUT_PATH;
     switch (r.kind) {
       case 'none':
+        if (isLogout) clearSessionCookie(reply, request, config);
         throw unauthorized(MESSAGES.missing);
       case 'invalid':
       case 'revoked':
-        if (r.source === 'cookie') clearSessionCookie(reply, request, config);
+        if (r.source === 'cookie' || isLogout) clearSessionCookie(reply, request, config);
         throw unauthorized(MESSAGES[r.kind]);
       case 'not-ready':
         throw serviceUnavailable('session store not ready', { 'retry-after': '1' });
@@ -237,7 +241,7 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
     return e;
   };
 
-  fastify.post('/api/auth/logout', async (request, reply) => {
+  fastify.post(LOGOUT_PATH, async (request, reply) => {
     const session = request.session!;
     clearSessionCookie(reply, request, config);
     const address = clientAddress(request, config);

@@ -1,0 +1,110 @@
+// Every registered route outside the public allow-list answers 401 without a session, so routes added later are
+// covered automatically.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import WebSocket from 'ws';
+import type { Simulator } from '../../sim/index.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { send, startAuthSimulator } from './support.js';
+
+/** Routes that are public on purpose, with the reason. Anything else under /api or /ws must answer 401. */
+const PUBLIC_ROUTES: Record<string, string> = {
+  'POST /api/auth/login': 'logging in needs no session (contract §2.1)',
+  'GET /ws/clusters':
+    'data-less public mode for the console before login (contract §6.2); the route refuses data itself',
+  'HEAD /ws/clusters': 'as GET /ws/clusters',
+};
+/** Routes outside /api and /ws that are public on purpose. */
+const PUBLIC_OPERATIONS = new Set(['/healthz', '/readyz', '/*', '/']);
+
+const concretePath = (url: string) =>
+  url
+    .replace(/:[A-Za-z0-9_]+(\([^)]*\))?/g, 'x1')
+    .replace(/\*$/, 'x1')
+    .replace(/^$/, '/');
+
+let sim: Simulator;
+let server: TestServer;
+
+before(async () => {
+  sim = await startAuthSimulator();
+  server = await startTestServer({ sim });
+});
+after(async () => {
+  await server?.close();
+  await sim?.stop();
+});
+
+test('every registered /api and /ws route (and /metrics) answers 401 JSON without a session', async () => {
+  const routes = server.app.registeredRoutes;
+  const seen = new Set(routes.map((r) => `${r.method} ${r.url}`));
+  for (const must of ['POST /api/auth/login', 'POST /api/auth/logout', 'POST /api/auth/refresh', 'GET /api/auth/me']) {
+    assert.ok(seen.has(must), `route registry misses ${must}`);
+  }
+  let checked = 0;
+  for (const r of routes) {
+    const key = `${r.method} ${r.url}`;
+    if (PUBLIC_ROUTES[key]) continue;
+    const inApiSpace = /^\/(api|ws)(\/|$)/.test(r.url) || r.url === '/metrics';
+    if (!inApiSpace) {
+      assert.ok(PUBLIC_OPERATIONS.has(r.url), `route ${key} is outside /api and /ws: classify it in this test`);
+      continue;
+    }
+    const path = concretePath(r.url);
+    const a = await send(server.url, r.method, path, {
+      headers: { 'content-type': 'application/json', origin: server.url },
+      body: ['POST', 'PUT', 'PATCH'].includes(r.method) ? {} : undefined,
+    });
+    assert.equal(a.status, 401, `${r.method} ${path} (route ${r.url}) answered ${a.status}: ${a.text}`);
+    if (r.method !== 'HEAD') assert.deepEqual(a.json, { error: 'unauthorized' }, `${r.method} ${path}`);
+    checked++;
+  }
+  assert.ok(checked >= 3, `only ${checked} routes checked`);
+});
+
+test('unknown /api and /ws paths and wrong methods answer 401 before 404/405', async () => {
+  for (const [method, path] of [
+    ['GET', '/api/no-such-thing'],
+    ['DELETE', '/api/auth/me'],
+    ['GET', '/api'],
+    ['POST', '/api//auth/me'],
+    ['GET', '/%61pi/auth/me'],
+    ['GET', '/ws/no-such-socket'],
+  ] as const) {
+    const a = await send(server.url, method, path);
+    assert.equal(a.status, 401, `${method} ${path}: ${a.status} ${a.text}`);
+    assert.deepEqual(a.json, { error: 'unauthorized' });
+  }
+});
+
+test('the public routes stay public', async () => {
+  assert.equal((await send(server.url, 'GET', '/healthz')).status, 200);
+  const bad = await send(server.url, 'POST', '/api/auth/login', { body: { username: 'admin', password: 'wrong' } });
+  assert.equal(bad.status, 401);
+  assert.deepEqual(bad.json, { error: 'invalid credentials' });
+});
+
+test('WebSocket upgrades without a session are refused with 401 (except /ws/clusters)', async () => {
+  const wsRoutes = server.app.registeredRoutes.filter(
+    (r) => r.websocket && r.method === 'GET' && !PUBLIC_ROUTES[`GET ${r.url}`],
+  );
+  // Paths no route serves yet are refused too (before any 404), so the loop never checks nothing.
+  const paths = [...wsRoutes.map((r) => concretePath(r.url)), '/ws/terminal/management', '/ws/no-such-socket'];
+  for (const path of paths) {
+    const url = `${server.url.replace('http', 'ws')}${path}`;
+    const status = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(url);
+      ws.on('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        res.resume();
+        ws.terminate();
+      });
+      ws.on('open', () => {
+        ws.terminate();
+        reject(new Error(`${url} opened without a session`));
+      });
+      ws.on('error', () => undefined);
+    });
+    assert.equal(status, 401, url);
+  }
+});
