@@ -2,16 +2,18 @@
 // A test and demo tool: it binds 127.0.0.1 only and must never be exposed.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { createExecHandler } from './exec.js';
 import { FaultPlan } from './faults.js';
 import { checkToken, handleRequest, parseResourcePath, type RecordedRequest, type ServerContext } from './server.js';
 import { ApiState, INITIAL_NAMESPACES } from './state.js';
 import { ApiError, badRequest, unauthorized, unknownResource, type Status } from './status.js';
+import { servingCert } from './tls.js';
 import type { ActiveWatch } from './watch.js';
 
 export interface SimulatorOptions {
@@ -43,13 +45,14 @@ export interface Simulator {
   stop(): Promise<void>;
 }
 
-export function kubeconfigYaml(server: string, token: string): string {
+export function kubeconfigYaml(server: string, token: string, caPem?: string): string {
   return [
     'apiVersion: v1',
     'kind: Config',
     'clusters:',
     '- name: sim',
     '  cluster:',
+    ...(caPem ? [`    certificate-authority-data: ${Buffer.from(caPem).toString('base64')}`] : []),
     `    server: ${server}`,
     'contexts:',
     '- name: sim',
@@ -87,6 +90,36 @@ function writeRawStatus(socket: Duplex, err: ApiError): void {
   socket.end(
     `HTTP/1.1 ${err.code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+}
+
+/**
+ * The socket as a plain Duplex starting with `first`: TLS then reads through the stream interface
+ * (a net.Socket handed over directly would be read from its handle, losing the byte already read).
+ */
+function streamOf(socket: Socket, first: Buffer): Duplex {
+  const d = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk, encoding, cb) {
+      socket.write(chunk, encoding, cb);
+    },
+    final(cb) {
+      socket.end();
+      cb();
+    },
+    destroy(err, cb) {
+      socket.destroy();
+      cb(err);
+    },
+  });
+  d.push(first);
+  socket.on('data', (chunk: Buffer) => {
+    if (!d.push(chunk)) socket.pause();
+  });
+  socket.on('end', () => d.push(null));
+  socket.on('close', () => d.destroy());
+  return d;
 }
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
@@ -140,35 +173,56 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     }
   };
 
-  let server: Server;
-  const listen = async (): Promise<void> => {
-    server = createServer((req, res) => {
-      void handleRequest(ctx, req, res);
-    });
-    server.keepAliveTimeout = 30_000;
-    server.on('connection', (s: Socket) => {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    });
-    server.on('upgrade', onUpgrade);
-    server.on('clientError', (_err, socket) => {
+  // One port speaks both plain HTTP (the `url`, handy for tests) and TLS (the kubeconfig, since kubectl
+  // sends tokens only over TLS): the first byte of a connection tells a TLS handshake (0x16) apart.
+  const tls = servingCert();
+  const handler: RequestListener = (req, res) => {
+    void handleRequest(ctx, req, res);
+  };
+  const plain: Server = createServer(handler);
+  const secure: HttpsServer | undefined = tls
+    ? createHttpsServer({ key: tls.key, cert: tls.cert }, handler)
+    : undefined;
+  for (const s of [plain, secure]) {
+    if (!s) continue;
+    s.keepAliveTimeout = 30_000;
+    s.on('upgrade', onUpgrade);
+    s.on('clientError', (_err: Error, socket: Duplex) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy();
     });
+  }
+  let listener: NetServer;
+  const listen = async (): Promise<void> => {
+    listener = createNetServer((socket: Socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+      socket.once('data', (first: Buffer) => {
+        socket.pause();
+        if (first[0] === 0x16 && secure) {
+          secure.emit('connection', streamOf(socket, first));
+        } else {
+          socket.unshift(first);
+          plain.emit('connection', socket);
+        }
+        socket.resume();
+      });
+    });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
+      listener.once('error', reject);
+      listener.listen(port, host, () => {
+        listener.off('error', reject);
         resolve();
       });
     });
-    const addr = server.address();
+    const addr = listener.address();
     if (addr && typeof addr === 'object') port = addr.port;
   };
   await listen();
 
   const url = `http://${host}:${port}`;
-  const kubeconfig = kubeconfigYaml(url, token);
+  const kubeconfig = tls ? kubeconfigYaml(`https://${host}:${port}`, token, tls.cert) : kubeconfigYaml(url, token);
   const kubeconfigPath = join(tempDir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
 
@@ -180,7 +234,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     if (!isUp) return;
     isUp = false;
     endWatches();
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
     for (const s of sockets) s.destroy();
     await closed;
   };
