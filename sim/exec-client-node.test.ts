@@ -29,7 +29,7 @@ after(async () => {
 
 class Collector extends Writable {
   text = '';
-  _write(chunk: Buffer, _enc: string, done: () => void): void {
+  override _write(chunk: Buffer, _enc: string, done: () => void): void {
     this.text += chunk.toString('utf8');
     done();
   }
