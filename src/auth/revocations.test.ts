@@ -8,6 +8,7 @@ import type { Config } from '../config/types.js';
 import { createKubeClient, type KubeClient } from '../kube/client.js';
 import { isKubeStatus } from '../kube/errors.js';
 import { createRevocationStore, REVOCATION_PREFIX, type RevocationStore } from './revocations.js';
+import { watchSession } from './session-watch.js';
 
 const jti = () => randomBytes(16).toString('hex');
 const inAnHour = () => new Date(Date.now() + 3600_000);
@@ -150,5 +151,32 @@ describe('revocation store against the simulator', () => {
     await started;
     assert.equal(a.store.synced, true);
     a.store.stop();
+  });
+
+  test('watchSession ends a session when another replica revokes it, or when it expires', async () => {
+    const a = newStore();
+    const b = newStore();
+    await Promise.all([a.store.start(), b.store.start()]);
+    const id = jti();
+    const ends: string[] = [];
+    const stop = watchSession(b.store, { jti: id, exp: Math.floor(Date.now() / 1000) + 3600 }, (why) => ends.push(why));
+    const other = watchSession(b.store, { jti: jti(), exp: Math.floor(Date.now() / 1000) + 3600 }, (why) =>
+      ends.push(`other ${why}`),
+    );
+    await a.store.revoke(id, inAnHour());
+    await eventually(() => ends.length > 0, 2000, 'the revocation reaches the watcher');
+    assert.deepEqual(ends, ['revoked']);
+    stop();
+    other();
+
+    const expiring: string[] = [];
+    watchSession(b.store, { jti: jti(), exp: Math.floor(Date.now() / 1000) + 1 }, (why) => expiring.push(why));
+    await eventually(() => expiring.length > 0, 2500, 'the expiry timer fires');
+    assert.deepEqual(expiring, ['expired']);
+
+    const late: string[] = [];
+    watchSession(b.store, { jti: id, exp: Math.floor(Date.now() / 1000) + 3600 }, (why) => late.push(why));
+    await eventually(() => late.length > 0, 500, 'an already revoked session ends at once');
+    assert.deepEqual(late, ['revoked']);
   });
 });

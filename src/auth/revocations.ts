@@ -75,6 +75,7 @@ export function createRevocationStore(
   let controller: AbortController | undefined;
   let cleanupTimer: NodeJS.Timeout | undefined;
   let firstSync: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  let ready: Promise<void> | undefined;
 
   function notify(jti: string) {
     for (const l of [...listeners]) {
@@ -203,10 +204,11 @@ export function createRevocationStore(
       return synced;
     },
     start() {
-      if (controller)
-        return synced ? Promise.resolve() : new Promise((resolve, reject) => (firstSync = { resolve, reject }));
+      if (ready) return ready;
       controller = new AbortController();
-      const ready = new Promise<void>((resolve, reject) => (firstSync = { resolve, reject }));
+      ready = new Promise<void>((resolve, reject) => (firstSync = { resolve, reject }));
+      // Callers that do not await start() must not see an unhandled rejection when stop() comes first.
+      ready.catch(() => undefined);
       void run(controller.signal);
       scheduleCleanup();
       return ready;
