@@ -2,9 +2,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough, Writable } from 'node:stream';
-import { CoreV1Api, Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
+import { CoreV1Api, Exec, KubeConfig, type V1Status } from '@kubernetes/client-node';
 import { startSimulator, type Simulator } from './index.js';
-import { loadSimKubeConfig } from './exec-test-kubeconfig.js';
 
 const NS = 'exec-cn';
 const POD = 'shell';
@@ -14,7 +13,8 @@ let kc: KubeConfig;
 
 before(async () => {
   sim = await startSimulator();
-  kc = loadSimKubeConfig(sim.kubeconfigPath);
+  kc = new KubeConfig();
+  kc.loadFromFile(sim.kubeconfigPath);
   const core = kc.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: NS } } });
   await core.createNamespacedPod({

@@ -6,9 +6,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pty from 'node-pty';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startSimulator, type Simulator } from './index.js';
-import { loadSimKubeConfig } from './exec-test-kubeconfig.js';
 
 const KUBECTL = '/usr/bin/kubectl';
 const NS = 'exec-kubectl';
@@ -19,7 +18,8 @@ let home: string;
 before(async () => {
   sim = await startSimulator();
   home = mkdtempSync(join(tmpdir(), 'kubectl-exec-home-'));
-  const kc = loadSimKubeConfig(sim.kubeconfigPath);
+  const kc = new KubeConfig();
+  kc.loadFromFile(sim.kubeconfigPath);
   const core = kc.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: NS } } });
   await core.createNamespacedPod({
