@@ -13,6 +13,8 @@ interface SchemaNode {
   properties?: Record<string, SchemaNode>;
   errorMessage?: string;
   paramError?: string;
+  /** Replaces the whole `<field>: <problem>` message. */
+  fullMessage?: string;
 }
 
 /** JSON-pointer path `/proxmoxNodes/1` → field name `proxmoxNodes[1]`; `/helm/chart` → `helm.chart`. */
@@ -92,6 +94,8 @@ export function compileChecker<T = unknown>(
       }
       const problem =
         e.type === ValueErrorType.ObjectRequiredProperty ? 'is required' : (node.errorMessage ?? defaultProblem(node));
+      if (node.fullMessage && errors.length === 0)
+        return { error: badRequest(node.fullMessage, { field, errors: [{ field, message: problem }] }) };
       errors.push({ field: field || 'body', message: problem });
     }
     return { error: invalidFields(errors) };

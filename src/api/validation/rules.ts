@@ -72,7 +72,7 @@ export const HelmName = (o: SchemaOptions = {}) =>
   str(MESSAGES.helmName, { pattern: DNS_LABEL_PATTERN, minLength: 1, maxLength: 53, ...o });
 export const KubernetesVersion = () =>
   str(MESSAGES.kubernetesVersion, { pattern: '^v\\d+\\.\\d+\\.\\d+$', maxLength: 64, examples: ['v1.30.2'] });
-export const Replicas = () => int(1, 100, MESSAGES.replicas);
+export const Replicas = (o: SchemaOptions = {}) => int(1, 100, MESSAGES.replicas, o);
 export const WorkerCpu = () => int(1, 256, MESSAGES.cpu);
 export const Quantity = () => str(MESSAGES.quantity, { format: 'k8s-quantity', maxLength: 32, examples: ['8Gi'] });
 export const IpLiteral = () => str(MESSAGES.ip, { format: 'ip' });

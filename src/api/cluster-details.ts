@@ -1,0 +1,102 @@
+// Per-cluster views through the tenant's own API or the management cluster: kubeconfig, nodes, events (§3.1).
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { toHttpError } from '../kube/errors.js';
+import { ClusterParams, getTenantCluster } from './clusters.js';
+import type { ApiContext } from './context.js';
+import { listCapped, paths, username } from './kube-helpers.js';
+import { NodesResponse } from './schemas.js';
+import * as R from './validation/rules.js';
+import { newestEvents, type KubeEvent } from './views/events.js';
+import { byName, toNodeInfo, type KubeNode } from './views/nodes.js';
+
+const MAX_EVENTS_PER_SOURCE = 5000;
+
+const ClusterEventSchema = Type.Object(
+  {
+    type: Type.String(),
+    reason: Type.String(),
+    message: Type.String(),
+    count: Type.Integer(),
+    source: Type.String(),
+    lastTimestamp: Type.String(),
+    firstTimestamp: Type.String(),
+    involvedObject: Type.Object({ kind: Type.String(), name: Type.String(), namespace: Type.Optional(Type.String()) }),
+  },
+  { title: 'ClusterEvent' },
+);
+
+const EventsQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100, errorMessage: R.MESSAGES.limit })),
+});
+
+export function registerClusterDetailRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get(
+    '/api/clusters/:ns/:name/kubeconfig',
+    {
+      schema: {
+        summary: "Download a tenant cluster's admin kubeconfig",
+        params: ClusterParams,
+        response: { 200: Type.Object({ kubeconfig: Type.String() }) },
+      },
+    },
+    async (request) => {
+      const { ns, name } = request.params as Static<typeof ClusterParams>;
+      const stored = await ctx.tenants.getStoredKubeconfig(ns, name);
+      request.log.info(
+        { audit: true, event: 'kubeconfig.download', user: username(request), cluster: `${ns}/${name}` },
+        'audit kubeconfig.download',
+      );
+      return { kubeconfig: stored.kubeconfig };
+    },
+  );
+
+  app.get(
+    '/api/clusters/:ns/:name/nodes',
+    { schema: { summary: "List a tenant cluster's nodes", params: ClusterParams, response: { 200: NodesResponse } } },
+    async (request) => {
+      const { ns, name } = request.params as Static<typeof ClusterParams>;
+      const tenant = await ctx.tenants.getTenantKubeconfig(ns, name);
+      try {
+        const list = await tenant.client.list<KubeNode>(paths.nodes());
+        const now = Date.now();
+        return { nodes: list.items.map((n) => toNodeInfo(n, now)).sort(byName) };
+      } catch (err) {
+        throw toHttpError(err, { kind: 'Node', verb: 'list', resource: 'nodes', api: 'tenant' });
+      }
+    },
+  );
+
+  app.get(
+    '/api/clusters/:ns/:name/events',
+    {
+      schema: {
+        summary: 'Events of a tenant cluster',
+        params: ClusterParams,
+        querystring: EventsQuery,
+        response: { 200: Type.Object({ events: Type.Array(ClusterEventSchema) }) },
+      },
+    },
+    async (request) => {
+      const { ns, name } = request.params as Static<typeof ClusterParams>;
+      const limit = (request.query as Static<typeof EventsQuery>).limit ?? 100;
+      const cluster = await getTenantCluster(ctx, ns, name);
+      const tenantNs = (cluster.status as { tenantNamespace?: string } | undefined)?.tenantNamespace;
+      const sources: Promise<KubeEvent[]>[] = [
+        listCapped<KubeEvent>(
+          ctx.kube,
+          paths.events(ns),
+          { fieldSelector: `involvedObject.kind=TenantCluster,involvedObject.name=${name}` },
+          MAX_EVENTS_PER_SOURCE,
+        ),
+      ];
+      if (tenantNs) sources.push(listCapped<KubeEvent>(ctx.kube, paths.events(tenantNs), {}, MAX_EVENTS_PER_SOURCE));
+      try {
+        const lists = await Promise.all(sources);
+        return { events: newestEvents(lists.flat(), limit) };
+      } catch (err) {
+        throw toHttpError(err, { kind: 'Event', namespace: ns, verb: 'list', resource: 'events' });
+      }
+    },
+  );
+}

@@ -1,0 +1,26 @@
+// What the API routes use: configuration, the management client, the watch caches, tenant access, provider checks.
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/types.js';
+import type { KubeClient } from '../kube/client.js';
+import type { KubeObject, ResourceCache } from '../kube/cache.js';
+import type { TenantClusterAccess } from '../kube/tenant-access.js';
+import type { ProviderCheckService } from '../providers/service.js';
+
+export interface ApiContext {
+  config: Config;
+  kube: KubeClient;
+  clusters: ResourceCache<KubeObject>;
+  providers: ResourceCache<KubeObject>;
+  tenants: TenantClusterAccess;
+  checks: ProviderCheckService;
+}
+
+export type RouteModule = (app: FastifyInstance, ctx: ApiContext) => void;
+
+/** Read-your-writes bound: how long a write's answer waits for the cache to see it. */
+export const WRITE_VISIBILITY_TIMEOUT_MS = 3000;
+
+export async function waitVisible(cache: ResourceCache<KubeObject>, obj: unknown): Promise<void> {
+  const rv = (obj as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
+  if (rv && cache.synced) await cache.waitForResourceVersion(rv, WRITE_VISIBILITY_TIMEOUT_MS);
+}

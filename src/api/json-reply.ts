@@ -1,0 +1,29 @@
+// Sends prebuilt JSON text, gzip-compressed when the client accepts it and the answer is large. The compressed
+// form of the last text is remembered, so a list serialised once per change is also compressed once per change.
+import { gzipSync, constants as zlib } from 'node:zlib';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+const COMPRESS_FROM_BYTES = 16 * 1024;
+
+export interface JsonTextSender {
+  send(request: FastifyRequest, reply: FastifyReply, text: string): FastifyReply;
+}
+
+export function createJsonTextSender(): JsonTextSender {
+  let lastText: string | undefined;
+  let lastGzip: Buffer | undefined;
+  return {
+    send(request, reply, text) {
+      reply.type('application/json; charset=utf-8');
+      reply.header('vary', 'Accept-Encoding');
+      const accepts = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+      if (!accepts || text.length < COMPRESS_FROM_BYTES) return reply.send(text);
+      if (text !== lastText || !lastGzip) {
+        lastGzip = gzipSync(text, { level: 4, strategy: zlib.Z_DEFAULT_STRATEGY });
+        lastText = text;
+      }
+      reply.header('content-encoding', 'gzip');
+      return reply.send(lastGzip);
+    },
+  };
+}

@@ -1,0 +1,111 @@
+// GET /api/openapi.json: an OpenAPI 3.1 document generated from the route schemas that validate the requests.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import { ApiErrorSchema } from './schemas.js';
+
+const PRIVATE_KEYWORDS = new Set(['errorMessage', 'paramError', 'fullMessage']);
+
+/** Plain JSON Schema: TypeBox's symbol keys and our message keywords removed. */
+export function cleanSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(cleanSchema);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) if (!PRIVATE_KEYWORDS.has(k)) out[k] = cleanSchema(v);
+  return out;
+}
+
+const toOpenApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+
+interface RouteSchema {
+  summary?: string;
+  params?: { properties?: Record<string, unknown>; required?: string[] };
+  querystring?: { properties?: Record<string, unknown>; required?: string[] };
+  body?: unknown;
+  response?: Record<string, unknown>;
+}
+
+const ERROR_STATUSES: Record<string, string> = {
+  '400': 'Invalid input',
+  '401': 'Not authenticated',
+  '403': 'Forbidden',
+  '404': 'Not found',
+  '409': 'Conflict',
+  '429': 'Too many requests',
+  '502': 'Kubernetes API unavailable',
+  '503': 'Service unavailable',
+  '504': 'Kubernetes API timed out',
+};
+
+export function buildOpenApiDocument(routes: RouteOptions[], version: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((m) => m !== 'HEAD');
+    const schema = (route.schema ?? {}) as RouteSchema;
+    const path = toOpenApiPath(route.url);
+    for (const method of methods) {
+      const parameters = [
+        ...Object.entries(schema.params?.properties ?? {}).map(([name, s]) => ({
+          name,
+          in: 'path',
+          required: true,
+          schema: cleanSchema(s),
+        })),
+        ...Object.entries(schema.querystring?.properties ?? {}).map(([name, s]) => ({
+          name,
+          in: 'query',
+          required: schema.querystring?.required?.includes(name) ?? false,
+          schema: cleanSchema(s),
+        })),
+      ];
+      const responses: Record<string, unknown> = {};
+      for (const [status, s] of Object.entries(schema.response ?? {}))
+        responses[status] = {
+          description: status.startsWith('2') ? 'Success' : 'Error',
+          content: { 'application/json': { schema: cleanSchema(s) } },
+        };
+      for (const [status, description] of Object.entries(ERROR_STATUSES))
+        responses[status] ??= {
+          description,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/ApiError' } } },
+        };
+      const operation: Record<string, unknown> = {
+        operationId: `${method.toLowerCase()}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+        summary: schema.summary ?? `${method} ${path}`,
+        ...(parameters.length ? { parameters } : {}),
+        ...(schema.body
+          ? { requestBody: { required: false, content: { 'application/json': { schema: cleanSchema(schema.body) } } } }
+          : {}),
+        responses,
+      };
+      (paths[path] ??= {})[method.toLowerCase()] = operation;
+    }
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'butler-server API', version, description: 'REST API of butler-server for the Butler Console.' },
+    servers: [{ url: '/' }],
+    security: [{ cookieAuth: [] }, { bearerAuth: [] }],
+    paths,
+    components: {
+      schemas: { ApiError: cleanSchema(ApiErrorSchema) },
+      securitySchemes: {
+        cookieAuth: { type: 'apiKey', in: 'cookie', name: 'butler_token' },
+        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      },
+    },
+  };
+}
+
+export function registerOpenApiRoute(app: FastifyInstance, routes: () => RouteOptions[], version: string): void {
+  let cached: string | undefined;
+  app.get(
+    '/api/openapi.json',
+    {
+      schema: { summary: 'This OpenAPI document', response: { 200: Type.Object({}, { additionalProperties: true }) } },
+    },
+    async (_request, reply) => {
+      cached ??= JSON.stringify(buildOpenApiDocument(routes(), version));
+      return reply.type('application/json; charset=utf-8').send(cached);
+    },
+  );
+}

@@ -1,0 +1,62 @@
+// The provider check service: limits (429), the address guard, logging and metrics around runProviderCheck.
+import type { Config } from '../config/types.js';
+import { tooManyRequests } from '../http/errors.js';
+import { createAddressGuard, type AddressGuard } from './address-guard.js';
+import { runProviderCheck, type CheckOutcome, type ProviderConnection } from './checks.js';
+import { createCheckLimiter } from './limiter.js';
+
+export interface CheckLog {
+  info(obj: object, msg: string): void;
+}
+
+export interface ProviderCheckService {
+  readonly guard: AddressGuard;
+  /** Reserves a slot for `user` (429 `too many provider checks in progress` when none is free); returns release. */
+  reserve(user: string): () => void;
+  run(connection: ProviderConnection, log?: CheckLog): Promise<CheckOutcome>;
+}
+
+export function createProviderCheckService(
+  config: Config['providers'],
+  onResult?: (provider: string, result: string) => void,
+): ProviderCheckService {
+  const guard = createAddressGuard({ blockedCidrs: config.blockedCidrs, allowedCidrs: config.allowedCidrs });
+  const limiter = createCheckLimiter(config.maxChecksPerUser, config.maxChecksTotal);
+  const env = { guard, timeoutMs: config.checkTimeoutMs };
+  return {
+    guard,
+    reserve(user) {
+      const release = limiter.tryAcquire(user);
+      if (!release) throw tooManyRequests('too many provider checks in progress', 1);
+      return release;
+    },
+    async run(connection, log) {
+      const started = Date.now();
+      const outcome = await runProviderCheck(env, connection);
+      const host =
+        connection.provider === 'harvester'
+          ? safeHost(connection.kubeconfig.cluster.server)
+          : safeHost(connection.endpoint);
+      log?.info(
+        {
+          providerCheck: connection.provider,
+          host,
+          outcome: outcome.reason,
+          valid: outcome.valid,
+          durationMs: Date.now() - started,
+        },
+        'provider check',
+      );
+      onResult?.(connection.provider, outcome.valid ? 'valid' : outcome.reason);
+      return outcome;
+    },
+  };
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
+}
