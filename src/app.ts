@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
+import { apiPlugin } from './api/plugin.js';
 import { authPlugin } from './auth/plugin.js';
 import type { Config } from './config/types.js';
 import { healthPlugin } from './health/plugin.js';
@@ -80,6 +81,7 @@ export async function buildApp(
   // ---- Capability plugins are registered here, each as `await app.register(plugin, { config, services })`:
   //      src/api/plugin.ts, src/live/plugin.ts, src/terminal/plugin.ts, src/proxy/plugin.ts
   await app.register(liveUpdatesPlugin, { config, services });
+  await app.register(apiPlugin, { config, services });
   // ---- end of capability plugins
 
   // Last: whatever no route matched. /api and /ws get JSON 404/405; everything else is the static console.
