@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { createExecHandler } from './exec.js';
 import { FaultPlan } from './faults.js';
+import { OpenApiV3 } from './openapi.js';
 import { checkToken, handleRequest, parseResourcePath, type RecordedRequest, type ServerContext } from './server.js';
 import { ApiState, INITIAL_NAMESPACES } from './state.js';
 import { ApiError, badRequest, unauthorized, unknownResource, type Status } from './status.js';
@@ -146,6 +147,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60000,
     recording,
     serverAddress: () => `${host}:${port}`,
+    openapi: new OpenApiV3(),
   };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -14,6 +14,7 @@ import {
   wantsAggregated,
 } from './discovery.js';
 import type { FaultPlan } from './faults.js';
+import type { OpenApiV3 } from './openapi.js';
 import type { ResourceType } from './resources.js';
 import {
   CRD_STORE,
@@ -52,6 +53,7 @@ export interface ServerContext {
   bookmarkIntervalMs: number;
   recording: { on: boolean; requests: RecordedRequest[] };
   serverAddress(): string;
+  openapi: OpenApiV3;
 }
 
 /** A parsed resource path: /api/v1/namespaces/{ns}/{resource}/{name}/{subresource}. */
@@ -270,6 +272,11 @@ async function route(
     const types = state.allTypes().filter((t) => t.group === segs[1] && t.version === segs[2]);
     if (types.length === 0) throw unknownResource();
     return sendJson(res, 200, apiResourceListDoc(`${segs[1]}/${segs[2]}`, types));
+  }
+  if (segs[0] === 'openapi' && segs[1] === 'v3') {
+    if (segs.length === 2) return sendJson(res, 200, ctx.openapi.index(state.allTypes()));
+    const doc = ctx.openapi.document(state.allTypes(), segs.slice(2).join('/'));
+    if (doc !== undefined) return sendJson(res, 200, doc);
   }
   if (segs[0] !== 'api' && segs[0] !== 'apis') {
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
