@@ -1,46 +1,53 @@
-// The exec handler behind a tiny loopback HTTP server, driven by raw `ws` clients speaking the channel framing.
+// Pod exec through the real simulator, driven by raw `ws` clients speaking the channel framing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request } from 'node:http';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { createExecHandler, type ExecHandler } from './exec.js';
+import { createExecHandler } from './exec.js';
+import { startSimulator, type Simulator } from './index.js';
 
 const pods: Record<string, any> = {
   one: { metadata: { name: 'one', namespace: 'ns1' }, spec: { containers: [{ name: 'main', image: 'busybox' }] } },
   two: {
     metadata: { name: 'two', namespace: 'ns1' },
-    spec: { containers: [{ name: 'a' }, { name: 'b' }], initContainers: [{ name: 'init' }] },
+    spec: {
+      containers: [
+        { name: 'a', image: 'busybox' },
+        { name: 'b', image: 'busybox' },
+      ],
+      initContainers: [{ name: 'init', image: 'busybox' }],
+    },
   },
 };
 
-let server: Server;
-let handler: ExecHandler;
+let sim: Simulator;
 let base: string;
+let auth: { Authorization: string };
 let scratch: string;
+
+async function create(path: string, body: object): Promise<void> {
+  const res = await fetch(sim.url + path, {
+    method: 'POST',
+    headers: { ...auth, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.equal(res.status, 201, await res.text());
+}
 
 before(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'exec-test-'));
-  handler = createExecHandler({ scratchRoot: join(scratch, 'pods') });
-  server = createServer((_req, res) => res.writeHead(404).end());
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
-    const pod = m ? pods[m[2]!] : undefined;
-    if (!pod) return void socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
-    handler.handleUpgrade(req, socket, head, pod, url.searchParams);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  assert.ok(addr && typeof addr === 'object');
-  base = `ws://127.0.0.1:${addr.port}`;
+  sim = await startSimulator();
+  auth = { Authorization: `Bearer ${sim.token}` };
+  base = sim.url.replace(/^http/, 'ws');
+  await create('/api/v1/namespaces', { metadata: { name: 'ns1' } });
+  for (const pod of Object.values(pods)) await create('/api/v1/namespaces/ns1/pods', pod);
 });
 
 after(async () => {
-  await handler.closeAll();
-  await new Promise((r) => server.close(r));
+  await sim?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -63,7 +70,7 @@ class RawExec {
   readonly closed: Promise<number>;
 
   constructor(path: string, protocols: string[]) {
-    this.ws = new WebSocket(base + path, protocols);
+    this.ws = new WebSocket(base + path, protocols, { headers: auth });
     this.ws.on('message', (data: Buffer, isBinary) => {
       if (isBinary) this.frames.push({ channel: data[0]!, data: data.subarray(1) });
       else {
@@ -101,6 +108,7 @@ class RawExec {
 function rawUpgrade(path: string, protocols?: string): Promise<{ status: number; body: string; headers: any }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {
+      ...auth,
       Connection: 'Upgrade',
       Upgrade: 'websocket',
       'Sec-WebSocket-Version': '13',
@@ -218,8 +226,15 @@ describe('exec over raw WebSocket', () => {
     delete process.env.EXEC_TEST_SECRET;
   });
 
-  test('scratch directory is per pod and container, mode 0700', () => {
-    const st = statSync(join(scratch, 'pods', 'ns1', 'one', 'main'));
+  test('scratch directory is per pod and container, mode 0700, and HOME', async () => {
+    const c = new RawExec(execPath('one', { command: ['sh', '-c', 'pwd; echo $HOME'], stdout: '1' }), [
+      'v5.channel.k8s.io',
+    ]);
+    assert.equal(await c.closed, 1000);
+    const [dir, home] = c.text(1).trim().split('\n') as [string, string];
+    assert.match(dir, /\/ns1\/one\/main$/);
+    assert.equal(home, dir);
+    const st = statSync(dir);
     assert.ok(st.isDirectory());
     assert.equal(st.mode & 0o777, 0o700);
   });
@@ -309,9 +324,9 @@ describe('exec over raw WebSocket', () => {
     // 32 MiB is far more than the kernel's socket buffers plus the 1 MiB high-water mark: without flow
     // control the process would finish (and create the marker) while the client is not reading.
     const size = 32 * 1024 * 1024;
-    const marker = join(scratch, 'pods', 'ns1', 'one', 'main', 'flow-marker');
+    const marker = join(scratch, 'flow-marker');
     const c = new RawExec(
-      execPath('one', { command: ['sh', '-c', `head -c ${size} /dev/zero; touch flow-marker`], stdout: 'true' }),
+      execPath('one', { command: ['sh', '-c', `head -c ${size} /dev/zero; touch ${marker}`], stdout: 'true' }),
       ['v5.channel.k8s.io'],
     );
     await c.opened;
