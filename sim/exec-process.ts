@@ -14,7 +14,8 @@ export type ExitResult = { exitCode: number } | { startError: string };
 
 export interface ExecProcess {
   readonly pid: number;
-  writeInput(data: Buffer): void;
+  /** False when the process is not keeping up; `onDrain` then runs once it has caught up. */
+  writeInput(data: Buffer, onDrain: () => void): boolean;
   endInput(): void;
   resize(cols: number, rows: number): void;
   pauseOutput(): void;
@@ -105,16 +106,21 @@ function exitStatus(code: number | null, signal: NodeJS.Signals | number | null 
 }
 
 export function startExecProcess(o: ExecProcessOptions): ExecProcess {
-  const found = resolveExecutable(o.command[0] ?? '', o.cwd, o.env.PATH ?? CONTAINER_PATH);
-  if ('error' in found) return failedProcess(found.error);
-  return o.tty ? startPty(found.file, o) : startPiped(found.file, o);
+  try {
+    const found = resolveExecutable(o.command[0] ?? '', o.cwd, o.env.PATH ?? CONTAINER_PATH);
+    if ('error' in found) return failedProcess(found.error);
+    return o.tty ? startPty(found.file, o) : startPiped(found.file, o);
+  } catch (err) {
+    // e.g. arguments with NUL bytes: refused before anything runs.
+    return failedProcess(`failed to exec in container: ${(err as Error).message}`);
+  }
 }
 
 function failedProcess(error: string): ExecProcess {
   const noop = () => {};
   return {
     pid: 0,
-    writeInput: noop,
+    writeInput: () => true,
     endInput: noop,
     resize: noop,
     pauseOutput: noop,
@@ -154,6 +160,7 @@ function startPty(file: string, o: ExecProcessOptions): ExecProcess {
     pid: term.pid,
     writeInput: (data) => {
       if (!exitedYet) term.write(data as unknown as string);
+      return true;
     },
     // A TTY has no end of input: closing stdin leaves the terminal as it is, like containerd does.
     endInput: () => {},
@@ -186,8 +193,17 @@ function startPiped(file: string, o: ExecProcessOptions): ExecProcess {
   });
   return {
     pid: child.pid ?? 0,
-    writeInput: (data) => {
-      if (child.stdin?.writable) child.stdin.write(data);
+    writeInput: (data, onDrain) => {
+      const stdin = child.stdin;
+      if (!stdin?.writable || stdin.write(data)) return true;
+      const drained = () => {
+        stdin.off('drain', drained);
+        stdin.off('close', drained);
+        onDrain();
+      };
+      stdin.on('drain', drained);
+      stdin.on('close', drained);
+      return false;
     },
     endInput: () => child.stdin?.end(),
     resize: () => {},

@@ -274,6 +274,29 @@ describe('exec over raw WebSocket', () => {
     );
   });
 
+  test('a command with a NUL byte fails like any command that cannot start, and the server lives on', async () => {
+    const c = new RawExec(execPath('one', { command: ['sh', '-c', 'echo a\0b'], stdout: '1' }), ['v5.channel.k8s.io']);
+    assert.equal(await c.closed, 1000);
+    assert.equal(JSON.parse(c.text(3)).reason, 'InternalError');
+    const again = new RawExec(execPath('one', { command: ['true'], stdout: '1' }), ['v5.channel.k8s.io']);
+    assert.equal(await again.closed, 1000);
+    assert.equal(again.text(3), '{"metadata":{},"status":"Success"}');
+  });
+
+  test('stdin backpressure: the server stops reading while the process does not consume its input', async () => {
+    const c = new RawExec(
+      execPath('one', { command: ['sh', '-c', 'echo ready; sleep 300'], stdin: '1', stdout: '1' }),
+      ['v5.channel.k8s.io'],
+    );
+    await c.waitFor(1, /ready\n/);
+    const chunk = Buffer.alloc(1024 * 1024, 0x61);
+    for (let i = 0; i < 32; i++) c.send(0, chunk);
+    await new Promise((r) => setTimeout(r, 1000));
+    // Without backpressure the server would have swallowed all 32 MiB into memory by now.
+    assert.ok(c.ws.bufferedAmount > 8 * 1024 * 1024, `client still holds ${c.ws.bufferedAmount} bytes`);
+    c.ws.terminate();
+  });
+
   test('closing the client kills the process group', async () => {
     const c = new RawExec(execPath('one', { command: ['sh', '-c', 'sleep 300 & echo $$ $!; wait'], stdout: 'true' }), [
       'v5.channel.k8s.io',

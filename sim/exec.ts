@@ -236,7 +236,10 @@ class ExecSession {
     if (!frame) return;
     switch (frame.channel) {
       case STDIN:
-        if (this.request.stdin && frame.data.length > 0) this.process.writeInput(frame.data);
+        if (this.request.stdin && frame.data.length > 0) {
+          // Backpressure to the client, as TCP gives it with a real kubelet: stop reading until the input drains.
+          if (!this.process.writeInput(frame.data, () => this.ws.resume())) this.ws.pause();
+        }
         break;
       case RESIZE:
         if (this.protocol.version >= 4 && this.request.tty) {
