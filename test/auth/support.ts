@@ -1,6 +1,7 @@
 // Small HTTP helpers for the auth tests: raw requests with any headers (Origin, Cookie) and the cookie attributes.
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { butlerCrds } from '../../sim/crds.js';
 import { startSimulator, type Simulator } from '../../sim/index.js';
 
 export interface Answer {
@@ -65,10 +66,12 @@ export function clearsCookie(a: Answer): boolean {
   );
 }
 
-/** A simulator with the system namespace the revocation store writes to. */
+/** A simulator like a Butler management cluster: the Butler CRDs, the system and the default tenant namespace. */
 export function startAuthSimulator(): Promise<Simulator> {
+  const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   return startSimulator({
-    seed: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'butler-system' } }],
+    crds: butlerCrds(),
+    seed: [ns('butler-system'), ns('butler-tenants')],
     bookmarkIntervalMs: 200,
   });
 }
