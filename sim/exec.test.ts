@@ -285,16 +285,17 @@ describe('exec over raw WebSocket', () => {
 
   test('stdin backpressure: the server stops reading while the process does not consume its input', async () => {
     const c = new RawExec(
-      execPath('one', { command: ['sh', '-c', 'echo ready; sleep 300'], stdin: '1', stdout: '1' }),
+      execPath('one', { command: ['sh', '-c', 'echo $$; exec sleep 300'], stdin: '1', stdout: '1' }),
       ['v5.channel.k8s.io'],
     );
-    await c.waitFor(1, /ready\n/);
+    const pid = Number((await c.waitFor(1, /^\d+\n/)).trim());
     const chunk = Buffer.alloc(1024 * 1024, 0x61);
     for (let i = 0; i < 32; i++) c.send(0, chunk);
     await new Promise((r) => setTimeout(r, 1000));
     // Without backpressure the server would have swallowed all 32 MiB into memory by now.
     assert.ok(c.ws.bufferedAmount > 8 * 1024 * 1024, `client still holds ${c.ws.bufferedAmount} bytes`);
     c.ws.terminate();
+    await waitUntil(() => !alive(pid), 'the process to be killed although its input is backed up');
   });
 
   test('closing the client kills the process group', async () => {

@@ -157,6 +157,7 @@ class ExecSession {
   private readonly resizes = new ResizeDecoder();
   private paused = false;
   private killTimer: NodeJS.Timeout | undefined;
+  private inputProbe: NodeJS.Timeout | undefined;
   private finished = false;
 
   constructor(
@@ -183,7 +184,8 @@ class ExecSession {
     ws.on('close', () => this.onClientGone());
     this.done = this.process.exited.then((result) => {
       this.finished = true;
-      if (this.killTimer) clearTimeout(this.killTimer);
+      clearTimeout(this.killTimer);
+      clearInterval(this.inputProbe);
       const status =
         'startError' in result
           ? startFailureStatus(protocol, result.startError)
@@ -198,6 +200,7 @@ class ExecSession {
 
   /** Client gone: the kubelet's stream ends, the process gets SIGHUP, and SIGKILL if it lingers. */
   private onClientGone(): void {
+    clearInterval(this.inputProbe);
     if (this.finished || this.killTimer) return;
     this.process.resumeOutput(); // paused pipes would never reach end-of-file
     this.process.signalGroup('SIGHUP');
@@ -230,6 +233,18 @@ class ExecSession {
     }
   }
 
+  private pauseInput(): void {
+    this.ws.pause();
+    // A paused socket never sees the client leave; writing to it does (EPIPE), so ping while paused.
+    this.inputProbe ??= setInterval(() => this.ws.ping(), 500);
+  }
+
+  private resumeInput(): void {
+    clearInterval(this.inputProbe);
+    this.inputProbe = undefined;
+    if (this.ws.readyState === this.ws.OPEN) this.ws.resume();
+  }
+
   private onMessage(raw: RawData, isBinary: boolean): void {
     const buf = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
     const frame = decodeFrame(this.protocol, buf, isBinary);
@@ -238,7 +253,7 @@ class ExecSession {
       case STDIN:
         if (this.request.stdin && frame.data.length > 0) {
           // Backpressure to the client, as TCP gives it with a real kubelet: stop reading until the input drains.
-          if (!this.process.writeInput(frame.data, () => this.ws.resume())) this.ws.pause();
+          if (!this.process.writeInput(frame.data, () => this.resumeInput())) this.pauseInput();
         }
         break;
       case RESIZE:
