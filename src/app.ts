@@ -57,6 +57,10 @@ export async function buildApp(
   app.addHook('preClose', async () => {
     shuttingDown = true;
   });
+  // Requests still in flight at shutdown end their connection, so a keep-alive socket cannot hold the close open.
+  app.addHook('onSend', async (_request, reply) => {
+    if (shuttingDown) reply.header('connection', 'close');
+  });
 
   const routes = new RouteTable();
   routes.watch(app);

@@ -33,7 +33,7 @@ export interface BuildServicesOptions {
 }
 
 export async function buildServices(config: Config, opts: BuildServicesOptions = {}): Promise<Services> {
-  const log = createLogger(config.logLevel, opts.logStream).child({ component: 'services' });
+  const log = createLogger(config.logLevel, opts.logStream);
   const kube = createKubeClient(loadManagementKubeConfig(config.kube), {
     timeoutMs: config.kubeTimeoutMs,
     name: 'management',

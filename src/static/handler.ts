@@ -30,7 +30,7 @@ export function createStaticHandler(config: Config): StaticHandler {
         return sendHttpError(reply, new HttpError(405, 'method not allowed', undefined, { allow: 'GET, HEAD' }));
       }
       const decoded = decodeRequestPath(requestPath(request));
-      const isAsset = decoded !== undefined && decoded.startsWith('/assets/');
+      const isAsset = decoded !== undefined && (decoded === '/assets' || decoded.startsWith('/assets/'));
       const file = root !== undefined && decoded !== undefined ? await resolveFile(root, decoded) : undefined;
       if (file) {
         const isIndex = decoded === '/index.html';

@@ -16,14 +16,15 @@ const good = { BUTLER_JWT_SECRET: 'k'.repeat(40), BUTLER_ADMIN_PASSWORD: 'a-real
 test('--version and -version print the version and revision without reading configuration', async () => {
   for (const flag of ['--version', '-version']) {
     // No secrets, no kubeconfig: configuration would be refused if it were read.
-    const r = await runCli([flag], {});
+    const r = await runCli([flag], {}, 40_000);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^butler-server \d+\.\d+\.\d+\S* \(([0-9a-f]{7,40}|unknown)\)\n$/);
     assert.equal(r.stderr, '');
   }
 });
 
-describe('start-up refusals', { concurrency: 4 }, () => {
+// Other invalid settings are covered in-process by src/config/load.test.ts; each process start costs a second or more.
+describe('start-up refusals', () => {
   const cases: { name: string; args: string[]; env: Record<string, string>; message: RegExp }[] = [
     {
       name: 'missing BUTLER_JWT_SECRET',
@@ -44,39 +45,15 @@ describe('start-up refusals', { concurrency: 4 }, () => {
       message: /BUTLER_ADMIN_PASSWORD \(or BUTLER_ADMIN_PASSWORD_HASH\) is required/,
     },
     {
-      name: 'password "admin"',
-      args: ['--kubeconfig', kubeconfig],
-      env: { ...good, BUTLER_ADMIN_PASSWORD: 'admin' },
-      message: /BUTLER_ADMIN_PASSWORD: "admin" is not allowed/,
-    },
-    {
       name: 'unknown flag',
       args: ['--kubeconfig', kubeconfig, '--port', '80'],
       env: good,
       message: /unknown flag "--port"/,
     },
-    {
-      name: 'bad address',
-      args: ['--kubeconfig', kubeconfig, '-addr', 'nowhere'],
-      env: good,
-      message: /--addr: invalid listen address "nowhere"/,
-    },
-    {
-      name: 'bad duration',
-      args: ['--kubeconfig', kubeconfig],
-      env: { ...good, BUTLER_TOKEN_TTL: 'forever' },
-      message: /BUTLER_TOKEN_TTL: invalid duration "forever"/,
-    },
-    {
-      name: 'no Kubernetes connection',
-      args: [],
-      env: good,
-      message: /no Kubernetes connection: pass --kubeconfig PATH, set KUBECONFIG, or run in a cluster/,
-    },
   ];
   for (const c of cases) {
     test(c.name, async () => {
-      const r = await runCli(c.args, c.env);
+      const r = await runCli(c.args, c.env, 40_000);
       assert.notEqual(r.code, 0);
       assert.equal(r.code, 2);
       const lines = r.stderr.trimEnd().split('\n');

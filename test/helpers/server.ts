@@ -29,8 +29,10 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** Extra flags, after the defaults (so a later --addr wins). */
   args?: string[];
-  /** Wait until the revocation store has synced (default true). */
+  /** Wait until every readiness check of the services passes (revocation store, caches; default true). */
   waitForSync?: boolean;
+  /** Called after buildApp and before listen, e.g. to add a route that only a test needs. */
+  beforeListen?: (app: FastifyInstance) => void | Promise<void>;
 }
 
 export async function startTestServer(opts: TestServerOptions): Promise<TestServer> {
@@ -48,13 +50,16 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
   try {
     app = await buildApp(config, services, { logStream });
     services.revocations.start().catch(() => undefined);
-    if (opts.waitForSync !== false)
-      await waitFor(() => services.revocations.synced, SYNC_WAIT_MS, 'revocation store sync');
+    if (opts.waitForSync !== false) await waitForReadiness(services, SYNC_WAIT_MS);
+    await opts.beforeListen?.(app);
     await app.listen({ host: '127.0.0.1', port: 0 });
   } catch (err) {
     await app?.close();
     await services.close();
-    throw err;
+    const recent = logs.slice(-5).join('\n');
+    throw new Error(
+      `${err instanceof Error ? err.message : String(err)}${recent ? `\nlast log lines:\n${recent}` : ''}`,
+    );
   }
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
@@ -110,6 +115,16 @@ export async function waitFor(condition: () => boolean, timeoutMs: number, what:
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function waitForReadiness(services: Services, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const reasons = (await Promise.all(services.readiness.map((c) => c.check()))).filter((r) => r !== null);
+    if (reasons.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`services not ready within ${timeoutMs} ms: ${reasons.join('; ')}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
