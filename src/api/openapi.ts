@@ -36,8 +36,90 @@ const ERROR_STATUSES: Record<string, string> = {
   '504': 'Kubernetes API timed out',
 };
 
+const json = (schema: unknown) => ({ 'application/json': { schema } });
+const LoginResponse = {
+  type: 'object',
+  required: ['token', 'user', 'expiresAt'],
+  properties: {
+    token: { type: 'string' },
+    user: {
+      type: 'object',
+      required: ['username', 'role'],
+      properties: { username: { type: 'string' }, role: { type: 'string', enum: ['admin'] } },
+    },
+    expiresAt: { type: 'string', format: 'date-time' },
+  },
+};
+const errorRef = (description: string) => ({ description, content: json({ $ref: '#/components/schemas/ApiError' }) });
+
+/** The session endpoints of contract §2.3 (served by the auth plugin, described here so the document is complete). */
+const AUTH_PATHS: Record<string, Record<string, unknown>> = {
+  '/api/auth/login': {
+    post: {
+      operationId: 'postApiAuthLogin',
+      summary: 'Log in (public)',
+      security: [],
+      requestBody: {
+        required: true,
+        content: json({
+          type: 'object',
+          required: ['username', 'password'],
+          properties: { username: { type: 'string', maxLength: 256 }, password: { type: 'string', maxLength: 256 } },
+        }),
+      },
+      responses: {
+        '200': { description: 'Logged in; also sets the butler_token cookie', content: json(LoginResponse) },
+        '400': errorRef('Invalid input'),
+        '401': errorRef('Invalid credentials'),
+        '429': errorRef('Too many login attempts'),
+      },
+    },
+  },
+  '/api/auth/logout': {
+    post: {
+      operationId: 'postApiAuthLogout',
+      summary: 'Log out: revokes the session',
+      responses: {
+        '200': {
+          description: 'Logged out',
+          content: json({ type: 'object', properties: { message: { type: 'string' } } }),
+        },
+        '401': errorRef('Not authenticated'),
+        '502': errorRef('Revocation could not be recorded'),
+      },
+    },
+  },
+  '/api/auth/refresh': {
+    post: {
+      operationId: 'postApiAuthRefresh',
+      summary: 'New token for the session',
+      responses: {
+        '200': { description: 'New token', content: json(LoginResponse) },
+        '401': errorRef('Not authenticated'),
+      },
+    },
+  },
+  '/api/auth/me': {
+    get: {
+      operationId: 'getApiAuthMe',
+      summary: 'The identity of the session',
+      responses: {
+        '200': {
+          description: 'Identity',
+          content: json({
+            type: 'object',
+            required: ['username', 'role', 'expiresAt'],
+            properties: { username: { type: 'string' }, role: { type: 'string' }, expiresAt: { type: 'string' } },
+          }),
+        },
+        '401': errorRef('Not authenticated'),
+      },
+    },
+  },
+};
+
 export function buildOpenApiDocument(routes: RouteOptions[], version: string) {
-  const paths: Record<string, Record<string, unknown>> = {};
+  const paths: Record<string, Record<string, unknown>> = { ...AUTH_PATHS };
   for (const route of routes) {
     const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((m) => m !== 'HEAD');
     const schema = (route.schema ?? {}) as RouteSchema;

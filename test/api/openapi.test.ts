@@ -1,0 +1,78 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { startApiEnv, type ApiEnv } from './fixture.js';
+
+// Every REST endpoint of contract §3 (and the session endpoints of §2.3).
+const CONTRACT_ROUTES = [
+  'post /api/auth/login',
+  'post /api/auth/logout',
+  'post /api/auth/refresh',
+  'get /api/auth/me',
+  'get /api/clusters',
+  'post /api/clusters',
+  'get /api/clusters/{ns}/{name}',
+  'delete /api/clusters/{ns}/{name}',
+  'patch /api/clusters/{ns}/{name}/scale',
+  'get /api/clusters/{ns}/{name}/kubeconfig',
+  'get /api/clusters/{ns}/{name}/nodes',
+  'get /api/clusters/{ns}/{name}/events',
+  'get /api/clusters/{ns}/{name}/addons',
+  'post /api/clusters/{ns}/{name}/addons',
+  'get /api/clusters/{ns}/{name}/addons/{addon}',
+  'put /api/clusters/{ns}/{name}/addons/{addon}',
+  'delete /api/clusters/{ns}/{name}/addons/{addon}',
+  'get /api/management',
+  'get /api/management/nodes',
+  'get /api/management/namespaces/{ns}/pods',
+  'get /api/management/pods/{ns}',
+  'get /api/management/addons',
+  'post /api/management/addons',
+  'get /api/management/addons/{name}',
+  'put /api/management/addons/{name}',
+  'delete /api/management/addons/{name}',
+  'get /api/addons/catalog',
+  'get /api/addons/catalog/{name}',
+  'get /api/providers',
+  'post /api/providers',
+  'post /api/providers/test',
+  'post /api/providers/{ns}/{name}/validate',
+  'get /api/providers/{ns}/{name}',
+  'delete /api/providers/{ns}/{name}',
+  'get /api/openapi.json',
+];
+
+describe('GET /api/openapi.json', () => {
+  let env: ApiEnv;
+  before(async () => {
+    env = await startApiEnv();
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  it('needs a session', async () => {
+    const res = await fetch(`${env.server.url}/api/openapi.json`);
+    assert.equal(res.status, 401);
+  });
+
+  it('is a valid OpenAPI 3.1 document covering every route, with the request schemas', async () => {
+    const res = await env.api('GET', '/api/openapi.json');
+    assert.equal(res.status, 200);
+    assert.equal(res.body.openapi, '3.1.0');
+    const validator = new Validator();
+    const result = await validator.validate(res.body);
+    assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
+    const documented = Object.entries(res.body.paths as Record<string, Record<string, unknown>>).flatMap(
+      ([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`),
+    );
+    for (const route of CONTRACT_ROUTES) assert.ok(documented.includes(route), `${route} is not documented`);
+    const create = res.body.paths['/api/clusters'].post;
+    const body = create.requestBody.content['application/json'].schema;
+    assert.deepEqual(body.required.sort(), ['name', 'providerConfigRef']);
+    assert.equal(body.properties.kubernetesVersion.pattern, '^v\\d+\\.\\d+\\.\\d+$');
+    assert.equal(JSON.stringify(res.body).includes('errorMessage'), false);
+    const params = res.body.paths['/api/clusters/{ns}/{name}'].get.parameters.map((p: any) => p.name);
+    assert.deepEqual(params, ['ns', 'name']);
+  });
+});
