@@ -267,3 +267,37 @@ describe('health', () => {
     assert.equal(r.json.checks.revocations, 'ok');
   });
 });
+
+describe('readiness failures and CORS', () => {
+  test('/readyz is 503 naming the failing check when Kubernetes does not answer /version', async (t) => {
+    const fresh = await startTestServer({ sim });
+    t.after(() => fresh.close());
+    sim.faults.failNext(1, { status: 500, path: '/version' });
+    const r = await rawRequest(fresh.url, 'GET', '/readyz');
+    assert.equal(r.status, 503, r.text);
+    assert.equal(r.json.status, 'not ready');
+    assert.equal(r.json.checks.kubernetes, 'kubernetes API unavailable');
+    assert.equal(r.json.checks.revocations, 'ok');
+  });
+
+  test('CORS only for the configured origins, with credentials; preflight before authentication', async (t) => {
+    const cors = await startTestServer({ sim, env: { BUTLER_CORS_ORIGINS: 'http://ui.example:3000' } });
+    t.after(() => cors.close());
+    const preflight = await rawRequest(cors.url, 'OPTIONS', '/api/auth/me', {
+      headers: { origin: 'http://ui.example:3000', 'access-control-request-method': 'GET' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers['access-control-allow-origin'], 'http://ui.example:3000');
+    assert.equal(preflight.headers['access-control-allow-credentials'], 'true');
+    assert.match(String(preflight.headers['access-control-allow-methods']), /PATCH/);
+    const foreign = await rawRequest(cors.url, 'OPTIONS', '/api/auth/me', {
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'GET' },
+    });
+    assert.equal(foreign.headers['access-control-allow-origin'], undefined);
+    assert.equal(foreign.status, 401);
+    const get = await rawRequest(cors.url, 'GET', '/healthz', { headers: { origin: 'http://ui.example:3000' } });
+    assert.equal(get.headers['access-control-allow-origin'], 'http://ui.example:3000');
+    const none = await rawRequest(server.url, 'GET', '/healthz', { headers: { origin: 'http://ui.example:3000' } });
+    assert.equal(none.headers['access-control-allow-origin'], undefined, 'no CORS unless configured');
+  });
+});
