@@ -63,7 +63,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
   }
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
-  const url = `http://127.0.0.1:${address.port}`;
+  const url = `${config.tls ? 'https' : 'http'}://127.0.0.1:${address.port}`;
   const started = app;
 
   return {
