@@ -1,0 +1,201 @@
+// The TerminalManager owns every terminal session (Map<id, TerminalSession>): the caps (detached sessions count),
+// reattach lookup, and closeAll() for shutdown.
+import { randomBytes } from 'node:crypto';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { RevocationStore } from '../auth/revocations.js';
+import type { Config } from '../config/types.js';
+import type { KubeClient } from '../kube/client.js';
+import { loadManagementKubeConfig } from '../kube/connection.js';
+import { createTenantClusterAccess, type TenantClusterAccess } from '../kube/tenant-access.js';
+import { createAddressGuard } from '../providers/address-guard.js';
+import { CLOSE, redLine } from './close-codes.js';
+import { openTarget, TerminalRefusal, type OpenedTarget } from './open-target.js';
+import { Recording } from './recording.js';
+import { TerminalSession, type SessionAuditFields, type SessionSettings } from './session.js';
+import type { TerminalTarget } from './target.js';
+
+export interface TerminalManagerOptions {
+  config: Config;
+  kube: KubeClient;
+  revocations: RevocationStore;
+  log: Logger;
+  /** Shared tenant access (the REST API's); one is created when absent. */
+  tenants?: TenantClusterAccess;
+}
+
+export interface TerminalSessionInfo {
+  id: string;
+  user: string;
+  kind: TerminalTarget['kind'];
+  pid: number | undefined;
+  attached: boolean;
+  bufferedAmount: number;
+  paused: boolean;
+}
+
+/** A session slot held while the target is being resolved, so concurrent opens cannot pass the caps. */
+export interface Reservation {
+  release(): void;
+}
+
+export class TerminalManager {
+  private readonly sessions = new Map<string, TerminalSession>();
+  private readonly perUser = new Map<string, number>();
+  private reserved = 0;
+  private shuttingDown: Promise<void> | undefined;
+  private stopping = false;
+  private managementKc: KubeConfig | undefined;
+  private readonly tenants: TenantClusterAccess;
+  private readonly ownTenants: boolean;
+  private readonly settings: SessionSettings;
+
+  constructor(private readonly o: TerminalManagerOptions) {
+    const c = o.config;
+    this.settings = {
+      idleTimeoutMs: c.terminal.idleTimeoutMs,
+      maxLifetimeMs: c.terminal.maxLifetimeMs,
+      reattachGraceMs: c.terminal.reattachGraceMs,
+      scrollbackBytes: c.terminal.scrollbackBytes,
+      pingIntervalMs: c.ws.pingIntervalMs,
+      maxMessageBytes: c.ws.maxMessageBytes,
+    };
+    this.ownTenants = !o.tenants;
+    this.tenants =
+      o.tenants ??
+      createTenantClusterAccess(o.kube, {
+        tenantTimeoutMs: c.tenantTimeoutMs,
+        guard: createAddressGuard({ blockedCidrs: c.providers.blockedCidrs, allowedCidrs: c.providers.allowedCidrs }),
+        logger: o.log,
+      });
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get isShuttingDown(): boolean {
+    return this.stopping;
+  }
+
+  get(id: string): TerminalSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  list(): TerminalSessionInfo[] {
+    return [...this.sessions.values()].map((s) => ({
+      id: s.id,
+      user: s.user,
+      kind: s.target.kind,
+      pid: s.pid,
+      attached: s.attached,
+      bufferedAmount: s.bufferedAmount,
+      paused: s.paused,
+    }));
+  }
+
+  /** Counts for `butler_terminal_sessions{kind,state}`. */
+  stats(): { kind: TerminalTarget['kind']; state: 'attached' | 'detached'; count: number }[] {
+    const counts = new Map<string, number>();
+    for (const s of this.sessions.values()) {
+      const key = `${s.target.kind}|${s.attached ? 'attached' : 'detached'}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return [...counts].map(([key, count]) => {
+      const [kind, state] = key.split('|') as [TerminalTarget['kind'], 'attached' | 'detached'];
+      return { kind, state, count };
+    });
+  }
+
+  /** Takes a slot for a new session of `user`, or throws a 4429 refusal. */
+  reserve(user: string): Reservation {
+    const { maxPerUser, maxTotal } = this.o.config.terminal;
+    if ((this.perUser.get(user) ?? 0) >= maxPerUser)
+      throw new TerminalRefusal(CLOSE.tooMany, `too many terminal sessions (limit ${maxPerUser} per user)`);
+    if (this.sessions.size + this.reserved >= maxTotal)
+      throw new TerminalRefusal(CLOSE.tooMany, `too many terminal sessions on this server (limit ${maxTotal})`);
+    this.reserved++;
+    this.addUser(user, 1);
+    let held = true;
+    return {
+      release: () => {
+        if (!held) return;
+        held = false;
+        this.reserved--;
+        this.addUser(user, -1);
+      },
+    };
+  }
+
+  /** Resolves the target and starts its backend (PTY or exec stream). Throws TerminalRefusal. */
+  open(target: TerminalTarget): Promise<OpenedTarget> {
+    return openTarget(target, {
+      config: this.o.config,
+      kube: this.o.kube,
+      tenants: this.tenants,
+      managementKubeConfig: () => (this.managementKc ??= loadManagementKubeConfig(this.o.config.kube)),
+    });
+  }
+
+  /** Creates the session for an opened backend, turning the reservation into the session's slot. */
+  create(o: {
+    user: string;
+    target: TerminalTarget;
+    path: string;
+    opened: OpenedTarget;
+    reservation: Reservation;
+  }): TerminalSession {
+    const id = randomBytes(16).toString('base64url');
+    const recording = this.startRecording(id, o.path);
+    const log = this.o.log;
+    const session = new TerminalSession(id, o.user, o.target, o.path, o.opened.backend, {
+      settings: this.settings,
+      revocations: this.o.revocations,
+      showExitStatus: o.opened.showExitStatus,
+      ...(recording ? { recording } : {}),
+      audit: (event: string, fields: SessionAuditFields) =>
+        log.info({ audit: true, event, ...fields, user: fields.user.slice(0, 64) }, `audit ${event}`),
+      onEnded: (s) => {
+        if (this.sessions.delete(s.id)) this.addUser(s.user, -1);
+      },
+    });
+    // The slot passes from the reservation to the session.
+    o.reservation.release();
+    this.addUser(o.user, 1);
+    this.sessions.set(id, session);
+    if (this.stopping) void session.end('shutdown', redLine('server is shutting down'), CLOSE.goingAway);
+    return session;
+  }
+
+  /** Ends every session (red `server is shutting down`, 1001) and resolves when their processes are gone. */
+  closeAll(): Promise<void> {
+    if (this.shuttingDown) return this.shuttingDown;
+    this.stopping = true;
+    const ends = [...this.sessions.values()].map((s) =>
+      s.end('shutdown', redLine('server is shutting down'), CLOSE.goingAway),
+    );
+    this.shuttingDown = Promise.all(ends).then(() => {
+      if (this.ownTenants) this.tenants.close();
+    });
+    return this.shuttingDown;
+  }
+
+  private addUser(user: string, delta: number): void {
+    const n = (this.perUser.get(user) ?? 0) + delta;
+    if (n > 0) this.perUser.set(user, n);
+    else this.perUser.delete(user);
+  }
+
+  private startRecording(id: string, title: string): Recording | undefined {
+    const dir = this.o.config.terminal.recordingDir;
+    if (!dir) return undefined;
+    try {
+      return new Recording(Recording.fileName(dir, id), { width: 80, height: 24, title }, (err) =>
+        this.o.log.error({ err, sessionId: id }, 'terminal recording failed'),
+      );
+    } catch (err) {
+      this.o.log.error({ err, sessionId: id }, 'terminal recording could not be started');
+      return undefined;
+    }
+  }
+}

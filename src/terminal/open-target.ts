@@ -1,0 +1,128 @@
+// Resolving a terminal target and starting its backend (contract §6.3): the TenantCluster and its kubeconfig (§9.2),
+// the pod and its container; anything missing is a 4404 refusal, other failures a 1011 with the mapped message.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Config } from '../config/types.js';
+import { HttpError } from '../http/errors.js';
+import type { KubeClient } from '../kube/client.js';
+import { toHttpError } from '../kube/errors.js';
+import type { TenantClusterAccess } from '../kube/tenant-access.js';
+import type { TerminalBackend } from './backend.js';
+import { CLOSE } from './close-codes.js';
+import { LocalShell } from './local-shell.js';
+import { PodExec } from './pod-exec.js';
+import type { KubeSocketFailure } from './kube-websocket.js';
+import { managementShellKubeconfig } from './shell-kubeconfig.js';
+import type { TerminalTarget } from './target.js';
+
+const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
+
+/** A refused terminal: the red line's message and the close code. */
+export class TerminalRefusal extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TerminalRefusal';
+  }
+}
+
+export interface TargetDeps {
+  config: Config;
+  /** The management cluster (the server's own credentials). */
+  kube: KubeClient;
+  managementKubeConfig(): KubeConfig;
+  tenants: TenantClusterAccess;
+}
+
+export interface OpenedTarget {
+  backend: TerminalBackend;
+  showExitStatus: boolean;
+}
+
+interface PodObject {
+  metadata?: { annotations?: Record<string, string> };
+  spec?: { containers?: { name?: string }[]; initContainers?: { name?: string }[] };
+}
+
+function refusalFrom(err: unknown): TerminalRefusal {
+  if (err instanceof TerminalRefusal) return err;
+  if (err instanceof HttpError)
+    return new TerminalRefusal(err.status === 404 ? CLOSE.notFound : CLOSE.internalError, err.message);
+  return new TerminalRefusal(CLOSE.internalError, 'terminal could not be started');
+}
+
+/** The container: the path segment, else the default-container annotation, else the first container. */
+export function chooseContainer(pod: PodObject, requested: string | undefined, ref: string): string {
+  const names = (pod.spec?.containers ?? []).map((c) => c.name ?? '').filter(Boolean);
+  const all = [...names, ...(pod.spec?.initContainers ?? []).map((c) => c.name ?? '')];
+  if (requested) {
+    if (!all.includes(requested))
+      throw new TerminalRefusal(CLOSE.notFound, `container "${requested}" not found in pod ${ref}`);
+    return requested;
+  }
+  const annotated = pod.metadata?.annotations?.[DEFAULT_CONTAINER_ANNOTATION];
+  if (annotated && names.includes(annotated)) return annotated;
+  const first = names[0];
+  if (!first) throw new TerminalRefusal(CLOSE.notFound, `pod ${ref} has no containers`);
+  return first;
+}
+
+async function getPod(client: KubeClient, namespace: string, name: string, api: 'management' | 'tenant') {
+  try {
+    return await client.request<PodObject>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`,
+    });
+  } catch (err) {
+    throw refusalFrom(toHttpError(err, { kind: 'Pod', namespace, name, verb: 'get', resource: 'pods', api }));
+  }
+}
+
+async function startExec(kc: KubeConfig, namespace: string, pod: string, container: string): Promise<PodExec> {
+  try {
+    return await PodExec.start(kc, { namespace, pod, container });
+  } catch (err) {
+    const f = err as KubeSocketFailure;
+    if (f.status === 404) throw new TerminalRefusal(CLOSE.notFound, `pod "${namespace}/${pod}" not found`);
+    throw new TerminalRefusal(
+      CLOSE.internalError,
+      `exec into pod "${namespace}/${pod}" failed: ${f.message ?? 'error'}`,
+    );
+  }
+}
+
+export async function openTarget(target: TerminalTarget, deps: TargetDeps): Promise<OpenedTarget> {
+  try {
+    switch (target.kind) {
+      case 'management-shell': {
+        const kubeconfig = managementShellKubeconfig(deps.config, deps.managementKubeConfig());
+        return { backend: LocalShell.start({ kubeconfig, label: 'management' }), showExitStatus: false };
+      }
+      case 'tenant-shell': {
+        const tenant = await deps.tenants.getTenantKubeconfig(target.namespace, target.cluster);
+        return {
+          backend: LocalShell.start({ kubeconfig: tenant.sanitizedYaml, label: target.cluster }),
+          showExitStatus: false,
+        };
+      }
+      case 'management-pod': {
+        const ref = `"${target.podNamespace}/${target.pod}"`;
+        const pod = await getPod(deps.kube, target.podNamespace, target.pod, 'management');
+        const container = chooseContainer(pod, target.container, ref);
+        const backend = await startExec(deps.managementKubeConfig(), target.podNamespace, target.pod, container);
+        return { backend, showExitStatus: true };
+      }
+      case 'tenant-pod': {
+        const tenant = await deps.tenants.getTenantKubeconfig(target.namespace, target.cluster);
+        const ref = `"${target.podNamespace}/${target.pod}"`;
+        const pod = await getPod(tenant.client, target.podNamespace, target.pod, 'tenant');
+        const container = chooseContainer(pod, target.container, ref);
+        const backend = await startExec(tenant.kc, target.podNamespace, target.pod, container);
+        return { backend, showExitStatus: true };
+      }
+    }
+  } catch (err) {
+    throw refusalFrom(err);
+  }
+}

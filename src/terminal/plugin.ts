@@ -1,0 +1,176 @@
+// /ws/terminal/... (contract §6.3). Admission in the contract's order: Origin (403, before the upgrade) → upgrade →
+// login session (4401) → admin role and enabled type (4403) → session caps (4429) → target (4404); each refusal
+// after the upgrade is one red line, then the close. `?session=<id>` reattaches to a running session.
+import type {} from '@fastify/websocket';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RawData, WebSocket } from 'ws';
+import { clientAddress } from '../auth/address.js';
+import type { Config } from '../config/types.js';
+import { forbidden, HttpError } from '../http/errors.js';
+import { isAllowedOriginValue } from '../http/origin.js';
+import type { TenantClusterAccess } from '../kube/tenant-access.js';
+import type { Services } from '../services.js';
+import { CLOSE, redLine } from './close-codes.js';
+import { TerminalManager } from './manager.js';
+import { TerminalRefusal } from './open-target.js';
+import { isManagementTarget, parseTerminalPath, TERMINAL_PREFIX } from './target.js';
+
+export interface TerminalPluginOptions {
+  config: Config;
+  services: Services;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    terminals: TerminalManager;
+  }
+}
+
+/** Input that arrives while the target is resolved is kept (up to this much) and written once the shell runs. */
+const EARLY_INPUT_MAX_BYTES = 64 * 1024;
+const CLOSE_GRACE_MS = 2000;
+
+function queryString(request: FastifyRequest, name: string): string | undefined {
+  const v = (request.query as Record<string, unknown> | undefined)?.[name];
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
+  return undefined;
+}
+
+function refuse(ws: WebSocket, code: number, message: string): void {
+  if (ws.readyState !== ws.OPEN) return;
+  ws.send(redLine(message));
+  ws.close(code, message.slice(0, 120));
+  setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+}
+
+/**
+ * app.ts closes every WebSocket with 1001 on shutdown before the plugins' close hooks run; a terminal must print its
+ * red `server is shutting down` line first, so the first such close ends all terminal sessions properly.
+ */
+function endSessionsOnGoingAway(ws: WebSocket, manager: TerminalManager): void {
+  const close = ws.close.bind(ws);
+  ws.close = ((code?: number, data?: string | Buffer) => {
+    if (code === CLOSE.goingAway && !manager.isShuttingDown) void manager.closeAll();
+    close(code, data);
+  }) as WebSocket['close'];
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.isBuffer(data) ? data : Buffer.from(data);
+}
+
+async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOptions): Promise<void> {
+  const { config, services } = opts;
+  const extra = services as Services & { terminals?: TerminalManager; api?: { tenants: TenantClusterAccess } };
+  const manager =
+    extra.terminals ??
+    new TerminalManager({
+      config,
+      kube: services.kube,
+      revocations: services.revocations,
+      log: app.log.child({ component: 'terminal' }) as unknown as Services['log'],
+      ...(extra.api?.tenants ? { tenants: extra.api.tenants } : {}),
+    });
+  app.decorate('terminals', manager);
+  app.addHook('onClose', async () => manager.closeAll());
+
+  async function admit(ws: WebSocket, request: FastifyRequest): Promise<void> {
+    endSessionsOnGoingAway(ws, manager);
+    const early: [Buffer, boolean][] = [];
+    let earlyBytes = 0;
+    const collect = (data: RawData, isBinary: boolean) => {
+      const buf = toBuffer(data);
+      if (earlyBytes + buf.length > EARLY_INPUT_MAX_BYTES) return;
+      earlyBytes += buf.length;
+      early.push([buf, isBinary]);
+    };
+    ws.on('message', collect);
+    const fail = (code: number, message: string) => {
+      ws.off('message', collect);
+      refuse(ws, code, message);
+    };
+
+    const login = request.session;
+    if (!login) return fail(CLOSE.unauthenticated, 'not logged in or session expired');
+    if (login.role !== 'admin') return fail(CLOSE.forbidden, 'terminal access requires the admin role');
+    const path = request.url.split('?')[0] ?? '';
+    if (isManagementTarget(path) && !config.terminal.managementEnabled)
+      return fail(CLOSE.forbidden, 'management terminals are disabled');
+    const address = clientAddress(request, config);
+
+    const reattachId = queryString(request, 'session');
+    if (reattachId !== undefined) {
+      const existing = manager.get(reattachId);
+      if (existing && existing.user !== login.username)
+        return fail(CLOSE.forbidden, 'terminal session belongs to another user');
+      if (!existing || existing.isEnded || existing.path !== path)
+        return fail(CLOSE.notFound, 'terminal session expired');
+      ws.off('message', collect);
+      existing.attach(ws, login, address, true);
+      existing.replayInput(early);
+      return;
+    }
+
+    let reservation;
+    try {
+      reservation = manager.reserve(login.username);
+    } catch (err) {
+      if (err instanceof TerminalRefusal) return fail(err.code, err.message);
+      throw err;
+    }
+    const target = parseTerminalPath(path, queryString(request, 'podNamespace'));
+    if (!target) {
+      reservation.release();
+      return fail(CLOSE.notFound, 'no such terminal type or target');
+    }
+    let opened;
+    try {
+      opened = await manager.open(target);
+    } catch (err) {
+      reservation.release();
+      if (err instanceof TerminalRefusal) return fail(err.code, err.message);
+      request.log.error({ err }, 'terminal could not be started');
+      return fail(CLOSE.internalError, 'terminal could not be started');
+    }
+    if (ws.readyState !== ws.OPEN || manager.isShuttingDown) {
+      reservation.release();
+      if (manager.isShuttingDown) fail(CLOSE.goingAway, 'server is shutting down');
+      await opened.backend.terminate();
+      return;
+    }
+    const session = manager.create({ user: login.username, target, path, opened, reservation });
+    ws.off('message', collect);
+    session.attach(ws, login, address, false);
+    session.replayInput(early);
+  }
+
+  app.route({
+    method: 'GET',
+    url: `${TERMINAL_PREFIX}*`,
+    preValidation: async (request: FastifyRequest) => {
+      if (!request.ws) return;
+      const origin = request.headers.origin;
+      if (origin !== undefined && !isAllowedOriginValue(origin, request, config))
+        throw forbidden('cross-origin WebSocket refused');
+    },
+    handler: async (_request: FastifyRequest, reply: FastifyReply) => {
+      reply.header('upgrade', 'websocket');
+      throw new HttpError(426, 'websocket upgrade required');
+    },
+    wsHandler: (ws: WebSocket, request: FastifyRequest) => {
+      admit(ws, request).catch((err: unknown) => {
+        request.log.error({ err }, 'terminal admission failed');
+        refuse(ws, CLOSE.internalError, 'terminal could not be started');
+      });
+    },
+  });
+}
+
+// Registered without encapsulation so `app.terminals` is visible to the app (metrics, tests).
+(terminalPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
+(terminalPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] = 'butler-terminal';
+
+export const terminalPlugin = terminalPluginImpl;
+export { TerminalManager } from './manager.js';

@@ -1,0 +1,75 @@
+// The kubeconfig a management shell gets (contract §6.3): BUTLER_MANAGEMENT_TERMINAL_KUBECONFIG as it is, else one
+// for the server's own connection: for a kubeconfig file, its current context only (file paths made absolute); for
+// the in-cluster service account, `tokenFile` and `certificate-authority` pointing at the mounted files, so no
+// secret is copied.
+import { readFileSync } from 'node:fs';
+import type { KubeConfig } from '@kubernetes/client-node';
+import yaml from 'js-yaml';
+import type { Config } from '../config/types.js';
+import { loadManagementKubeConfig } from '../kube/connection.js';
+
+type Obj = Record<string, unknown>;
+
+/** Drops undefined and empty values so the YAML has only what is set. */
+function compact(o: Obj): Obj {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== '' && v !== false));
+}
+
+/** The current context of a loaded KubeConfig as a standalone kubeconfig document. */
+export function currentContextKubeconfig(kc: KubeConfig): string {
+  const cluster = kc.getCurrentCluster();
+  const user = kc.getCurrentUser();
+  const context = kc.getContextObject(kc.getCurrentContext());
+  if (!cluster || !user) throw new Error('the management kubeconfig has no current cluster or user');
+  const tokenFile =
+    user.authProvider?.name === 'tokenFile' ? (user.authProvider.config as Obj | undefined)?.tokenFile : undefined;
+  const doc = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: cluster.name,
+        cluster: compact({
+          server: cluster.server,
+          'certificate-authority-data': cluster.caData,
+          'certificate-authority': cluster.caFile,
+          'insecure-skip-tls-verify': cluster.skipTLSVerify,
+          'tls-server-name': cluster.tlsServerName,
+          'proxy-url': cluster.proxyUrl,
+        }),
+      },
+    ],
+    users: [
+      {
+        name: user.name,
+        user: compact({
+          token: user.token,
+          tokenFile,
+          'client-certificate-data': user.certData,
+          'client-certificate': user.certFile,
+          'client-key-data': user.keyData,
+          'client-key': user.keyFile,
+          username: user.username,
+          password: user.password,
+          exec: user.exec,
+          'auth-provider': tokenFile ? undefined : user.authProvider,
+          as: user.impersonateUser,
+        }),
+      },
+    ],
+    contexts: [
+      {
+        name: context?.name ?? 'management',
+        context: compact({ cluster: cluster.name, user: user.name, namespace: context?.namespace }),
+      },
+    ],
+    'current-context': context?.name ?? 'management',
+  };
+  return yaml.dump(doc, { lineWidth: -1 });
+}
+
+/** The YAML for the management shell's KUBECONFIG. */
+export function managementShellKubeconfig(config: Config, kc?: KubeConfig): string {
+  if (config.terminal.managementKubeconfigPath) return readFileSync(config.terminal.managementKubeconfigPath, 'utf8');
+  return currentContextKubeconfig(kc ?? loadManagementKubeConfig(config.kube));
+}
