@@ -314,9 +314,7 @@ export class ApiState {
       out.metadata = obj.metadata;
       if (res.unknownFields.length > 0) {
         if (opts.fieldValidation === 'Strict') {
-          throw badRequest(
-            `${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: strict decoding error: ${res.unknownFields.map((f) => `unknown field "${f}"`).join(', ')}`,
-          );
+          throw badRequest(`strict decoding error: ${res.unknownFields.map((f) => `unknown field "${f}"`).join(', ')}`);
         }
         if (opts.fieldValidation !== 'Ignore') for (const f of res.unknownFields) warnings.push(`unknown field "${f}"`);
       }
