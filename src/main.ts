@@ -39,7 +39,11 @@ async function main(argv: string[]): Promise<void> {
 
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal (a second Ctrl-C) means "now".
+      process.stderr.write(`butler-server: ${signal} again; exiting without waiting\n`);
+      process.exit(1);
+    }
     stopping = true;
     app.log.info({ signal }, 'shutting down');
     setTimeout(() => {

@@ -4,11 +4,16 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { HttpError, invalidFields, type FieldError } from './errors.js';
 import { formatBytes } from './sizes.js';
 import { unsupportedMediaType } from './body.js';
+import { isKubeApiError, toHttpError as kubeToHttpError } from '../kube/errors.js';
 
 export function installErrorHandler(app: FastifyInstance, maxBodyBytes: number): void {
   app.setErrorHandler((err: FastifyError | HttpError | Error, request, reply) => {
     const httpError = toHttpError(err, maxBodyBytes);
-    if (httpError) return sendHttpError(reply, httpError);
+    if (httpError) {
+      // Upstream failures (502/503/504) are logged with their cause, which never reaches the client.
+      if (httpError.status >= 500) request.log.warn({ err: httpError.cause ?? httpError }, httpError.message);
+      return sendHttpError(reply, httpError);
+    }
     request.log.error({ err }, 'internal server error');
     return sendHttpError(reply, new HttpError(500, 'internal server error'));
   });
@@ -22,6 +27,10 @@ export function sendHttpError(reply: FastifyReply, err: HttpError): FastifyReply
 /** Known client-side failures as HttpError; undefined for anything that is a server fault. */
 export function toHttpError(err: unknown, maxBodyBytes: number): HttpError | undefined {
   if (err instanceof HttpError) return err;
+  // A Kubernetes failure a route did not map itself: unreachable or slow upstream is still 502/504, not 500.
+  if (isKubeApiError(err) && (err.kind === 'unavailable' || err.kind === 'timeout')) {
+    return kubeToHttpError(err, { kind: 'resource' });
+  }
   const e = err as Partial<FastifyError> & { validation?: ValidationIssue[]; validationContext?: string };
   if (Array.isArray(e.validation)) return validationError(e.validation, e.validationContext);
   switch (e.code) {

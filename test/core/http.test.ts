@@ -32,6 +32,10 @@ before(async () => {
         },
         async () => ({ ok: true }),
       );
+      app.get('/api/test-only/kube', async () => {
+        await server.services.kube.request({ method: 'GET', path: '/version', timeoutMs: 300 });
+        return { ok: true };
+      });
       app.get('/api/test-only/fault', async () => {
         throw new Error('database exploded: secret detail');
       });
@@ -171,6 +175,17 @@ describe('errors', () => {
     const empty = await rawRequest(server.url, 'POST', '/api/test-only/validated', { headers, body: '' });
     assert.equal(empty.status, 400, 'an empty body counts as {} and fails the required field');
     assert.equal(empty.json.error, 'name: is required');
+  });
+
+  test('an unmapped Kubernetes timeout is 504, not 500, and logged with its cause', async (t) => {
+    sim.faults.setLatency(1500);
+    t.after(() => sim.faults.setLatency(0));
+    const r = await rawRequest(server.url, 'GET', '/api/test-only/kube', {
+      headers: { ...bearer(), 'x-request-id': 'kube-1' },
+    });
+    assert.equal(r.status, 504);
+    assert.deepEqual(r.json, { error: 'kubernetes API timed out' });
+    assert.ok(server.logs.some((l) => l.includes('"kube-1"') && l.includes('"level":"warn"')));
   });
 
   test('unexpected errors are 500 "internal server error", logged with the stack, detail not leaked', async () => {
