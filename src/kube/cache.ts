@@ -32,7 +32,7 @@ export interface ResourceCache<T> {
   waitForSync(timeoutMs: number): Promise<boolean>;
   /** Position: resourceVersion of the last applied event or bookmark (after a LIST: the list's). '' before sync. */
   readonly resourceVersion: string;
-  /** Sorted by namespace, then name; managedFields stripped. Objects are shared: do not modify them. */
+  /** Sorted by namespace, then name; managedFields stripped. A new array, but the objects are shared: do not modify them. */
   list(namespace?: string): T[];
   get(namespace: string | undefined, name: string): T | undefined;
   /**
@@ -141,7 +141,8 @@ class WatchedResourceCache<T> implements ResourceCache<T> {
   }
 
   list(namespace?: string): T[] {
-    return this.store.list(namespace) as T[];
+    // A copy of the array (callers may sort or filter in place); the objects themselves are shared.
+    return this.store.list(namespace).slice();
   }
 
   listJson(namespace?: string): string {
