@@ -48,7 +48,9 @@ export async function buildApp(
     genReqId: requestIdFor,
     bodyLimit: config.http.maxBodyBytes,
     trustProxy: config.http.trustProxy,
-    return503OnClosing: true,
+    // Requests that still arrive on open connections during the drain are served (with Connection: close),
+    // so /readyz can answer its own 503 and nothing in flight is cut short.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
   }) as unknown as FastifyInstance;

@@ -11,17 +11,21 @@ export interface JsonTextSender {
 
 export function createJsonTextSender(): JsonTextSender {
   let lastText: string | undefined;
+  let lastBytes: Buffer | undefined;
   let lastGzip: Buffer | undefined;
   return {
     send(request, reply, text) {
       reply.type('application/json; charset=utf-8');
       reply.header('vary', 'Accept-Encoding');
-      const accepts = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
-      if (!accepts || text.length < COMPRESS_FROM_BYTES) return reply.send(text);
-      if (text !== lastText || !lastGzip) {
-        lastGzip = gzipSync(text, { level: 4, strategy: zlib.Z_DEFAULT_STRATEGY });
+      if (text.length < COMPRESS_FROM_BYTES) return reply.send(text);
+      if (text !== lastText || !lastBytes) {
         lastText = text;
+        lastBytes = Buffer.from(text, 'utf8');
+        lastGzip = undefined;
       }
+      const accepts = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+      if (!accepts) return reply.send(lastBytes);
+      lastGzip ??= gzipSync(lastBytes, { level: 4, strategy: zlib.Z_DEFAULT_STRATEGY });
       reply.header('content-encoding', 'gzip');
       return reply.send(lastGzip);
     },
