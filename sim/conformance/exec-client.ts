@@ -43,11 +43,15 @@ export function exec(
       ws.terminate();
       reject(new Error(`exec ${path}: no close within ${input.timeoutMs ?? 10000} ms`));
     }, input.timeoutMs ?? 10000);
-    ws.on('unexpected-response', (_req, res) => {
+    // With this listener ws leaves aborting the upgrade request to us (req.destroy below).
+    ws.on('unexpected-response', (req, res) => {
+      const socket = res.socket;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         clearTimeout(timer);
+        req.destroy();
+        socket.destroy();
         const text = Buffer.concat(chunks).toString('utf8');
         let body: any;
         try {
