@@ -291,3 +291,24 @@ test('a raw ws client sees text frames only', async () => {
   assert.equal(binary, false);
   ws.terminate();
 });
+
+test('a socket opened before the cache’s first sync waits for it, then gets its snapshot', async () => {
+  await api.create('team-a', 'before-sync');
+  // The new server's first LISTs fail for a while (backoff), so it serves before its cache has synced.
+  sim.faults.failNext(4, { status: 500, path: /^\/apis\/butler\.butlerlabs\.dev\/v1alpha1\/tenantclusters$/ });
+  const late = await startTestServer({ sim, waitForSync: false });
+  try {
+    // Sessions need the revocation store; the cluster cache is still failing.
+    await until('the revocation store', () => late.services.revocations.synced);
+    const { cookie } = await late.login();
+    const c = await LiveClient.connect(late.url, { cookie });
+    clients.push(c);
+    assert.equal(late.services.clusterCache.synced, false, 'connected before the first sync');
+    await c.waitFor('snapshot', () => c.types.length > 0, 10_000);
+    assert.equal(c.types[0], 'snapshot');
+    assert.ok(c.state.has('team-a/before-sync'));
+  } finally {
+    await late.close();
+    await api.removeAll();
+  }
+});
