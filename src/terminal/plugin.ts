@@ -29,6 +29,9 @@ declare module 'fastify' {
 /** Input that arrives while the target is resolved is kept (up to this much) and written once the shell runs. */
 const EARLY_INPUT_MAX_BYTES = 64 * 1024;
 const CLOSE_GRACE_MS = 2000;
+const TERMINAL_ROUTES = [':type', ':type/:a', ':type/:a/:b', ':type/:a/:b/:c', ':type/:a/:b/:c/:d'].map(
+  (p) => `${TERMINAL_PREFIX}${p}`,
+);
 
 function queryString(request: FastifyRequest, name: string): string | undefined {
   const v = (request.query as Record<string, unknown> | undefined)?.[name];
@@ -146,26 +149,28 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
     session.replayInput(early);
   }
 
-  app.route({
-    method: 'GET',
-    url: `${TERMINAL_PREFIX}*`,
-    preValidation: async (request: FastifyRequest) => {
-      if (!request.ws) return;
-      const origin = request.headers.origin;
-      if (origin !== undefined && !isAllowedOriginValue(origin, request, config))
-        throw forbidden('cross-origin WebSocket refused');
-    },
-    handler: async (_request: FastifyRequest, reply: FastifyReply) => {
-      reply.header('upgrade', 'websocket');
-      throw new HttpError(426, 'websocket upgrade required');
-    },
-    wsHandler: (ws: WebSocket, request: FastifyRequest) => {
-      admit(ws, request).catch((err: unknown) => {
-        request.log.error({ err }, 'terminal admission failed');
-        refuse(ws, CLOSE.internalError, 'terminal could not be started');
-      });
-    },
-  });
+  // One route per path depth (type plus up to four segments) rather than a wildcard: the handler parses the path.
+  for (const url of TERMINAL_ROUTES)
+    app.route({
+      method: 'GET',
+      url,
+      preValidation: async (request: FastifyRequest) => {
+        if (!request.ws) return;
+        const origin = request.headers.origin;
+        if (origin !== undefined && !isAllowedOriginValue(origin, request, config))
+          throw forbidden('cross-origin WebSocket refused');
+      },
+      handler: async (_request: FastifyRequest, reply: FastifyReply) => {
+        reply.header('upgrade', 'websocket');
+        throw new HttpError(426, 'websocket upgrade required');
+      },
+      wsHandler: (ws: WebSocket, request: FastifyRequest) => {
+        admit(ws, request).catch((err: unknown) => {
+          request.log.error({ err }, 'terminal admission failed');
+          refuse(ws, CLOSE.internalError, 'terminal could not be started');
+        });
+      },
+    });
 }
 
 // Registered without encapsulation so `app.terminals` is visible to the app (metrics, tests).
