@@ -25,6 +25,16 @@ function toText(data: RawData): string {
   return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
 }
 
+/**
+ * The WebSocket server's maxPayload (BUTLER_WS_MAX_MESSAGE_BYTES) is shared with the terminals. Lowering it for this
+ * socket makes `ws` itself close with 1009 as soon as a frame exceeds 4 KiB, instead of buffering up to that limit
+ * first. It is a private field of `ws` 8: when it is missing, the size check in onMessage still closes with 1009.
+ */
+function limitIncomingMessages(ws: WebSocket): void {
+  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver;
+  if (receiver && typeof receiver._maxPayload === 'number') receiver._maxPayload = MAX_CLIENT_MESSAGE_BYTES;
+}
+
 export class LiveConnection {
   readonly sender: CoalescingSender;
   lastPongAt = Date.now();
@@ -39,6 +49,7 @@ export class LiveConnection {
     limits: SenderLimits,
   ) {
     this.sender = new CoalescingSender(ws, limits);
+    limitIncomingMessages(ws);
     ws.on('pong', () => {
       this.lastPongAt = Date.now();
     });

@@ -76,7 +76,8 @@ test('Bearer token works too; JSON ping gets pong; a message over 4 KiB closes w
   c.ws.send(JSON.stringify({ type: 'ping' }));
   await c.waitFor('pong', () => c.types.includes('pong'));
   c.ws.send('not json');
-  c.ws.send(JSON.stringify({ type: 'other', pad: 'x'.repeat(4000) }));
+  const exactly4KiB = JSON.stringify({ type: 'other', pad: '' });
+  c.ws.send(exactly4KiB.replace('""', `"${'x'.repeat(4096 - exactly4KiB.length)}"`));
   c.ws.send(JSON.stringify({ type: 'ping' }));
   await c.waitFor('second pong', () => c.types.filter((t) => t === 'pong').length === 2);
   c.ws.send('x'.repeat(4097));
