@@ -47,6 +47,8 @@ const ScaleBody = Type.Object({
 
 const ListQuery = Type.Object({ namespace: Type.Optional(R.DnsLabel()) });
 
+const wrapClusters = (listJson: string) => `{"clusters":${listJson}}`;
+
 export function clusterNotFound(ns: string, name: string) {
   return notFound(`TenantCluster "${ns}/${name}" not found`);
 }
@@ -102,12 +104,11 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
     async (request, reply) => {
       const { namespace } = request.query as Static<typeof ListQuery>;
-      if (ctx.clusters.synced)
-        return listSender.send(request, reply, `{"clusters":${ctx.clusters.listJson(namespace)}}`);
+      if (ctx.clusters.synced) return listSender.send(request, reply, ctx.clusters.listJson(namespace), wrapClusters);
       try {
         const list = await ctx.kube.list<KubeObject>(paths.tenantClusters(namespace));
         const clusters = list.items.map(stripManaged).sort(byNsName);
-        return listSender.send(request, reply, JSON.stringify({ clusters }));
+        return listSender.send(request, reply, JSON.stringify(clusters), wrapClusters);
       } catch (err) {
         throw toHttpError(err, { kind: 'TenantCluster', namespace, verb: 'list', resource: 'tenantclusters' });
       }

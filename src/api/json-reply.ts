@@ -6,21 +6,25 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 const COMPRESS_FROM_BYTES = 16 * 1024;
 
 export interface JsonTextSender {
-  send(request: FastifyRequest, reply: FastifyReply, text: string): FastifyReply;
+  /**
+   * Sends `wrap(source)`. `source` identifies the content: the same string instance (a cache's list JSON, which
+   * changes only when the list does) reuses the bytes and gzip of the previous answer without comparing content.
+   */
+  send(request: FastifyRequest, reply: FastifyReply, source: string, wrap?: (s: string) => string): FastifyReply;
 }
 
 export function createJsonTextSender(): JsonTextSender {
-  let lastText: string | undefined;
+  let lastSource: string | undefined;
   let lastBytes: Buffer | undefined;
   let lastGzip: Buffer | undefined;
   return {
-    send(request, reply, text) {
+    send(request, reply, source, wrap = (s) => s) {
       reply.type('application/json; charset=utf-8');
       reply.header('vary', 'Accept-Encoding');
-      if (text.length < COMPRESS_FROM_BYTES) return reply.send(text);
-      if (text !== lastText || !lastBytes) {
-        lastText = text;
-        lastBytes = Buffer.from(text, 'utf8');
+      if (source.length < COMPRESS_FROM_BYTES) return reply.send(wrap(source));
+      if (source !== lastSource || !lastBytes) {
+        lastSource = source;
+        lastBytes = Buffer.from(wrap(source), 'utf8');
         lastGzip = undefined;
       }
       const accepts = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));

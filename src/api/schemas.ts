@@ -5,8 +5,8 @@ import { Type, type TSchema } from '@sinclair/typebox';
 export const K8sObject = (title: string) =>
   Type.Object(
     {
-      apiVersion: Type.String(),
-      kind: Type.String(),
+      apiVersion: Type.Optional(Type.String()),
+      kind: Type.Optional(Type.String()),
       metadata: Type.Object(
         { name: Type.String(), namespace: Type.Optional(Type.String()) },
         { additionalProperties: true },
