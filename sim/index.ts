@@ -11,7 +11,8 @@ import { Duplex } from 'node:stream';
 import { createExecHandler } from './exec.js';
 import { FaultPlan } from './faults.js';
 import { OpenApiV3 } from './openapi.js';
-import { checkToken, handleRequest, parseResourcePath, type RecordedRequest, type ServerContext } from './server.js';
+import { execVerbs, RbacAuthorizer, type Denial } from './rbac.js';
+import { authenticate, handleRequest, parseResourcePath, type RecordedRequest, type ServerContext } from './server.js';
 import { ApiState, INITIAL_NAMESPACES } from './state.js';
 import { ApiError, badRequest, unauthorized, unknownResource, type Status } from './status.js';
 import { servingCert } from './tls.js';
@@ -43,6 +44,12 @@ export interface Simulator {
   };
   requests: RecordedRequest[];
   recordRequests(on: boolean): void;
+  /** A bearer token for ServiceAccount `namespace/name`, authorized by the stored RBAC objects (sim/rbac.ts). */
+  tokenFor(namespace: string, serviceAccount: string): string;
+  /** Writes a kubeconfig (same server and CA as `kubeconfigPath`) with tokenFor's token; returns its path. */
+  kubeconfigFor(namespace: string, serviceAccount: string): string;
+  /** Requests of service accounts refused with 403, oldest first. */
+  denials: Denial[];
   stop(): Promise<void>;
 }
 
@@ -148,6 +155,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     recording,
     serverAddress: () => `${host}:${port}`,
     openapi: new OpenApiV3(),
+    rbac: new RbacAuthorizer(state),
   };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -160,13 +168,24 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           path: url.pathname + url.search,
           headers: { ...req.headers },
         });
-      if (!checkToken(ctx, req.headers.authorization)) throw unauthorized();
+      const identity = authenticate(ctx, req.headers.authorization);
+      if (!identity) throw unauthorized();
       const injected = faults.take(url.pathname);
       if (injected) throw injected;
       const segs = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
       const rp = parseResourcePath(state, segs);
       if (!rp || rp.rt.group !== '' || rp.rt.plural !== 'pods' || !rp.ns || !rp.name) throw unknownResource();
       if (rp.subresource !== 'exec' && rp.subresource !== 'attach') throw badRequest('Upgrade request required');
+      for (const verb of execVerbs(req.method ?? 'GET')) {
+        ctx.rbac.authorize(identity, {
+          verb,
+          apiGroup: '',
+          resource: 'pods',
+          subresource: rp.subresource,
+          name: rp.name,
+          namespace: rp.ns,
+        });
+      }
       const pod = state.get(rp.rt, rp.ns, rp.name).obj;
       exec.handleUpgrade(req, socket, head, pod, url.searchParams);
     } catch (e) {
@@ -269,6 +288,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     recordRequests: (on) => {
       recording.on = on;
     },
+    tokenFor: (namespace, serviceAccount) => ctx.rbac.tokenFor(namespace, serviceAccount),
+    kubeconfigFor: (namespace, serviceAccount) => {
+      const saToken = ctx.rbac.tokenFor(namespace, serviceAccount);
+      const path = join(tempDir, `kubeconfig-${namespace}-${serviceAccount}-${randomBytes(4).toString('hex')}`);
+      const text = tls ? kubeconfigYaml(`https://${host}:${port}`, saToken, tls.cert) : kubeconfigYaml(url, saToken);
+      writeFileSync(path, text, { mode: 0o600 });
+      return path;
+    },
+    denials: ctx.rbac.denials,
     stop: async () => {
       await down();
       await exec.closeAll();
@@ -278,4 +306,4 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   return sim;
 }
 
-export type { RecordedRequest, Status };
+export type { Denial, RecordedRequest, Status };

@@ -15,6 +15,7 @@ import {
 } from './discovery.js';
 import type { FaultPlan } from './faults.js';
 import type { OpenApiV3 } from './openapi.js';
+import { attributesOf, verbOf, type Identity, type RbacAuthorizer } from './rbac.js';
 import type { ResourceType } from './resources.js';
 import {
   CRD_STORE,
@@ -54,6 +55,7 @@ export interface ServerContext {
   recording: { on: boolean; requests: RecordedRequest[] };
   serverAddress(): string;
   openapi: OpenApiV3;
+  rbac: RbacAuthorizer;
 }
 
 /** A parsed resource path: /api/v1/namespaces/{ns}/{resource}/{name}/{subresource}. */
@@ -71,6 +73,13 @@ export function checkToken(ctx: ServerContext, header: string | undefined): bool
   const a = Buffer.from(m[1].trim());
   const b = Buffer.from(ctx.token);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The admin (the simulator's own token) or a service account (sim/rbac.ts); undefined means 401. */
+export function authenticate(ctx: ServerContext, header: string | undefined): Identity | undefined {
+  if (checkToken(ctx, header)) return { kind: 'admin' };
+  const m = header?.match(/^Bearer\s+(.+)$/i);
+  return m ? ctx.rbac.identify(m[1].trim()) : undefined;
 }
 
 /** Resolves a path under /api or /apis to a resource; undefined when it is not a resource path. */
@@ -209,10 +218,11 @@ export async function handleRequest(ctx: ServerContext, req: IncomingMessage, re
     ctx.recording.requests.push({ method, path: url.pathname + url.search, headers: { ...req.headers } });
   if (ctx.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, ctx.faults.latencyMs));
   try {
-    if (!checkToken(ctx, req.headers.authorization)) throw unauthorized();
+    const identity = authenticate(ctx, req.headers.authorization);
+    if (!identity) throw unauthorized();
     const injected = ctx.faults.take(url.pathname);
     if (injected) throw injected;
-    await route(ctx, req, res, url, method);
+    await route(ctx, req, res, url, method, identity);
   } catch (e) {
     if (e instanceof ApiError) sendError(res, e);
     else sendError(res, internalError((e as Error)?.message ?? String(e)));
@@ -225,6 +235,7 @@ async function route(
   res: ServerResponse,
   url: URL,
   method: string,
+  identity: Identity,
 ): Promise<void> {
   const path = url.pathname.replace(/\/+$/, '') || '/';
   const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
@@ -285,6 +296,8 @@ async function route(
   }
   const rp = parseResourcePath(state, segs);
   if (!rp) throw unknownResource();
+  const watch = isWatchPath(segs) || boolParam(url.searchParams, 'watch') === true;
+  ctx.rbac.authorize(identity, attributesOf(rp, verbOf(method, rp.name, watch)));
   return resource(ctx, req, res, url, method, rp, isWatchPath(segs));
 }
 
