@@ -312,8 +312,10 @@ class WatchedResourceCache<T> implements ResourceCache<T> {
           this.advance(resourceVersionOf(e.object));
           break;
         case 'ERROR': {
-          const status = e.object as { code?: number; message?: string } | undefined;
-          if (status?.code === 410) throw new WatchExpired();
+          const status = e.object as { code?: number; reason?: string; message?: string } | undefined;
+          if (status?.code === 410 || status?.reason === 'Expired' || status?.reason === 'Gone') {
+            throw new WatchExpired();
+          }
           throw new Error(`watch error event: ${status?.code ?? '?'} ${status?.message ?? ''}`);
         }
         default:
