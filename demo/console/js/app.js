@@ -1,0 +1,88 @@
+// Entry point: session check, login / logout, and a small hash router over the views.
+import { get, post } from './api.js';
+import { clustersView } from './clusters.js';
+import { clusterDetailView } from './cluster-detail.js';
+import { connect, disconnect } from './live.js';
+import { managementView } from './management.js';
+import { providersView } from './providers.js';
+import { terminalView } from './terminal.js';
+
+const $ = (id) => document.getElementById(id);
+let current;
+
+function route() {
+  const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const [page = 'clusters', ...rest] = parts;
+  if (page === 'clusters' && rest.length === 2) return clusterDetailView(rest[0], rest[1]);
+  if (page === 'providers') return providersView();
+  if (page === 'management') return managementView();
+  if (page === 'terminal' && rest[0] === 'management') return terminalView('management');
+  if (page === 'terminal' && rest[0] === 'tenant' && rest.length === 3) return terminalView('tenant', rest[1], rest[2]);
+  return clustersView();
+}
+
+function render() {
+  current?.dispose?.();
+  const view = route();
+  current = view;
+  $('app-view').replaceChildren(view.el);
+  const page = location.hash.replace(/^#\/?/, '').split('/')[0] || 'clusters';
+  for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('active', a.dataset.nav === page);
+}
+
+function showLogin() {
+  current?.dispose?.();
+  current = undefined;
+  $('app-view').replaceChildren();
+  $('app-view').hidden = true;
+  $('nav').hidden = true;
+  $('logout').hidden = true;
+  $('user').textContent = '';
+  $('login-view').hidden = false;
+  $('login-form').reset();
+  $('login-form').elements.username.focus();
+}
+
+function showApp(username) {
+  $('login-view').hidden = true;
+  $('app-view').hidden = false;
+  $('nav').hidden = false;
+  $('logout').hidden = false;
+  $('user').textContent = username;
+  connect();
+  render();
+}
+
+$('login-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const form = ev.currentTarget;
+  $('login-error').textContent = '';
+  try {
+    const res = await post('/api/auth/login', {
+      username: form.elements.username.value,
+      password: form.elements.password.value,
+    });
+    showApp(res.user.username);
+  } catch (err) {
+    $('login-error').textContent = err.message;
+  }
+});
+
+$('logout').addEventListener('click', async () => {
+  try {
+    await post('/api/auth/logout');
+  } catch {
+    // the cookie is cleared either way
+  }
+  disconnect();
+  showLogin();
+});
+
+window.addEventListener('hashchange', () => {
+  if (!$('app-view').hidden) render();
+});
+
+get('/api/auth/me').then(
+  (me) => showApp(me.username),
+  () => showLogin(),
+);

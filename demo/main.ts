@@ -1,0 +1,248 @@
+// `npm run demo` (and `butler-server --demo`): a living Butler on one machine. A simulator plays the management
+// cluster (Butler CRDs, seeded), a second one plays Harvester, local stand-ins answer for Nutanix and Proxmox, the
+// simulated Butler controller moves things along, and the real butler-server (buildServices + buildApp) serves the
+// API and the built-in console page against it. The server itself does not know it is in a demo.
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config/load.js';
+import type { Config } from '../src/config/types.js';
+import { createKubeClient } from '../src/kube/client.js';
+import { loadManagementKubeConfig } from '../src/kube/connection.js';
+import { buildServices, type Services } from '../src/services.js';
+import { butlerCrds } from '../sim/crds.js';
+import { startSimulator, type Simulator } from '../sim/index.js';
+import { createDemoController, type ControllerTiming, type DemoController } from './controller.js';
+import { startProviderEndpoints, type ProviderEndpoints } from './provider-endpoints.js';
+import { demoSeed, PLATFORM_ADDONS } from './seed.js';
+import { nodeObject } from './tenant-sim.js';
+
+export const DEFAULT_DEMO_ADDR = '127.0.0.1:8080';
+const READY_TIMEOUT_MS = 10_000;
+const here = dirname(fileURLToPath(import.meta.url));
+
+export interface DemoOptions {
+  /** Listen address (default 127.0.0.1:8080); port 0 picks a free one. */
+  addr?: string;
+  /** Controller step durations (tests make them short). */
+  timing?: Partial<ControllerTiming>;
+  /** Where the server's and the controller's JSON logs go (default stderr). */
+  logStream?: NodeJS.WritableStream;
+  /** Extra BUTLER_* settings for the server; the generated ones win. */
+  env?: Record<string, string>;
+}
+
+export interface Demo {
+  url: string;
+  username: string;
+  password: string;
+  config: Config;
+  app: FastifyInstance;
+  services: Services;
+  management: Simulator;
+  harvester: Simulator;
+  providers: ProviderEndpoints;
+  controller: DemoController;
+  /** Stops everything and removes every temporary file; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+/** The console page plus xterm.js from the project's own dependency, as one folder for the static handler. */
+function assembleConsoleDir(): string {
+  const require = createRequire(import.meta.url);
+  const xtermDir = dirname(require.resolve('@xterm/xterm/package.json'));
+  const fitLib = require.resolve('@xterm/addon-fit');
+  const dir = mkdtempSync(join(tmpdir(), 'butler-demo-console-'));
+  cpSync(join(here, 'console'), dir, { recursive: true });
+  cpSync(join(xtermDir, 'lib', 'xterm.js'), join(dir, 'vendor', 'xterm.js'));
+  cpSync(join(xtermDir, 'css', 'xterm.css'), join(dir, 'vendor', 'xterm.css'));
+  cpSync(fitLib, join(dir, 'vendor', 'addon-fit.js'));
+  return dir;
+}
+
+/** Runs `fn`s in reverse order of registration, each once, ignoring failures (best-effort clean-up). */
+function cleanupStack() {
+  const steps: (() => Promise<void> | void)[] = [];
+  return {
+    push(step: () => Promise<void> | void) {
+      steps.push(step);
+    },
+    async run() {
+      while (steps.length > 0) {
+        const step = steps.pop()!;
+        try {
+          await step();
+        } catch {
+          // keep cleaning up
+        }
+      }
+    },
+  };
+}
+
+function harvesterHosts(): object[] {
+  return [1, 2, 3].map((i) =>
+    nodeObject(`harvester-node-${i}`, { role: 'control-plane', index: i, version: 'v1.29.4+rke2r1' }),
+  );
+}
+
+export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
+  const logStream = opts.logStream ?? process.stderr;
+  const cleanup = cleanupStack();
+  try {
+    const harvester = await startSimulator({ seed: harvesterHosts() });
+    cleanup.push(() => harvester.stop());
+    const providers = await startProviderEndpoints({
+      nutanix: { username: 'admin', password: randomBytes(12).toString('base64url') },
+      proxmox: { tokenId: 'butler@pve!demo', tokenSecret: randomBytes(16).toString('hex') },
+    });
+    cleanup.push(() => providers.stop());
+    const management = await startSimulator({
+      crds: butlerCrds(),
+      seed: demoSeed({
+        harvesterKubeconfig: harvester.kubeconfig,
+        nutanixUrl: providers.nutanixUrl,
+        proxmoxUrl: providers.proxmoxUrl,
+        insecure: providers.tls,
+        credentials: providers.credentials,
+      }),
+    });
+    cleanup.push(() => management.stop());
+
+    const consoleDir = assembleConsoleDir();
+    cleanup.push(() => rmSync(consoleDir, { recursive: true, force: true }));
+
+    const password = randomBytes(15).toString('base64url');
+    const config: Config = {
+      ...loadConfig(['--addr', opts.addr ?? DEFAULT_DEMO_ADDR, '--kubeconfig', management.kubeconfigPath], {
+        BUTLER_LOG_LEVEL: 'warn',
+        ...opts.env,
+        BUTLER_JWT_SECRET: randomBytes(48).toString('base64url'),
+        BUTLER_ADMIN_PASSWORD: password,
+        BUTLER_PROVIDER_ALLOWED_CIDRS: '127.0.0.0/8',
+      }),
+      builtinConsoleDir: consoleDir,
+    };
+
+    const logger = pino(
+      { level: config.logLevel, base: { component: 'demo-controller' } },
+      logStream as pino.DestinationStream,
+    );
+    const controllerKube = createKubeClient(loadManagementKubeConfig(config.kube), {
+      timeoutMs: 15_000,
+      name: 'demo-controller',
+    });
+    cleanup.push(() => controllerKube.close());
+    const controller = createDemoController({
+      kube: controllerKube,
+      logger,
+      timing: opts.timing,
+      platformAddons: PLATFORM_ADDONS,
+    });
+    cleanup.push(() => controller.stop());
+    await controller.start();
+
+    const services = await buildServices(config, { logStream });
+    cleanup.push(() => services.close());
+    const app = await buildApp(config, services, { logStream });
+    cleanup.push(() => app.close());
+    services.revocations.start().catch((err: unknown) => services.log.error({ err }, 'revocation store failed'));
+    await waitForReadiness(services);
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = address !== null && typeof address === 'object' ? address.port : config.port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host || '127.0.0.1';
+    const url = `${config.tls ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      username: config.auth.adminUsername,
+      password,
+      config,
+      app,
+      services,
+      management,
+      harvester,
+      providers,
+      controller,
+      stop: () => (stopping ??= cleanup.run()),
+    };
+  } catch (err) {
+    await cleanup.run();
+    throw err;
+  }
+}
+
+async function waitForReadiness(services: Services): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const reasons = (await Promise.all(services.readiness.map((c) => c.check()))).filter((r) => r !== null);
+    if (reasons.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`server not ready within ${READY_TIMEOUT_MS} ms: ${reasons.join('; ')}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function parseArgs(argv: string[]): { addr: string } {
+  let addr = DEFAULT_DEMO_ADDR;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const inline = /^--?addr=(.+)$/.exec(arg);
+    if (inline) addr = inline[1]!;
+    else if (arg === '--addr' || arg === '-addr') {
+      const value = argv[++i];
+      if (!value) throw new Error('flag --addr needs a value');
+      addr = value;
+    } else if (arg !== '--demo') throw new Error(`unknown argument "${arg}" (the demo takes --addr HOST:PORT)`);
+  }
+  return { addr };
+}
+
+/** The command: start, print URL and credentials once, stop everything on SIGINT/SIGTERM. */
+export async function runDemo(argv: string[]): Promise<void> {
+  const { addr } = parseArgs(argv);
+  const demo = await startDemo({ addr });
+  process.stdout.write(
+    [
+      '',
+      'Butler demo is running: a simulated management cluster with the Butler controller, three providers and three clusters.',
+      `  URL:      ${demo.url}`,
+      `  Username: ${demo.username}`,
+      `  Password: ${demo.password}`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n') + '\n',
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping the demo…\n`);
+    const deadline = setTimeout(() => {
+      process.stderr.write('demo: shutdown took too long; exiting\n');
+      process.exit(1);
+    }, 15_000);
+    deadline.unref();
+    demo.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  runDemo(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
