@@ -1,0 +1,255 @@
+// The Kubernetes API proxy: `/api/proxy/management/<k8s path>` and `/api/proxy/tenant/{ns}/{cluster}/<k8s path>`.
+// Bodies stream both ways (a watch flows event by event, a large list is never held whole); upgrades (exec,
+// attach, port-forward) are spliced end to end. Sessions, Origin and CSRF rules come from the auth hook.
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiServices } from '../api/plugin.js';
+import type { Session } from '../auth/session.js';
+import type { Config } from '../config/types.js';
+import { forbidden, HttpError, tooManyRequests, unauthorized } from '../http/errors.js';
+import { isAllowedOrigin } from '../http/origin.js';
+import { loadManagementKubeConfig } from '../kube/connection.js';
+import { toHttpError } from '../kube/errors.js';
+import { createTenantClusterAccess, type TenantClusterAccess } from '../kube/tenant-access.js';
+import { createAddressGuard } from '../providers/address-guard.js';
+import type { Services } from '../services.js';
+import { bodyTooLarge, discardRestOfBody, hasBody, limitedBody } from './body-limit.js';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { isLongRunning, MANAGEMENT_PREFIX, parseProxyUrl, TENANT_PREFIX, type ProxyUrl } from './proxy-url.js';
+import { createStreamLimiter } from './stream-limiter.js';
+import { createUpstreamResolver, type Upstream } from './upstream.js';
+import { upstreamCredentials } from './upstream-credentials.js';
+import { requestUpgrade, spliceUpgraded } from './upgrade.js';
+
+export interface ProxyPluginOptions {
+  config: Config;
+  services: Services;
+}
+
+const METHODS = ['DELETE', 'GET', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const AUDIT_PATH_MAX = 512;
+
+/** What to close at shutdown: open watches and upgraded connections would otherwise hold the server open. */
+type Closer = () => void;
+
+function headBuffer(raw: IncomingMessage): Buffer {
+  // @fastify/websocket keeps the bytes read past the upgrade request under a private symbol.
+  const sym = Object.getOwnPropertySymbols(raw).find((s) => s.description === 'ws-head');
+  const head = sym ? (raw as unknown as Record<symbol, unknown>)[sym] : undefined;
+  return Buffer.isBuffer(head) ? head : Buffer.alloc(0);
+}
+
+const isUpgrade = (request: FastifyRequest) =>
+  (request as unknown as { ws?: boolean }).ws === true && typeof request.headers.upgrade === 'string';
+
+export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions): Promise<void> {
+  const { config, services } = opts;
+  const shared = (services as Services & { api?: ApiServices }).api?.tenants;
+  let own: TenantClusterAccess | undefined;
+  if (!shared) {
+    own = createTenantClusterAccess(services.kube, {
+      tenantTimeoutMs: config.tenantTimeoutMs,
+      guard: createAddressGuard({
+        blockedCidrs: config.providers.blockedCidrs,
+        allowedCidrs: config.providers.allowedCidrs,
+      }),
+      getCluster: (ns, name) => (services.clusterCache.synced ? services.clusterCache.get(ns, name) : undefined),
+      logger: services.log.child({ component: 'proxy' }),
+    });
+  }
+  const resolveUpstream = createUpstreamResolver({
+    management: services.kube,
+    managementKubeConfig: () => loadManagementKubeConfig(config.kube),
+    tenants: (shared ?? own)!,
+  });
+  const limiter = createStreamLimiter(config.proxy.maxStreamsPerUser);
+  const maxBody = config.proxy.maxBodyBytes;
+  const open = new Set<Closer>();
+
+  app.addHook('preClose', async () => {
+    for (const close of [...open]) close();
+  });
+  app.addHook('onClose', async () => own?.close());
+
+  // The body stays a stream: no parser, no buffering, and this limit instead of the JSON API's.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  const timeoutFor = (u: Upstream) => (u.api === 'tenant' ? config.tenantTimeoutMs : config.kubeTimeoutMs);
+
+  function audit(request: FastifyRequest, event: string, upstream: string, u: ProxyUrl, status: number) {
+    const session = request.session;
+    const path = `${u.apiPath}${u.search}`;
+    request.log.info(
+      {
+        audit: true,
+        event,
+        user: (session?.username ?? '').slice(0, 64),
+        cluster: upstream,
+        method: request.method,
+        path: path.length > AUDIT_PATH_MAX ? `${path.slice(0, AUDIT_PATH_MAX)}…` : path,
+        status,
+      },
+      `audit ${event}`,
+    );
+  }
+
+  const sessionOf = (request: FastifyRequest): Session => {
+    // The auth hook answers 401 before any /api route; this only guards against a misregistration.
+    if (!request.session) throw unauthorized();
+    return request.session;
+  };
+
+  function acquireStream(session: Session): () => void {
+    const release = limiter.tryAcquire(session.username);
+    if (!release) throw tooManyRequests('too many open proxy streams; close some and try again', 1);
+    return release;
+  }
+
+  /** Relays an upstream answer to the caller as it arrives. `onClosed` runs once the answer is over. */
+  function relayResponse(
+    reply: FastifyReply,
+    upstream: IncomingMessage,
+    o: { flushHeaders: boolean; onClosed: (status: number) => void },
+  ): FastifyReply {
+    const res = reply.raw;
+    reply.code(upstream.statusCode ?? 502);
+    reply.headers(downstreamResponseHeaders(upstream.headers));
+    // Watch answers may not carry data for a while: the client should see the headers at once.
+    if (o.flushHeaders) res.once('pipe', () => res.flushHeaders());
+    const closer: Closer = () => {
+      // Shutdown: end a watch cleanly so the client re-establishes it elsewhere.
+      upstream.unpipe(res);
+      upstream.destroy();
+      res.end();
+    };
+    open.add(closer);
+    res.once('close', () => {
+      open.delete(closer);
+      if (!upstream.complete) upstream.destroy();
+      o.onClosed(reply.statusCode);
+    });
+    return reply.send(upstream);
+  }
+
+  async function proxyHttp(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const session = sessionOf(request);
+    const u = parseProxyUrl(request.raw.url ?? '/');
+    const mutating = MUTATING.has(request.method);
+    const release = isLongRunning(request.method, u) ? acquireStream(session) : undefined;
+    let label = u.target.kind === 'management' ? 'management' : `${u.target.namespace}/${u.target.cluster}`;
+    let upstream: Upstream | undefined;
+    const abort = new AbortController();
+    try {
+      const declared = Number(request.headers['content-length'] ?? 0);
+      if (declared > maxBody) throw bodyTooLarge(maxBody);
+      upstream = await resolveUpstream(u.target);
+      label = upstream.label;
+      const headers = upstreamRequestHeaders(request.headers);
+      let bodyError: HttpError | undefined;
+      let body: Readable | undefined;
+      if (hasBody(request.headers) && request.body instanceof Readable) {
+        body = limitedBody(request.body, maxBody);
+        body.on('error', (err) => {
+          bodyError = err instanceof HttpError ? err : new HttpError(400, 'request body could not be read');
+          abort.abort();
+        });
+      }
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) abort.abort();
+      });
+      let answer: IncomingMessage;
+      try {
+        answer = await upstream.client.raw({
+          method: request.method,
+          path: `${u.apiPath}${u.search}`,
+          headers,
+          body,
+          contentType: headers['content-type'],
+          signal: abort.signal,
+          timeoutMs: timeoutFor(upstream),
+        });
+      } catch (err) {
+        if (bodyError) throw bodyError;
+        throw toHttpError(err, { kind: 'resource', api: upstream.api });
+      }
+      const streaming = release !== undefined;
+      return relayResponse(reply, answer, {
+        flushHeaders: streaming,
+        onClosed: (status) => {
+          release?.();
+          if (mutating) audit(request, 'proxy.request', label, u, status);
+        },
+      });
+    } catch (err) {
+      release?.();
+      if (err instanceof HttpError && err.status === 413)
+        reply.raw.once('finish', () => discardRestOfBody(request.raw, maxBody));
+      if (mutating) audit(request, 'proxy.request', label, u, err instanceof HttpError ? err.status : 500);
+      throw err;
+    }
+  }
+
+  /** preHandler: upgrade requests never reach a handler (@fastify/websocket would answer them itself). */
+  async function proxyUpgrade(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    if (!isUpgrade(request)) return undefined;
+    const session = sessionOf(request);
+    const u = parseProxyUrl(request.raw.url ?? '/');
+    let label = u.target.kind === 'management' ? 'management' : `${u.target.namespace}/${u.target.cluster}`;
+    let release: (() => void) | undefined;
+    try {
+      // Contract §6.1: a browser's upgrade must come from an allowed origin, whatever the method.
+      if (request.headers.origin !== undefined && !isAllowedOrigin(request, config))
+        throw forbidden('cross-origin request refused');
+      release = acquireStream(session);
+      const upstream = await resolveUpstream(u.target);
+      label = upstream.label;
+      let answer;
+      try {
+        answer = await requestUpgrade(await upstreamCredentials(upstream.kubeConfig), {
+          method: request.method,
+          pathAndQuery: `${u.apiPath}${u.search}`,
+          headers: upstreamRequestHeaders(request.headers),
+          upgrade: request.headers.upgrade as string,
+          timeoutMs: timeoutFor(upstream),
+          clientName: upstream.client.name,
+        });
+      } catch (err) {
+        throw toHttpError(err, { kind: 'resource', api: upstream.api });
+      }
+      if (answer.kind === 'response') {
+        const done = release;
+        release = undefined;
+        return relayResponse(reply, answer.response, {
+          flushHeaders: false,
+          onClosed: (status) => {
+            done();
+            audit(request, 'proxy.upgrade', label, u, status);
+          },
+        });
+      }
+      reply.hijack();
+      const client = request.raw.socket;
+      const spliced = spliceUpgraded(client, headBuffer(request.raw), answer);
+      audit(request, 'proxy.upgrade', label, u, 101);
+      open.add(spliced.destroy);
+      const done = release;
+      release = undefined;
+      void spliced.closed.then(() => {
+        open.delete(spliced.destroy);
+        done();
+      });
+      return reply;
+    } catch (err) {
+      release?.();
+      audit(request, 'proxy.upgrade', label, u, err instanceof HttpError ? err.status : 500);
+      throw err;
+    }
+  }
+
+  for (const prefix of [MANAGEMENT_PREFIX, TENANT_PREFIX]) {
+    app.route({ method: METHODS, url: `${prefix}/*`, preHandler: proxyUpgrade, handler: proxyHttp });
+  }
+}

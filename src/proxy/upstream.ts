@@ -1,0 +1,43 @@
+// Which cluster a proxy request goes to, with whose credentials: the server's own (management) or the tenant's
+// admin kubeconfig, checked as untrusted and cached per cluster by TenantClusterAccess.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeClient } from '../kube/client.js';
+import type { TenantClusterAccess } from '../kube/tenant-access.js';
+import type { ProxyTarget } from './proxy-url.js';
+
+export interface Upstream {
+  api: 'management' | 'tenant';
+  /** For audit lines: `management` or `<ns>/<cluster>`. */
+  label: string;
+  /** Shared client (keep-alive connections reused); never closed here. */
+  client: KubeClient;
+  /** Credentials for upgrade connections. */
+  kubeConfig: KubeConfig;
+}
+
+export interface UpstreamResolverOptions {
+  management: KubeClient;
+  /** The management cluster's KubeConfig (loaded once, on first use). */
+  managementKubeConfig: () => KubeConfig;
+  tenants: TenantClusterAccess;
+}
+
+export type ResolveUpstream = (target: ProxyTarget) => Promise<Upstream>;
+
+export function createUpstreamResolver(o: UpstreamResolverOptions): ResolveUpstream {
+  let managementKc: KubeConfig | undefined;
+  return async (target) => {
+    if (target.kind === 'management') {
+      managementKc ??= o.managementKubeConfig();
+      return { api: 'management', label: 'management', client: o.management, kubeConfig: managementKc };
+    }
+    // 404 unknown cluster / not available yet, 502 unusable kubeconfig or blocked address.
+    const tenant = await o.tenants.getTenantKubeconfig(target.namespace, target.cluster);
+    return {
+      api: 'tenant',
+      label: `${target.namespace}/${target.cluster}`,
+      client: tenant.client,
+      kubeConfig: tenant.kc,
+    };
+  };
+}

@@ -1,0 +1,192 @@
+// Shared set-up of the proxy tests: a management simulator with one ready TenantCluster whose admin kubeconfig
+// points at a second (tenant) simulator, and the real server, over plain HTTP or TLS.
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSimulator, type Simulator } from '../../sim/index.js';
+import { servingCert } from '../../sim/tls.js';
+import { startButlerSimulator } from '../helpers/sim.js';
+import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../helpers/server.js';
+
+export const TENANT_NS = 'butler-tenants';
+export const TENANT = 'dev';
+export const TENANT_PREFIX = `/api/proxy/tenant/${TENANT_NS}/${TENANT}`;
+export const MGMT_PREFIX = '/api/proxy/management';
+const TC = `/apis/butler.butlerlabs.dev/v1alpha1/namespaces/${TENANT_NS}/tenantclusters`;
+
+export const node = (name: string) => ({
+  apiVersion: 'v1',
+  kind: 'Node',
+  metadata: { name, labels: { 'node-role.kubernetes.io/worker': '' } },
+  status: { conditions: [{ type: 'Ready', status: 'True' }] },
+});
+export const namespace = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+export const pod = (ns: string, name: string) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: ns },
+  spec: { containers: [{ name: 'main', image: 'busybox' }] },
+});
+
+export interface ProxyEnv {
+  mgmt: Simulator;
+  tenant: Simulator;
+  server: TestServer;
+  /** Base URL of the server (https when started with tls). */
+  url: string;
+  token: string;
+  cookie: string;
+  /** PEM of the server's CA when it serves TLS. */
+  ca?: string;
+  close(): Promise<void>;
+}
+
+export interface ProxyEnvOptions {
+  tls?: boolean;
+  env?: Record<string, string>;
+  tenantSeed?: object[];
+  mgmtSeed?: object[];
+}
+
+async function simCall(sim: Simulator, method: string, path: string, body: unknown, contentType: string) {
+  const res = await fetch(`${sim.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${sim.token}`, 'content-type': contentType },
+    body: JSON.stringify(body),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+export async function startProxyEnv(o: ProxyEnvOptions = {}): Promise<ProxyEnv> {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c();
+  };
+  try {
+    const tenant = await startSimulator({ seed: [node('w1'), node('w2'), ...(o.tenantSeed ?? [])] });
+    cleanups.push(() => tenant.stop());
+    const mgmt = await startButlerSimulator({
+      bookmarkIntervalMs: 1000,
+      seed: [
+        namespace('tn-dev'),
+        {
+          apiVersion: 'butler.butlerlabs.dev/v1alpha1',
+          kind: 'TenantCluster',
+          metadata: { name: TENANT, namespace: TENANT_NS },
+          spec: { kubernetesVersion: 'v1.30.2', providerConfigRef: { name: 'pmx' }, workers: { replicas: 1 } },
+        },
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: `${TENANT}-admin-kubeconfig`, namespace: 'tn-dev' },
+          data: { value: Buffer.from(tenant.kubeconfig).toString('base64') },
+        },
+        ...(o.mgmtSeed ?? []),
+      ],
+    });
+    cleanups.push(() => mgmt.stop());
+    await simCall(
+      mgmt,
+      'PATCH',
+      `${TC}/${TENANT}/status`,
+      { status: { phase: 'Ready', tenantNamespace: 'tn-dev' } },
+      'application/merge-patch+json',
+    );
+    const env: Record<string, string> = { BUTLER_PROVIDER_ALLOWED_CIDRS: '127.0.0.0/8', ...o.env };
+    let ca: string | undefined;
+    if (o.tls) {
+      const cert = servingCert();
+      if (!cert) throw new Error('openssl is needed for the TLS proxy tests');
+      const dir = mkdtempSync(join(tmpdir(), 'butler-proxy-tls-'));
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      writeFileSync(join(dir, 'cert.pem'), cert.cert);
+      writeFileSync(join(dir, 'key.pem'), cert.key);
+      env.BUTLER_TLS_CERT_FILE = join(dir, 'cert.pem');
+      env.BUTLER_TLS_KEY_FILE = join(dir, 'key.pem');
+      ca = cert.cert;
+    }
+    const server = await startTestServer({ sim: mgmt, env });
+    cleanups.push(() => server.close());
+    const login = await request(server.url, '/api/auth/login', {
+      method: 'POST',
+      ca,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: server.config.auth.adminUsername, password: TEST_ADMIN_PASSWORD }),
+    });
+    if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`);
+    const token = (JSON.parse(login.text) as { token: string }).token;
+    const setCookie = ([] as string[]).concat(login.headers['set-cookie'] ?? []);
+    const cookie = setCookie.find((c) => c.startsWith('butler_token='))?.split(';')[0] ?? '';
+    return { mgmt, tenant, server, url: server.url, token, cookie, ca, close: cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+export interface RequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  ca?: string;
+  timeoutMs?: number;
+}
+
+export interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/** Opens a request and resolves with the response as soon as its headers arrived (the body still streaming). */
+export function open(base: string, path: string, o: RequestOptions = {}): Promise<IncomingMessage> {
+  const url = new URL(base);
+  const mod = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    // The path goes out as written (new URL() would resolve dot segments).
+    const req = mod.request({
+      hostname: url.hostname,
+      port: url.port,
+      path,
+      method: o.method ?? 'GET',
+      headers: o.headers,
+      agent: false,
+      ...(o.ca ? { ca: o.ca } : {}),
+    });
+    const timer = setTimeout(
+      () => req.destroy(new Error(`no answer within ${o.timeoutMs ?? 10_000} ms`)),
+      o.timeoutMs ?? 10_000,
+    );
+    req.on('response', (res) => {
+      clearTimeout(timer);
+      resolve(res);
+    });
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    req.end(o.body);
+  });
+}
+
+export async function readAll(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function request(base: string, path: string, o: RequestOptions = {}): Promise<Answer> {
+  const res = await open(base, path, o);
+  return { status: res.statusCode ?? 0, headers: res.headers, text: await readAll(res) };
+}
+
+export function json(a: Answer): any {
+  try {
+    return JSON.parse(a.text);
+  } catch {
+    throw new Error(`not JSON (HTTP ${a.status}): ${a.text.slice(0, 300)}`);
+  }
+}
