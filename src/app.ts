@@ -18,10 +18,10 @@ import { requestIdFor } from './http/request-id.js';
 import { installRequestLog } from './http/request-log.js';
 import { RouteTable } from './http/route-table.js';
 import { liveUpdatesPlugin } from './live/plugin.js';
+import { proxyPlugin } from './proxy/plugin.js';
 import { createLogger } from './observability/logger.js';
 import type { Services } from './services.js';
 import { createStaticHandler } from './static/handler.js';
-import { terminalPlugin } from './terminal/plugin.js';
 
 export interface BuildAppOptions {
   /** Where JSON log lines go (default stdout). */
@@ -89,7 +89,7 @@ export async function buildApp(
   //      src/api/plugin.ts, src/live/plugin.ts, src/terminal/plugin.ts, src/proxy/plugin.ts
   await app.register(liveUpdatesPlugin, { config, services });
   await app.register(apiPlugin, { config, services });
-  await app.register(terminalPlugin, { config, services });
+  await app.register(proxyPlugin, { config, services });
   // ---- end of capability plugins
 
   // Last: whatever no route matched. /api and /ws get JSON 404/405; everything else is the static console.
