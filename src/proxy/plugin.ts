@@ -4,7 +4,6 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiServices } from '../api/plugin.js';
 import type { Session } from '../auth/session.js';
 import type { Config } from '../config/types.js';
 import { forbidden, HttpError, tooManyRequests, unauthorized } from '../http/errors.js';
@@ -46,7 +45,8 @@ const isUpgrade = (request: FastifyRequest) =>
 
 export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions): Promise<void> {
   const { config, services } = opts;
-  const shared = (services as Services & { api?: ApiServices }).api?.tenants;
+  // buildServices may share the API's tenant access (services.api); its clients are then reused here too.
+  const shared = (services as Services & { api?: { tenants: TenantClusterAccess } }).api?.tenants;
   let own: TenantClusterAccess | undefined;
   if (!shared) {
     own = createTenantClusterAccess(services.kube, {
