@@ -313,3 +313,27 @@ test('a socket opened before the cache’s first sync waits for it, then gets it
     await api.removeAll();
   }
 });
+
+test('protocol pings: a peer that answers stays, one that never answers is terminated after two intervals', async () => {
+  const pinging = await startTestServer({ sim, env: { BUTLER_WS_PING_INTERVAL: '200ms' } });
+  try {
+    const { cookie } = await pinging.login();
+    const healthy = await LiveClient.connect(pinging.url, { cookie });
+    clients.push(healthy);
+    let pings = 0;
+    healthy.ws.on('ping', () => pings++);
+    const silent = new WebSocket(wsUrl(pinging.url), { headers: { cookie }, autoPong: false });
+    silent.on('error', () => undefined);
+    const silentClosed = new Promise<number>((resolve) => silent.on('close', (code) => resolve(code)));
+    await new Promise((resolve) => silent.once('open', resolve));
+    const t0 = Date.now();
+    const code = await silentClosed;
+    const elapsed = Date.now() - t0;
+    assert.equal(code, 1006, 'terminated without a close handshake');
+    assert.ok(elapsed >= 350 && elapsed < 3000, `terminated after ${elapsed} ms`);
+    assert.ok(pings >= 2, `healthy client got ${pings} pings`);
+    assert.ok(healthy.open);
+  } finally {
+    await pinging.close();
+  }
+});
