@@ -161,6 +161,29 @@ describe('clusters API', () => {
     assert.equal(nsMissing.body.error, 'namespace "nowhere" not found');
   });
 
+  it('maps Kubernetes refusals: Invalid → 400 with the cause, Forbidden → 403, throttling → 503', async () => {
+    env.sim.faults.failNext(1, {
+      status: 422,
+      reason: 'Invalid',
+      path: /tenantclusters/,
+      message: 'spec.workers: Required value',
+    });
+    const invalid = await env.api('POST', '/api/clusters', { name: 'inv', providerConfigRef: 'pmx' });
+    assert.equal(invalid.status, 400, JSON.stringify(invalid.body));
+    assert.match(invalid.body.error, /^TenantCluster "butler-tenants\/inv" was rejected: /);
+    env.sim.faults.failNext(1, { status: 403, reason: 'Forbidden', path: /tenantclusters/ });
+    const forbidden = await env.api('POST', '/api/clusters', { name: 'inv', providerConfigRef: 'pmx' });
+    assert.equal(forbidden.status, 403);
+    assert.equal(
+      forbidden.body.error,
+      'butler-server is not allowed to create tenantclusters in namespace butler-tenants',
+    );
+    env.sim.faults.failNext(1, { status: 429, reason: 'TooManyRequests', path: /tenantclusters\/h1$/ });
+    const throttled = await env.api('DELETE', '/api/clusters/butler-tenants/h1');
+    assert.equal(throttled.status, 503);
+    assert.equal(throttled.body.error, 'kubernetes API is throttling requests');
+  });
+
   it('lists sorted, filters by namespace, gets, scales and deletes', async () => {
     const list = await env.api('GET', '/api/clusters');
     assert.equal(list.status, 200);

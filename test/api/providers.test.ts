@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../sim/index.js';
 import { sendJson, startTlsServer, type TlsTestServer } from '../../src/providers/testing/tls-server.js';
@@ -445,7 +446,14 @@ describe('provider checks: address guard and limits', () => {
     slow = await startTlsServer((_req, res) => {
       setTimeout(() => sendJson(res, 200, { data: { version: '8' } }), 400);
     });
-    env = await startApiEnv({ env: { BUTLER_PROVIDER_MAX_CHECKS_PER_USER: '1' } });
+    env = await startApiEnv({
+      env: {
+        BUTLER_PROVIDER_MAX_CHECKS_PER_USER: '1',
+        BUTLER_PROVIDER_NAMESPACES: 'butler-system,ghost-ns',
+        BUTLER_PROVIDER_ALLOWED_CIDRS: '127.0.0.2/32',
+        BUTLER_PROVIDER_CHECK_TIMEOUT: '2s',
+      },
+    });
   });
   after(async () => {
     await env?.close();
@@ -465,16 +473,46 @@ describe('provider checks: address guard and limits', () => {
     });
   });
 
-  it('429 when the per-user limit is reached', async () => {
-    const body = {
+  it('404 for a provider namespace that does not exist', async () => {
+    const res = await env.api('POST', '/api/providers', {
+      name: 'x',
+      namespace: 'ghost-ns',
       provider: 'proxmox',
-      proxmoxEndpoint: 'https://no-such-host.invalid',
-      proxmoxTokenId: 'a@b!c',
-      proxmoxTokenSecret: 'x',
-    };
-    const results = await Promise.all([1, 2, 3].map(() => env.api('POST', '/api/providers/test', body)));
-    const limited = results.filter((r) => r.status === 429);
-    assert.ok(limited.length >= 1, JSON.stringify(results.map((r) => r.status)));
-    assert.equal(limited[0]!.body.error, 'too many provider checks in progress');
+      proxmoxEndpoint: 'https://pve:8006',
+      proxmoxUsername: 'root@pam',
+      proxmoxPassword: 'pw',
+      proxmoxNodes: ['pve1'],
+      proxmoxStorage: 'local',
+    });
+    assert.equal(res.status, 404, JSON.stringify(res.body));
+    assert.equal(res.body.error, 'namespace "ghost-ns" not found');
+  });
+
+  it('429 when the per-user limit is reached', async () => {
+    // 127.0.0.2 is allowed here; a listener that accepts and never answers keeps the first check in flight.
+    const silent = createNetServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.2', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const body = {
+        provider: 'proxmox',
+        proxmoxEndpoint: `http://127.0.0.2:${port}`,
+        proxmoxTokenId: 'a@b!c',
+        proxmoxTokenSecret: 'x',
+      };
+      const first = env.api('POST', '/api/providers/test', body);
+      await new Promise((r) => setTimeout(r, 300));
+      const second = await env.api('POST', '/api/providers/test', body);
+      assert.equal(second.status, 429);
+      assert.equal(second.body.error, 'too many provider checks in progress');
+      const started = Date.now();
+      const timedOut = await first;
+      assert.deepEqual(timedOut.body, { valid: false, message: 'connection failed: no answer within 2 s' });
+      assert.ok(Date.now() - started < 3000);
+      const third = await env.api('POST', '/api/providers/test', { ...body, proxmoxEndpoint: 'http://127.0.0.1:1' });
+      assert.equal(third.status, 200, 'the slot was released');
+    } finally {
+      silent.close();
+    }
   });
 });
