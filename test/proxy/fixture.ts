@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../sim/index.js';
 import { servingCert } from '../../sim/tls.js';
+import { butlerCrds } from '../../sim/crds.js';
 import { startButlerSimulator } from '../helpers/sim.js';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../helpers/server.js';
 
@@ -48,6 +49,8 @@ export interface ProxyEnvOptions {
   env?: Record<string, string>;
   tenantSeed?: object[];
   mgmtSeed?: object[];
+  /** Give the tenant simulator the Butler CRDs too (for `kubectl get tc` there). */
+  tenantCrds?: boolean;
 }
 
 async function simCall(sim: Simulator, method: string, path: string, body: unknown, contentType: string) {
@@ -66,7 +69,10 @@ export async function startProxyEnv(o: ProxyEnvOptions = {}): Promise<ProxyEnv> 
     for (const c of cleanups.reverse()) await c();
   };
   try {
-    const tenant = await startSimulator({ seed: [node('w1'), node('w2'), ...(o.tenantSeed ?? [])] });
+    const tenant = await startSimulator({
+      crds: o.tenantCrds ? butlerCrds() : [],
+      seed: [node('w1'), node('w2'), ...(o.tenantSeed ?? [])],
+    });
     cleanups.push(() => tenant.stop());
     const mgmt = await startButlerSimulator({
       bookmarkIntervalMs: 1000,
