@@ -222,6 +222,14 @@ async function startButler(sim: Simulator): Promise<{ proc: ChildProcess; url: s
   return { proc, url, cookie };
 }
 
+async function stopButler(butler: { proc: ChildProcess }): Promise<void> {
+  const { proc } = butler;
+  if (proc.exitCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  await exited;
+}
+
 async function startFloor(): Promise<{ proc: ChildProcess; port: number }> {
   const proc = fork(join(ROOT, 'bench/live-floor-server.ts'), [], {
     execArgv: ['--import', 'tsx'],
@@ -335,11 +343,14 @@ async function main(): Promise<void> {
     target.metadata.annotations = { 'bench-seq': '0' };
     const frameTemplate = JSON.stringify({ type: 'cluster_update', payload: { cluster: target } });
 
-    butler = await startButler(sim);
     const results: Result[] = [];
     for (const n of SIZES) {
       process.stderr.write(`live bench: ${n} clients, butler-server…\n`);
+      // A fresh process per size, so that its memory growth is that of these connections only.
+      butler = await startButler(sim);
       results.push(await runButler(sim, n, butler));
+      await stopButler(butler);
+      butler = undefined;
       process.stderr.write(`live bench: ${n} clients, floor…\n`);
       results.push(await runFloor(n, frameTemplate));
     }
@@ -353,10 +364,7 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    if (butler) {
-      butler.proc.kill('SIGTERM');
-      await new Promise((r) => (butler!.proc.exitCode !== null ? r(undefined) : butler!.proc.once('exit', r)));
-    }
+    if (butler) await stopButler(butler);
     await sim.stop();
   }
 }
