@@ -1,0 +1,195 @@
+// deploy/ renders with kustomize, is accepted by `kubectl apply --dry-run=server` against the simulator, and
+// says what the contract requires: exactly the §9.5 grants, a hardened Deployment, the Go server's env names.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startButlerSimulator } from '../helpers/sim.js';
+import type { Simulator } from '../../sim/index.js';
+import { kubectl, renderKustomization, type ManifestObject } from './render.js';
+
+let sim: Simulator;
+let objects: ManifestObject[];
+let text: string;
+const renderPath = join(tmpdir(), `butler-deploy-render-${process.pid}.yaml`);
+
+before(async () => {
+  ({ objects, text } = await renderKustomization('deploy/'));
+  writeFileSync(renderPath, text);
+  sim = await startButlerSimulator();
+});
+after(async () => {
+  await sim?.stop();
+  rmSync(renderPath, { force: true });
+});
+
+const find = (kind: string, name = 'butler-server') => {
+  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
+  assert.ok(o, `rendered ${kind} ${name}`);
+  return o as any;
+};
+
+describe('kustomize render', () => {
+  test('contains every object the base promises, in the system namespace', () => {
+    const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    assert.deepEqual(kinds, [
+      'ClusterRole/butler-server',
+      'ClusterRoleBinding/butler-server',
+      'Deployment/butler-server',
+      'Namespace/butler-system',
+      'NetworkPolicy/butler-server',
+      'PodDisruptionBudget/butler-server',
+      'Role/butler-server-provider-credentials',
+      'Role/butler-server-revocations',
+      'RoleBinding/butler-server-provider-credentials',
+      'RoleBinding/butler-server-revocations',
+      'Service/butler-server',
+      'ServiceAccount/butler-server',
+    ]);
+    for (const o of objects) {
+      if (['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) continue;
+      assert.equal(o.metadata.namespace, 'butler-system', `${o.kind} ${o.metadata.name}`);
+    }
+    const crb = find('ClusterRoleBinding');
+    assert.deepEqual(crb.subjects, [{ kind: 'ServiceAccount', name: 'butler-server', namespace: 'butler-system' }]);
+  });
+
+  test('the ClusterRole and Roles are exactly contract §9.5', () => {
+    const norm = (rules: any[]) =>
+      rules
+        .flatMap((r) =>
+          (r.resources as string[]).flatMap((res) =>
+            (r.verbs as string[]).map((v) => `${r.apiGroups.join(',')}|${res}|${v}`),
+          ),
+        )
+        .sort();
+    const B = 'butler.butlerlabs.dev';
+    const expected = (rows: [string, string[], string[]][]) =>
+      rows.flatMap(([g, rs, vs]) => rs.flatMap((r) => vs.map((v) => `${g}|${r}|${v}`))).sort();
+    assert.deepEqual(
+      norm(find('ClusterRole').rules),
+      expected([
+        [B, ['tenantclusters'], ['get', 'list', 'watch', 'create', 'patch', 'delete']],
+        [B, ['providerconfigs'], ['get', 'list', 'create', 'delete']],
+        [B, ['providerconfigs/status'], ['patch']],
+        [B, ['tenantaddons', 'managementaddons'], ['get', 'list', 'create', 'update', 'delete']],
+        [B, ['addondefinitions'], ['get', 'list']],
+        ['', ['secrets'], ['get']],
+        ['', ['nodes'], ['list']],
+        ['', ['pods'], ['list', 'get']],
+        ['', ['events'], ['list']],
+        ['', ['pods/exec'], ['get', 'create']],
+      ]),
+    );
+    assert.deepEqual(
+      norm(find('Role', 'butler-server-revocations').rules),
+      expected([['', ['configmaps'], ['get', 'list', 'watch', 'create', 'delete']]]),
+    );
+    assert.deepEqual(
+      norm(find('Role', 'butler-server-provider-credentials').rules),
+      expected([['', ['secrets'], ['create', 'delete']]]),
+    );
+    for (const rb of ['butler-server-revocations', 'butler-server-provider-credentials']) {
+      const b = find('RoleBinding', rb);
+      assert.deepEqual(b.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: rb });
+      assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: 'butler-server', namespace: 'butler-system' }]);
+    }
+  });
+
+  test('the Deployment is hardened, probed, and uses the Go server env and Secret names', () => {
+    const d = find('Deployment');
+    const pod = d.spec.template.spec;
+    assert.equal(pod.serviceAccountName, 'butler-server');
+    assert.equal(pod.securityContext.runAsNonRoot, true);
+    assert.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault');
+    const [c] = pod.containers;
+    assert.deepEqual(c.args, ['-addr', ':8080']);
+    assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+    assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+    assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
+    assert.equal(c.livenessProbe.httpGet.path, '/healthz');
+    assert.equal(c.readinessProbe.httpGet.path, '/readyz');
+    assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory);
+    const tmp = c.volumeMounts.find((m: any) => m.mountPath === '/tmp');
+    assert.ok(tmp, '/tmp is mounted');
+    assert.ok(pod.volumes.find((v: any) => v.name === tmp.name).emptyDir, '/tmp is an emptyDir');
+    const fromSecret = Object.fromEntries(
+      c.env.filter((e: any) => e.valueFrom?.secretKeyRef).map((e: any) => [e.name, e.valueFrom.secretKeyRef.name]),
+    );
+    assert.deepEqual(fromSecret, {
+      BUTLER_JWT_SECRET: 'butler-server',
+      BUTLER_ADMIN_USERNAME: 'butler-server',
+      BUTLER_ADMIN_PASSWORD: 'butler-server',
+    });
+    const port = (name: string) => c.ports.find((p: any) => p.name === name).containerPort;
+    assert.equal(port('http'), 8080);
+    assert.equal(c.env.find((e: any) => e.name === 'BUTLER_METRICS_ADDR').value, `:${port('metrics')}`);
+    // The Service, PDB and NetworkPolicy select the Deployment's pods.
+    const labels = d.spec.template.metadata.labels;
+    for (const sel of [
+      find('Service').spec.selector,
+      find('PodDisruptionBudget').spec.selector.matchLabels,
+      find('NetworkPolicy').spec.podSelector.matchLabels,
+    ]) {
+      for (const [k, v] of Object.entries(sel)) assert.equal(labels[k], v);
+    }
+  });
+});
+
+describe('against the simulator', () => {
+  test('kubectl apply --dry-run=server accepts the render and stores nothing', async () => {
+    const r = await kubectl(['--kubeconfig', sim.kubeconfigPath, 'apply', '--dry-run=server', '-f', renderPath]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim().split('\n').length, objects.length, r.stdout);
+    assert.match(r.stdout, /clusterrole\.rbac\.authorization\.k8s\.io\/butler-server created \(server dry run\)/);
+    const get = await kubectl(['--kubeconfig', sim.kubeconfigPath, 'get', 'clusterroles', '-o', 'name']);
+    assert.equal(get.code, 0, get.stderr);
+    assert.doesNotMatch(get.stdout, /butler-server/);
+  });
+
+  test('the ingress overlay renders and is accepted too', async () => {
+    const overlay = await renderKustomization('deploy/overlays/ingress');
+    const ing = overlay.objects.find((o) => o.kind === 'Ingress') as any;
+    assert.equal(ing.spec.rules[0].http.paths[0].backend.service.name, 'butler-server');
+    const env = (overlay.objects.find((o) => o.kind === 'Deployment') as any).spec.template.spec.containers[0].env;
+    assert.ok(env.some((e: any) => e.name === 'BUTLER_TRUST_PROXY' && e.value === 'true'));
+    const r = await kubectl(['--kubeconfig', sim.kubeconfigPath, 'apply', '--dry-run=server', '-f', '-'], overlay.text);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /ingress\.networking\.k8s\.io\/butler-server created \(server dry run\)/);
+  });
+});
+
+describe('image and Makefile', () => {
+  const dockerfile = readFileSync('Dockerfile', 'utf8');
+  test('Dockerfile: LTS slim base, numeric non-root user, verified kubectl, console stage, no HEALTHCHECK', () => {
+    assert.match(dockerfile, /^ARG NODE_IMAGE=node:(20|22)-\w+-slim$/m);
+    const users = [...dockerfile.matchAll(/^USER (\S+)$/gm)].map((m) => m[1]);
+    assert.deepEqual(users, ['10001:10001']);
+    assert.match(dockerfile, /sha256sum -c -/);
+    assert.match(dockerfile, /^ARG KUBECTL_VERSION=v\d+\.\d+\.\d+$/m);
+    assert.match(dockerfile, /^FROM scratch AS console$/m);
+    assert.match(dockerfile, /^COPY --from=console \/ \.\/console\/$/m);
+    assert.doesNotMatch(dockerfile, /^HEALTHCHECK/m);
+    // Every file the build stage copies exists in the build context (and is not excluded by .dockerignore).
+    const ignored = readFileSync('.dockerignore', 'utf8');
+    for (const m of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
+      for (const src of m[1]!.split(/\s+/)) {
+        assert.ok(existsSync(src), `${src} exists`);
+        assert.ok(!new RegExp(`^${src.replace(/\/$/, '')}$`, 'm').test(ignored), `${src} is not ignored`);
+      }
+    }
+  });
+
+  test('Makefile targets are thin wrappers over npm scripts', () => {
+    const dry = (target: string) =>
+      execFileSync('make', ['-n', target, 'KUBECTL_SHA256=0'], { encoding: 'utf8', timeout: 10_000 });
+    assert.match(dry('test'), /^npm test$/m);
+    assert.match(dry('build'), /^npm run build$/m);
+    assert.match(dry('run'), /^npm start --/m);
+    assert.match(dry('build-all'), /npm run build/);
+    assert.match(dry('docker-build'), /build --build-arg KUBECTL_VERSION=v\d/);
+    assert.match(dry('docker-build-all'), /--build-context console=/);
+  });
+});
