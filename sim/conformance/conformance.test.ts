@@ -7,9 +7,11 @@ import type { KubeResponse, WatchStream } from './kube-http.js';
 import { exec, execPath, isRefusal, type ExecInput, type ExecResult } from './exec-client.js';
 import { startStandInKubelet, type StandInKubelet } from './standin-kubelet.js';
 import { openTarget, type ConformanceTarget } from './target.js';
+import { butlerCrds } from '../crds.js';
 import {
   configMap,
   configmaps,
+  eventually,
   group,
   ns,
   runId,
@@ -20,6 +22,15 @@ import {
 } from './fixtures.js';
 
 let target: ConformanceTarget;
+const onSimulator = !process.env.BUTLER_CONFORMANCE_KUBECONFIG;
+
+/**
+ * Marks an assertion the simulator is known to fail (a finding in FINDINGS.md) as TODO on the simulator
+ * only: it still runs and prints its failure there, and stays a hard assertion against other servers.
+ * Remove the marker once the simulator is fixed.
+ */
+const simulatorGap = (finding: string) =>
+  onSimulator ? { todo: `simulator disagrees with kube-apiserver: FINDINGS.md ${finding}` } : {};
 const openWatches: WatchStream[] = [];
 
 before(async () => {
@@ -295,6 +306,43 @@ describe('object semantics', () => {
     const gone = await w.waitFor((e) => e.type === 'DELETED', 5000);
     assert.equal(gone.object.metadata.name, 'fin');
     expectStatus(await kube().request('GET', `${widgets}/fin`), 404, 'NotFound');
+  });
+
+  test('deleting an object held by a finalizer bumps its generation', simulatorGap('F1'), async () => {
+    const w0 = await create(widgets, widget('fin-gen', { size: 1 }, { finalizers: ['conformance.butler.io/hold'] }));
+    assert.equal(w0.metadata.generation, 1);
+    const del = await kube().request('DELETE', `${widgets}/fin-gen`);
+    assert.equal(del.status, 200, del.text);
+    assert.equal(del.body.metadata.generation, 2);
+    assert.equal(del.body.metadata.deletionGracePeriodSeconds, 0);
+    const rm = await kube().request('PATCH', `${widgets}/fin-gen`, {
+      body: { metadata: { finalizers: null } },
+      contentType: 'application/merge-patch+json',
+    });
+    assert.equal(rm.status, 200, rm.text);
+  });
+
+  test('a custom resource update without resourceVersion is 422 Invalid', simulatorGap('F2'), async () => {
+    await create(widgets, widget('norv', { size: 1 }));
+    const res = await kube().request('PUT', `${widgets}/norv`, { body: widget('norv', { size: 2 }) });
+    const st = expectStatus(res, 422, 'Invalid');
+    assert.equal(
+      st.message,
+      `widgets.${group} "norv" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update`,
+    );
+    assert.deepEqual(st.details.causes, [
+      {
+        reason: 'FieldValueInvalid',
+        message: 'Invalid value: 0x0: must be specified for an update',
+        field: 'metadata.resourceVersion',
+      },
+    ]);
+    const cm = await create(configmaps, configMap('norv'));
+    const cmPut = await kube().request('PUT', `${configmaps}/norv`, {
+      body: { ...configMap('norv'), data: { a: 'b' } },
+    });
+    assert.equal(cmPut.status, 200, `built-in configmaps allow unconditional update: ${cmPut.text}`);
+    assert.notEqual(cmPut.body.metadata.resourceVersion, cm.metadata.resourceVersion);
   });
 
   test('label and field selectors on list', async () => {
@@ -632,5 +680,46 @@ describe('pod exec', () => {
     assert.equal(r.body.kind, 'Status');
     assert.equal(r.body.reason, 'BadRequest');
     assert.equal(r.body.message, 'container nope is not valid for pod execpod');
+  });
+});
+
+describe("the project's CRD manifests", () => {
+  test('are accepted by the server, become Established and serve their resources', async (t) => {
+    const crdPath = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+    const created: string[] = [];
+    try {
+      for (const crd of butlerCrds() as any[]) {
+        const name = crd.metadata.name;
+        const existing = await kube().request('GET', `${crdPath}/${name}`);
+        if (existing.status === 200) {
+          t.diagnostic(`${name} already exists on the server; not replaced`);
+          continue;
+        }
+        const res = await kube().request('POST', crdPath, { body: crd });
+        assert.equal(res.status, 201, `${name}: ${res.text}`);
+        created.push(name);
+      }
+      await Promise.all(
+        (butlerCrds() as any[])
+          .filter((crd) => created.includes(crd.metadata.name))
+          .map(async (crd) => {
+            const name = crd.metadata.name;
+            await eventually(`${name} Established`, async () => {
+              const got = await kube().request('GET', `${crdPath}/${name}`);
+              const conds: any[] = got.body?.status?.conditions ?? [];
+              return conds.some((c) => c.type === 'Established' && c.status === 'True');
+            });
+            const v = crd.spec.versions.find((x: any) => x.storage).name;
+            const base = `/apis/${crd.spec.group}/${v}`;
+            const list =
+              crd.spec.scope === 'Namespaced'
+                ? `${base}/namespaces/${ns}/${crd.spec.names.plural}`
+                : `${base}/${crd.spec.names.plural}`;
+            await eventually(`${list} served`, async () => (await kube().request('GET', list)).status === 200);
+          }),
+      );
+    } finally {
+      for (const name of created) await kube().request('DELETE', `${crdPath}/${name}`);
+    }
   });
 });
