@@ -8,6 +8,7 @@ import { createRevocationStore, type RevocationStore } from './auth/revocations.
 import { createKubeClient, type KubeClient } from './kube/client.js';
 import { loadManagementKubeConfig } from './kube/connection.js';
 import { createResourceCache, type KubeObject, type ResourceCache } from './kube/cache.js';
+import { createApiServices, type ApiServices } from './api/services.js';
 
 /** One readiness condition for /readyz: resolves null when ready, else a short reason. */
 export interface ReadinessCheck {
@@ -22,6 +23,8 @@ export interface Services {
   revocations: RevocationStore;
   /** TenantClusters (all namespaces): REST reads and /ws/clusters. */
   clusterCache: ResourceCache<KubeObject>;
+  /** ProviderConfig cache, tenant cluster access and provider checks, shared by the API, terminals and the proxy. */
+  api: ApiServices;
   readiness: ReadinessCheck[];
   /** Stops watches and timers and closes connections; safe to call more than once. */
   close(): Promise<void>;
@@ -57,15 +60,19 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
     check: async () => (clusterCache.synced ? null : 'tenantclusters cache not synced'),
   });
 
+  const api = createApiServices(config, { kube, clusterCache });
+
   let closing: Promise<void> | undefined;
   return {
     log,
     kube,
     revocations,
     clusterCache,
+    api,
     readiness,
     close() {
       closing ??= (async () => {
+        api.close();
         clusterCache.stop();
         await revocations.stop();
         kube.close();
