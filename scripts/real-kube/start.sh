@@ -8,7 +8,7 @@
 # The kubeconfig authenticates with an admin client certificate (group system:masters); kubeconfig-token
 # beside it uses a static bearer token instead. Logs: <state dir>/logs/. No controller-manager, scheduler
 # or kubelet runs: pods never start, namespaces stay Terminating after delete.
-# etcd is compacted every BUTLER_REAL_KUBE_COMPACTION (default 10s) instead of 5m so that expired
+# etcd is compacted every BUTLER_REAL_KUBE_COMPACTION (default 3s) instead of 5m so that expired
 # continue tokens and compacted revisions can be provoked in seconds.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -91,7 +91,7 @@ log "etcd up on $HOST:$ETCD_PORT"
 
 start_bg kube-apiserver "$BIN/kube-apiserver" \
   --etcd-servers="http://$HOST:$ETCD_PORT" \
-  --etcd-compaction-interval="${BUTLER_REAL_KUBE_COMPACTION:-10s}" \
+  --etcd-compaction-interval="${BUTLER_REAL_KUBE_COMPACTION:-3s}" \
   --bind-address=$HOST \
   --advertise-address=$HOST \
   --secure-port="$API_PORT" \
