@@ -271,7 +271,17 @@ describe('object semantics', () => {
       'application/merge-patch+json',
     );
     assert.equal(strict.status, 400);
-    assert.match(strict.body.message, /strict decoding error: unknown field "spec.bogus"/);
+    assert.equal(strict.body.message, 'strict decoding error: unknown field "spec.bogus"', 'a patch has no prefix');
+    const strictPut = await call('PUT', W + '/w1?fieldValidation=Strict', {
+      ...same.body,
+      spec: { ...same.body.spec, bogus: 1 },
+    });
+    assert.equal(strictPut.status, 400);
+    assert.equal(strictPut.body.reason, 'BadRequest');
+    assert.equal(
+      strictPut.body.message,
+      'Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.bogus"',
+    );
     const warn = await call('PATCH', W + '/w1', { spec: { bogus: 1 } }, 'application/merge-patch+json');
     assert.equal(warn.status, 200);
     assert.equal(warn.headers.warning, '299 - "unknown field \\"spec.bogus\\""');

@@ -124,7 +124,10 @@ describe('Butler CRDs in the simulator, over HTTP', () => {
     );
     assert.equal(strict.status, 400, JSON.stringify(strict.body));
     assert.equal(strict.body.reason, 'BadRequest');
-    assert.equal(strict.body.message, 'strict decoding error: unknown field "spec.helm.version"');
+    assert.equal(
+      strict.body.message,
+      'TenantAddon in version "v1alpha1" cannot be handled as a TenantAddon: strict decoding error: unknown field "spec.helm.version"',
+    );
     const warn = await call('POST', '/apis/butler.butlerlabs.dev/v1alpha1/namespaces/team-a/tenantaddons', addon);
     assert.equal(warn.status, 201, JSON.stringify(warn.body));
     assert.equal(warn.body.spec.helm.version, undefined);

@@ -20,7 +20,7 @@ import {
   unsupportedMediaType,
   type FieldError,
 } from './status.js';
-import { processCustomResource } from './schema/index.js';
+import { processCustomResource, strictDecodingError } from './schema/index.js';
 
 export const CRD_STORE = 'apiextensions.k8s.io/customresourcedefinitions';
 const NAMESPACE_STORE = '/namespaces';
@@ -37,6 +37,8 @@ export interface WriteOptions {
   /** Seed objects keep their status (a create through the API resets it like the real strategies). */
   keepStatus?: boolean;
   fieldManager?: string;
+  /** A patch: strict decoding errors name the fields without the "cannot be handled as" prefix. */
+  patch?: boolean;
 }
 
 export interface WriteResult {
@@ -314,7 +316,10 @@ export class ApiState {
       out.metadata = obj.metadata;
       if (res.unknownFields.length > 0) {
         if (opts.fieldValidation === 'Strict') {
-          throw badRequest(`strict decoding error: ${res.unknownFields.map((f) => `unknown field "${f}"`).join(', ')}`);
+          const msg = strictDecodingError(res.unknownFields);
+          throw badRequest(
+            opts.patch ? msg : `${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: ${msg}`,
+          );
         }
         if (opts.fieldValidation !== 'Ignore') for (const f of res.unknownFields) warnings.push(`unknown field "${f}"`);
       }
@@ -534,7 +539,7 @@ export class ApiState {
         const body = structuredClone(patchBody) as any;
         body.metadata = { ...(body.metadata ?? {}), name };
         if (rt.namespaced) body.metadata.namespace = ns;
-        return this.create(rt, ns, body, opts);
+        return this.create(rt, ns, body, { ...opts, patch: true });
       }
     }
     const old = this.get(rt, ns, name);
@@ -560,7 +565,7 @@ export class ApiState {
     if (!isPlainObject(obj.metadata)) obj.metadata = {};
     if (obj.metadata.name !== name) obj.metadata.name = name;
     this.checkKindAndVersion(rt, obj);
-    return this.applyUpdate(rt, old, obj, opts);
+    return this.applyUpdate(rt, old, obj, { ...opts, patch: true });
   }
 
   delete(rt: ResourceType, ns: string | undefined, name: string, options: DeleteOptions = {}): DeleteResult {
