@@ -8,6 +8,8 @@
 # Env: BUTLER_REAL_KUBE_CACHE  cache root (default /var/cache/butler-real-kube); the binary lands in
 #      $BUTLER_REAL_KUBE_CACHE/1.20/bin, the source tree and Go build cache in $BUTLER_REAL_KUBE_CACHE/1.20/work.
 #      BUTLER_REAL_KUBE_REBUILD=1  build even when a cached binary exists.
+#      BUTLER_REAL_KUBE_KEEP_WORK=1  keep the extracted tree and Go build cache (~2 GB) after a build; by
+#      default only the source tarball is kept.
 # Needs root for apt-get (installs golang-1.19-go, rsync, make, golang-github-modern-go-reflect2-dev when missing).
 set -euo pipefail
 CACHE="${BUTLER_REAL_KUBE_CACHE:-/var/cache/butler-real-kube}/1.20"
@@ -68,4 +70,8 @@ make WHAT=cmd/kube-apiserver >&2
 cp _output/local/bin/linux/amd64/kube-apiserver "$BIN/kube-apiserver.tmp"
 mv "$BIN/kube-apiserver.tmp" "$BIN/kube-apiserver"
 log "built $("$BIN/kube-apiserver" --version) in $BIN"
+if [ -z "${BUTLER_REAL_KUBE_KEEP_WORK:-}" ]; then
+  cd "$WORK"
+  rm -rf "$SRC" "$WORK/gocache"
+fi
 echo "$BIN"
