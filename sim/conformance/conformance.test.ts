@@ -42,8 +42,11 @@ before(async () => {
 after(async () => {
   for (const w of openWatches) w.close();
   if (!target) return;
-  await tearDownFixtures(target.kube);
-  await target.stop();
+  try {
+    await tearDownFixtures(target.kube);
+  } finally {
+    await target.stop();
+  }
 });
 
 const kube = () => target.kube;
@@ -71,6 +74,14 @@ async function watch(path: string): Promise<WatchStream> {
   openWatches.push(w);
   assert.equal(w.status, 200, `watch ${path}`);
   return w;
+}
+
+/** Cleanup for tests that leave finalizers behind when they fail (404 once released is fine). */
+async function releaseFinalizers(path: string): Promise<void> {
+  await kube().request('PATCH', path, {
+    body: { metadata: { finalizers: null } },
+    contentType: 'application/merge-patch+json',
+  });
 }
 
 /** Resolves after `ms` of quiet so that unexpected extra events have a chance to arrive. */
@@ -284,8 +295,9 @@ describe('object semantics', () => {
     assert.equal(same.body.metadata.resourceVersion, spec.body.metadata.resourceVersion);
   });
 
-  test('finalizers: delete marks the object, removing the last finalizer deletes it', async () => {
+  test('finalizers: delete marks the object, removing the last finalizer deletes it', async (t) => {
     const w0 = await create(widgets, widget('fin', { size: 1 }, { finalizers: ['conformance.butler.io/hold'] }));
+    t.after(() => releaseFinalizers(`${widgets}/fin`));
     const w = await watch(
       `${widgets}?watch=1&resourceVersion=${w0.metadata.resourceVersion}&fieldSelector=metadata.name%3Dfin`,
     );
@@ -308,8 +320,9 @@ describe('object semantics', () => {
     expectStatus(await kube().request('GET', `${widgets}/fin`), 404, 'NotFound');
   });
 
-  test('deleting an object held by a finalizer bumps its generation', simulatorGap('F1'), async () => {
+  test('deleting an object held by a finalizer bumps its generation', simulatorGap('F1'), async (t) => {
     const w0 = await create(widgets, widget('fin-gen', { size: 1 }, { finalizers: ['conformance.butler.io/hold'] }));
+    t.after(() => releaseFinalizers(`${widgets}/fin-gen`));
     assert.equal(w0.metadata.generation, 1);
     const del = await kube().request('DELETE', `${widgets}/fin-gen`);
     assert.equal(del.status, 200, del.text);
