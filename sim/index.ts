@@ -187,6 +187,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         });
       }
       const pod = state.get(rp.rt, rp.ns, rp.name).obj;
+      // Simulated pods have no main process whose stdio could be attached to (exec runs a fresh process per
+      // request), so attach is refused clearly instead of pretending.
+      if (rp.subresource === 'attach') throw badRequest('attach is not supported by the simulator');
       exec.handleUpgrade(req, socket, head, pod, url.searchParams);
     } catch (e) {
       const err = e instanceof ApiError ? e : badRequest(String((e as Error)?.message ?? e));

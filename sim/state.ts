@@ -94,6 +94,8 @@ export class ApiState {
   private readonly stores = new Map<string, ResourceStore>();
   private readonly crdTypes = new Map<string, ResourceType[]>();
   private nextClusterIp = 10;
+  /** Continue tokens of lists at or before the last compaction are expired (etcd compacts their revision). */
+  private compactedRv = 0;
 
   constructor(private readonly historySize: number) {
     for (const rt of builtinResources()) this.register(rt);
@@ -135,6 +137,7 @@ export class ApiState {
 
   compact(): void {
     for (const s of this.stores.values()) s.compact(this.rv);
+    this.compactedRv = this.rv;
   }
 
   /** Drops every object and custom resource type (the version counter keeps increasing). */
@@ -199,13 +202,19 @@ export class ApiState {
     let listRv = this.rv;
     let startKey = '';
     if (opts.continueToken) {
+      if (opts.resourceVersion && opts.resourceVersion !== '0') {
+        throw badRequest('specifying resource version is not allowed when using continue');
+      }
       const tok = decodeContinue(opts.continueToken);
-      if (tok.rv < store.floor) {
-        throw expired(
+      // rv -1 (handed out with a 410) continues at the current state, inconsistently, like the real server.
+      if (tok.rv !== -1 && (tok.rv < store.floor || tok.rv <= this.compactedRv)) {
+        const err = expired(
           'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
         );
+        err.status.metadata.continue = encodeContinue(-1, tok.start);
+        throw err;
       }
-      listRv = tok.rv;
+      if (tok.rv !== -1) listRv = tok.rv;
       startKey = tok.start;
     }
     // The watch cache serves resourceVersion=0 lists whole: limit is ignored there, as on a real server.
@@ -757,18 +766,33 @@ export class ApiState {
   }
 }
 
+/** The etcd3 store's token: unpadded base64url of {"v","rv","start"}. */
 export function encodeContinue(rv: number, start: string): string {
-  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64');
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64url');
 }
 
+/** Decodes a continue token with the checks and messages of k8s.io/apiserver/pkg/storage.DecodeContinue. */
 export function decodeContinue(token: string): { rv: number; start: string } {
-  try {
-    const t = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
-    if (t.v !== 'meta.k8s.io/v1' || typeof t.rv !== 'number' || typeof t.start !== 'string') throw new Error('bad');
-    return { rv: t.rv, start: t.start };
-  } catch {
-    throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  const invalidToken = (why: string) => badRequest(`invalid continue token: continue key is not valid${why}`);
+  if (!/^[A-Za-z0-9_-]*$/.test(token) || token.length % 4 === 1) {
+    throw invalidToken(': illegal base64 data');
   }
+  let t: any;
+  try {
+    t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch (e) {
+    throw invalidToken(`: ${(e as Error).message}`);
+  }
+  if (!isPlainObject(t)) throw invalidToken(': json: cannot unmarshal into Go value of type storage.continueToken');
+  if (t.v !== 'meta.k8s.io/v1') throw invalidToken(`: server does not recognize this encoded version ${t.v ?? ''}`);
+  if (typeof t.rv !== 'number' || !Number.isInteger(t.rv) || t.rv === 0) {
+    throw invalidToken(': incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  }
+  if (typeof t.start !== 'string' || t.start === '') {
+    throw invalidToken(': encoded start key empty (version meta.k8s.io/v1)');
+  }
+  if (t.start.split('/').includes('..')) throw invalidToken(`: ${t.start}`);
+  return { rv: t.rv, start: t.start };
 }
 
 export { jsonEqual };
