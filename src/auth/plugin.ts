@@ -75,6 +75,16 @@ export function requiresSession(path: string): boolean {
   return inSpace(p, '/api') || inSpace(p, '/ws');
 }
 
+function isTerminalUpgrade(request: FastifyRequest): boolean {
+  const upgrade = request.headers.upgrade;
+  return (
+    request.method === 'GET' &&
+    typeof upgrade === 'string' &&
+    upgrade.toLowerCase() === 'websocket' &&
+    inSpace(normalizedPath(request.url), '/ws/terminal')
+  );
+}
+
 function bearerToken(request: FastifyRequest): string | undefined {
   const h = request.headers.authorization;
   if (typeof h !== 'string') return undefined;
@@ -166,6 +176,12 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
       if (unsafe && request.headers.origin !== undefined && !isAllowedOrigin(request, config)) {
         throw forbidden('cross-origin request refused');
       }
+      return;
+    }
+    // Terminal upgrades without a valid session are refused after the upgrade, with a red line and 4401
+    // (contract §6.3), so the browser terminal can tell the user why; the route itself checks request.session.
+    if (r.kind !== 'ok' && r.kind !== 'not-ready' && isTerminalUpgrade(request)) {
+      if (r.kind !== 'none' && r.source === 'cookie') clearSessionCookie(reply, request, config);
       return;
     }
     // A refused logout still clears the cookie (contract §2.3), whatever carried the token.
