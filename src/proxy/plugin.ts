@@ -249,7 +249,10 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
     }
   }
 
+  // `<prefix>/` on its own as well (the wildcard matches it too): find-my-way prints a wildcard route under its
+  // parent only when that parent is a route itself, and the route-coverage test reads the printed tree.
   for (const prefix of [MANAGEMENT_PREFIX, TENANT_PREFIX]) {
-    app.route({ method: METHODS, url: `${prefix}/*`, preHandler: proxyUpgrade, handler: proxyHttp });
+    for (const url of [`${prefix}/`, `${prefix}/*`])
+      app.route({ method: METHODS, url, preHandler: proxyUpgrade, handler: proxyHttp });
   }
 }

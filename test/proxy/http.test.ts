@@ -399,3 +399,43 @@ describe('kubernetes API proxy: an unreachable tenant cluster', () => {
     }
   });
 });
+
+describe('kubernetes API proxy: shutdown', () => {
+  let env: ProxyEnv | undefined;
+  before(async () => {
+    env = await startProxyEnv({ tenantSeed: [namespace('apps'), pod('apps', 'shell')] });
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  it('ends open watches and upgraded connections so the server closes promptly', async () => {
+    const e = env!;
+    const bearer = { authorization: `Bearer ${e.token}` };
+    const watch = await open(e.url, `${TENANT_PREFIX}/api/v1/namespaces/apps/configmaps?watch=true`, {
+      headers: bearer,
+    });
+    assert.equal(watch.statusCode, 200);
+    const watchEnded = new Promise<void>((resolve) => {
+      watch.on('close', () => resolve());
+      watch.resume();
+    });
+    const ws = new WebSocket(
+      `${e.url.replace(/^http/, 'ws')}${TENANT_PREFIX}/api/v1/namespaces/apps/pods/shell/exec?command=sleep&command=30&stdout=true`,
+      ['v5.channel.k8s.io'],
+      { headers: bearer },
+    );
+    const wsClosed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => resolve());
+      ws.on('error', reject);
+    });
+    const started = Date.now();
+    await e.server.close();
+    await Promise.all([watchEnded, wsClosed]);
+    assert.ok(Date.now() - started < 5000, `closing took ${Date.now() - started} ms`);
+    await e.mgmt.stop();
+    await e.tenant.stop();
+    env = undefined;
+  });
+});
