@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Session } from '../auth/session.js';
+import { watchSession } from '../auth/session-watch.js';
 import type { Config } from '../config/types.js';
 import { forbidden, HttpError, tooManyRequests, unauthorized } from '../http/errors.js';
 import { isAllowedOrigin } from '../http/origin.js';
@@ -112,7 +113,7 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
   function relayResponse(
     reply: FastifyReply,
     upstream: IncomingMessage,
-    o: { flushHeaders: boolean; onClosed: (status: number) => void },
+    o: { flushHeaders: boolean; onClosed: (status: number) => void; endWithSession?: Session },
   ): FastifyReply {
     const res = reply.raw;
     reply.code(upstream.statusCode ?? 502);
@@ -126,7 +127,10 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
       res.end();
     };
     open.add(closer);
+    // A watch ends with its session (logout on any replica, or expiry), like the console's sockets.
+    const stopWatching = o.endWithSession ? watchSession(services.revocations, o.endWithSession, closer) : undefined;
     res.once('close', () => {
+      stopWatching?.();
       open.delete(closer);
       if (!upstream.complete) upstream.destroy();
       o.onClosed(reply.statusCode);
@@ -173,11 +177,13 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
         });
       } catch (err) {
         if (bodyError) throw bodyError;
+        if (abort.signal.aborted) throw new HttpError(499, 'client closed the request');
         throw toHttpError(err, { kind: 'resource', api: upstream.api });
       }
       const streaming = release !== undefined;
       return relayResponse(reply, answer, {
         flushHeaders: streaming,
+        endWithSession: streaming ? session : undefined,
         onClosed: (status) => {
           release?.();
           if (mutating) audit(request, 'proxy.request', label, u, status);
@@ -235,9 +241,11 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
       const spliced = spliceUpgraded(client, headBuffer(request.raw), answer);
       audit(request, 'proxy.upgrade', label, u, 101);
       open.add(spliced.destroy);
+      const stopWatching = watchSession(services.revocations, session, spliced.destroy);
       const done = release;
       release = undefined;
       void spliced.closed.then(() => {
+        stopWatching();
         open.delete(spliced.destroy);
         done();
       });

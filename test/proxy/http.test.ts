@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { WebSocket } from 'ws';
-import { waitFor } from '../helpers/server.js';
+import { login, TEST_ADMIN_PASSWORD, waitFor } from '../helpers/server.js';
 import {
   json,
   MGMT_PREFIX,
@@ -15,6 +15,15 @@ import {
   TENANT_PREFIX,
   type ProxyEnv,
 } from './fixture.js';
+
+/** The promise, or a failure after `ms`: a missing end must fail the test, not hang it. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 const configMap = (name: string, data: Record<string, string> = {}) => ({
   apiVersion: 'v1',
@@ -400,6 +409,53 @@ describe('kubernetes API proxy: an unreachable tenant cluster', () => {
   });
 });
 
+describe('kubernetes API proxy: sessions that end', () => {
+  let env: ProxyEnv;
+  before(async () => {
+    env = await startProxyEnv({ tenantSeed: [namespace('apps'), pod('apps', 'shell')] });
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  it('logout ends the watches and exec connections of that session, not those of others', async () => {
+    const victim = await login(env.url, 'admin', TEST_ADMIN_PASSWORD);
+    const other = { authorization: `Bearer ${env.token}` };
+    const mine = { authorization: `Bearer ${victim.token}` };
+    const watchPath = `${TENANT_PREFIX}/api/v1/namespaces/apps/configmaps?watch=true`;
+    const myWatch = await open(env.url, watchPath, { headers: mine });
+    const otherWatch = await open(env.url, watchPath, { headers: other });
+    assert.equal(myWatch.statusCode, 200);
+    assert.equal(otherWatch.statusCode, 200);
+    let otherEnded = false;
+    otherWatch.on('close', () => (otherEnded = true));
+    otherWatch.resume();
+    const myWatchEnded = new Promise<void>((resolve) => {
+      myWatch.on('close', () => resolve());
+      myWatch.resume();
+    });
+    const ws = new WebSocket(
+      `${env.url.replace(/^http/, 'ws')}${TENANT_PREFIX}/api/v1/namespaces/apps/pods/shell/exec?command=sleep&command=30&stdout=true`,
+      ['v5.channel.k8s.io'],
+      { headers: mine },
+    );
+    const wsClosed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => resolve());
+      ws.on('error', reject);
+    });
+    const out = await request(env.url, '/api/auth/logout', {
+      method: 'POST',
+      headers: { ...mine, 'content-type': 'application/json' },
+    });
+    assert.equal(out.status, 200, out.text);
+    await within(Promise.all([myWatchEnded, wsClosed]), 3000, 'the end of the watch and the exec connection');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(otherEnded, false, "another session's watch ended too");
+    otherWatch.destroy();
+  });
+});
+
 describe('kubernetes API proxy: shutdown', () => {
   let env: ProxyEnv | undefined;
   before(async () => {
@@ -432,7 +488,7 @@ describe('kubernetes API proxy: shutdown', () => {
     });
     const started = Date.now();
     await e.server.close();
-    await Promise.all([watchEnded, wsClosed]);
+    await within(Promise.all([watchEnded, wsClosed]), 5000, 'the end of the watch and the exec connection');
     assert.ok(Date.now() - started < 5000, `closing took ${Date.now() - started} ms`);
     await e.mgmt.stop();
     await e.tenant.stop();
