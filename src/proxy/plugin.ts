@@ -113,22 +113,26 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
   function relayResponse(
     reply: FastifyReply,
     upstream: IncomingMessage,
-    o: { flushHeaders: boolean; onClosed: (status: number) => void; endWithSession?: Session },
+    o: { onClosed: (status: number) => void; longRunning?: Session },
   ): FastifyReply {
     const res = reply.raw;
     reply.code(upstream.statusCode ?? 502);
     reply.headers(downstreamResponseHeaders(upstream.headers));
-    // Watch answers may not carry data for a while: the client should see the headers at once.
-    if (o.flushHeaders) res.once('pipe', () => res.flushHeaders());
     const closer: Closer = () => {
-      // Shutdown: end a watch cleanly so the client re-establishes it elsewhere.
+      // End a watch cleanly, so that the client re-establishes it (elsewhere, or after logging in again).
       upstream.unpipe(res);
       upstream.destroy();
       res.end();
     };
-    open.add(closer);
-    // A watch ends with its session (logout on any replica, or expiry), like the console's sockets.
-    const stopWatching = o.endWithSession ? watchSession(services.revocations, o.endWithSession, closer) : undefined;
+    let stopWatching: (() => void) | undefined;
+    if (o.longRunning) {
+      // Watch answers may not carry data for a while: the client should see the headers at once.
+      res.once('pipe', () => res.flushHeaders());
+      // Shutdown ends it (ordinary answers are left to finish), and so does the end of its session (logout on
+      // any replica, or expiry), as for the console's sockets.
+      open.add(closer);
+      stopWatching = watchSession(services.revocations, o.longRunning, closer);
+    }
     res.once('close', () => {
       stopWatching?.();
       open.delete(closer);
@@ -182,8 +186,7 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
       }
       const streaming = release !== undefined;
       return relayResponse(reply, answer, {
-        flushHeaders: streaming,
-        endWithSession: streaming ? session : undefined,
+        longRunning: streaming ? session : undefined,
         onClosed: (status) => {
           release?.();
           if (mutating) audit(request, 'proxy.request', label, u, status);
@@ -229,7 +232,6 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
         const done = release;
         release = undefined;
         return relayResponse(reply, answer.response, {
-          flushHeaders: false,
           onClosed: (status) => {
             done();
             audit(request, 'proxy.upgrade', label, u, status);
