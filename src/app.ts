@@ -19,9 +19,12 @@ import { installRequestLog } from './http/request-log.js';
 import { RouteTable } from './http/route-table.js';
 import { liveUpdatesPlugin } from './live/plugin.js';
 import { proxyPlugin } from './proxy/plugin.js';
+import { installApiAudit, logDestination } from './observability/audit.js';
 import { createLogger } from './observability/logger.js';
+import { metricsPlugin } from './observability/metrics-plugin.js';
 import type { Services } from './services.js';
 import { createStaticHandler } from './static/handler.js';
+import { watchTlsFiles } from './tls/reload.js';
 
 export interface BuildAppOptions {
   /** Where JSON log lines go (default stdout). */
@@ -39,11 +42,13 @@ export async function buildApp(
   services: Services,
   opts: BuildAppOptions = {},
 ): Promise<FastifyInstance> {
-  const logger = opts.logger === false ? undefined : createLogger(config.logLevel, opts.logStream);
+  const logger =
+    opts.logger === false ? undefined : createLogger(config.logLevel, logDestination(config.audit, opts.logStream));
+  const tlsFiles = config.tls
+    ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
+    : undefined;
   const app = Fastify({
-    ...(config.tls
-      ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } }
-      : {}),
+    ...(tlsFiles ? { https: tlsFiles } : {}),
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: requestIdFor,
@@ -55,6 +60,14 @@ export async function buildApp(
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
   }) as unknown as FastifyInstance;
+
+  if (config.tls && tlsFiles) {
+    // New connections get a rotated certificate without a restart (src/tls/reload.ts).
+    const reloader = watchTlsFiles(app.server as import('node:https').Server, config.tls, app.log, {
+      initial: tlsFiles,
+    });
+    app.addHook('onClose', async () => reloader.close());
+  }
 
   let shuttingDown = false;
   app.addHook('preClose', async () => {
@@ -80,6 +93,8 @@ export async function buildApp(
 
   // Authentication first: its hook answers 401 before any route (or the /api 404/405 below) is decided.
   await app.register(authPlugin, { config, services });
+  await app.register(metricsPlugin, { config, services });
+  installApiAudit(app, config);
   await app.register(healthPlugin, {
     checks: [kubeVersionCheck(services.kube), ...services.readiness],
     shuttingDown: () => shuttingDown,

@@ -3,7 +3,9 @@
 
 import type { Logger } from 'pino';
 import type { Config } from './config/types.js';
+import { logDestination } from './observability/audit.js';
 import { createLogger } from './observability/logger.js';
+import { createMetrics, instrumentKubeClient, type Metrics } from './observability/metrics.js';
 import { createRevocationStore, type RevocationStore } from './auth/revocations.js';
 import { createKubeClient, type KubeClient } from './kube/client.js';
 import { loadManagementKubeConfig } from './kube/connection.js';
@@ -20,6 +22,8 @@ export interface Services {
   /** Logger for background work (watches, clean-ups) that has no request. */
   log: Logger;
   kube: KubeClient;
+  /** Prometheus registry and series of this instance (src/observability/metrics.ts). */
+  metrics: Metrics;
   revocations: RevocationStore;
   /** TenantClusters (all namespaces): REST reads and /ws/clusters. */
   clusterCache: ResourceCache<KubeObject>;
@@ -36,11 +40,15 @@ export interface BuildServicesOptions {
 }
 
 export async function buildServices(config: Config, opts: BuildServicesOptions = {}): Promise<Services> {
-  const log = createLogger(config.logLevel, opts.logStream);
-  const kube = createKubeClient(loadManagementKubeConfig(config.kube), {
-    timeoutMs: config.kubeTimeoutMs,
-    name: 'management',
-  });
+  const log = createLogger(config.logLevel, logDestination(config.audit, opts.logStream));
+  const metrics = createMetrics();
+  const kube = instrumentKubeClient(
+    createKubeClient(loadManagementKubeConfig(config.kube), {
+      timeoutMs: config.kubeTimeoutMs,
+      name: 'management',
+    }),
+    metrics,
+  );
   const revocations = createRevocationStore(kube, config, { log: log.child({ component: 'revocations' }) });
   const readiness: ReadinessCheck[] = [
     {
@@ -60,12 +68,13 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
     check: async () => (clusterCache.synced ? null : 'tenantclusters cache not synced'),
   });
 
-  const api = createApiServices(config, { kube, clusterCache });
+  const api = createApiServices(config, { kube, clusterCache, metrics });
 
   let closing: Promise<void> | undefined;
   return {
     log,
     kube,
+    metrics,
     revocations,
     clusterCache,
     api,

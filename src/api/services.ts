@@ -16,13 +16,18 @@ export interface ApiServices {
   close(): void;
 }
 
-export function createApiServices(config: Config, services: Pick<Services, 'kube' | 'clusterCache'>): ApiServices {
+export function createApiServices(
+  config: Config,
+  services: Pick<Services, 'kube' | 'clusterCache'> & Partial<Pick<Services, 'metrics'>>,
+): ApiServices {
   const providers = createResourceCache<KubeObject>(services.kube, {
     path: '/apis/butler.butlerlabs.dev/v1alpha1/providerconfigs',
     name: 'providerconfigs',
   });
   providers.start();
-  const checks = createProviderCheckService(config.providers);
+  const checks = createProviderCheckService(config.providers, (provider, result) =>
+    services.metrics?.providerChecks.inc({ provider, result }),
+  );
   const tenants = createTenantClusterAccess(services.kube, {
     tenantTimeoutMs: config.tenantTimeoutMs,
     guard: checks.guard,

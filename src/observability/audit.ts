@@ -1,0 +1,101 @@
+// The audit trail: one JSON line per state-changing API call, login, logout and terminal session, marked
+// `"audit":true` (time, user, client address, action, target, result, request id; never bodies or secrets).
+// Lines go with the logs to stdout, or, with BUTLER_AUDIT_LOG_FILE, to that file instead.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import { clientAddress } from '../auth/address.js';
+import type { Config } from '../config/types.js';
+
+const AUDIT_MARK = '"audit":true';
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Audited by the auth plugin itself, with the credential-specific results. */
+const SELF_AUDITED = /^\/api\/auth\//;
+
+/** Audit actions of the REST routes (method + route template); other state-changing routes get `<METHOD> <route>`. */
+export const AUDIT_ACTIONS: Record<string, string> = {
+  'POST /api/clusters': 'cluster.create',
+  'DELETE /api/clusters/:ns/:name': 'cluster.delete',
+  'PATCH /api/clusters/:ns/:name/scale': 'cluster.scale',
+  'POST /api/clusters/:ns/:name/addons': 'addon.install',
+  'PUT /api/clusters/:ns/:name/addons/:addon': 'addon.update',
+  'DELETE /api/clusters/:ns/:name/addons/:addon': 'addon.uninstall',
+  'POST /api/management/addons': 'managementaddon.install',
+  'PUT /api/management/addons/:name': 'managementaddon.update',
+  'DELETE /api/management/addons/:name': 'managementaddon.uninstall',
+  'POST /api/providers': 'provider.create',
+  'POST /api/providers/test': 'provider.test',
+  'POST /api/providers/:ns/:name/validate': 'provider.validate',
+  'DELETE /api/providers/:ns/:name': 'provider.delete',
+};
+
+const openFiles = new Map<string, pino.DestinationStream & { flushSync?(): void }>();
+
+function auditFile(path: string) {
+  let dest = openFiles.get(path);
+  if (!dest) {
+    // Synchronous appends: audit lines are rare, and one must not be lost when the process exits.
+    dest = pino.destination({ dest: path, sync: true, mkdir: true, append: true });
+    openFiles.set(path, dest);
+  }
+  return dest;
+}
+
+/**
+ * The log destination: every line goes to `logs` (stdout by default), except audit lines when an audit file is
+ * configured, which go to that file instead. Pass the result to createLogger.
+ */
+export function logDestination(audit: Config['audit'], logs?: NodeJS.WritableStream): NodeJS.WritableStream {
+  const main = logs ?? process.stdout;
+  if (!audit.file) return main;
+  const file = auditFile(audit.file);
+  return new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      const line = chunk.toString();
+      if (line.includes(AUDIT_MARK)) {
+        file.write(line);
+        callback();
+        return;
+      }
+      main.write(line, () => callback());
+    },
+  });
+}
+
+function target(request: FastifyRequest): string | undefined {
+  const p = (request.params ?? {}) as Record<string, unknown>;
+  const body = (request.body ?? {}) as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v.slice(0, 253) : undefined);
+  const ns = str(p.ns) ?? str(p.namespace) ?? str(body.namespace);
+  const name = str(p.name) ?? str(body.name);
+  const parts = [ns, name].filter((x): x is string => x !== undefined).join('/');
+  const addon = str(p.addon) ?? (request.method === 'POST' ? (str(body.addon) ?? undefined) : undefined);
+  if (addon && parts) return `${parts}#${addon}`;
+  return parts || addon || undefined;
+}
+
+/** onResponse hook: an audit line for every state-changing /api call (the auth routes audit themselves). */
+export function installApiAudit(app: FastifyInstance, config: Config): void {
+  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!UNSAFE_METHODS.has(request.method)) return;
+    const route = request.routeOptions.url;
+    const path = route ?? request.url.split('?')[0] ?? '';
+    if (!path.startsWith('/api/') || SELF_AUDITED.test(path)) return;
+    // Refused before authentication: nobody to attribute it to, and the auth layer logs those.
+    if (!request.session) return;
+    const key = `${request.method} ${path}`;
+    const status = reply.statusCode;
+    request.log.info(
+      {
+        audit: true,
+        event: AUDIT_ACTIONS[key] ?? key,
+        user: request.session.username.slice(0, 64),
+        address: clientAddress(request, config),
+        target: target(request),
+        result: status < 400 ? 'success' : 'failure',
+        status,
+      },
+      `audit ${AUDIT_ACTIONS[key] ?? key}`,
+    );
+  });
+}

@@ -1,0 +1,140 @@
+// GET /metrics (contract §8): on the main listener for an admin session or `Authorization: Bearer
+// <BUTLER_METRICS_TOKEN>`; with BUTLER_METRICS_ADDR also on a separate listener without authentication.
+// Also installs the HTTP hooks and the gauges read at scrape time (WebSockets, terminals, caches, revocations).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { RevocationStore } from '../auth/revocations.js';
+import { parseAddr } from '../config/parse.js';
+import type { Config } from '../config/types.js';
+import { unauthorized } from '../http/errors.js';
+import { installHttpMetrics, METRICS_CONTENT_TYPE, type Metrics } from './metrics.js';
+
+export interface MetricsPluginOptions {
+  config: Config;
+  services: {
+    metrics: Metrics;
+    revocations: RevocationStore;
+    clusterCache: { list(): unknown[] };
+  };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The metrics registry, and the separate listener's address when BUTLER_METRICS_ADDR is set (after listen). */
+    metrics: { metrics: Metrics; listenerAddress(): AddressInfo | undefined };
+  }
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+function bearer(request: FastifyRequest): string | undefined {
+  const h = request.headers.authorization;
+  return typeof h === 'string' ? /^Bearer[ ]+(\S+)\s*$/i.exec(h)?.[1] : undefined;
+}
+
+/** Constant time in the token's content: both sides are hashed to equal length first. */
+function tokenMatches(given: string | undefined, expected: string | undefined): boolean {
+  if (given === undefined || expected === undefined) return false;
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+interface ScrapeSources {
+  liveUpdates?: { connections(): { authenticated: number; unauthenticated: number } };
+  terminals?: {
+    list(): { attached: boolean }[];
+    stats(): { kind: string; state: string; count: number }[];
+  };
+}
+
+function addScrapeSources(app: FastifyInstance, opts: MetricsPluginOptions): void {
+  const { metrics } = opts.services;
+  const sources = app as unknown as ScrapeSources;
+  metrics.onCollect(() => {
+    metrics.wsConnections.reset();
+    const live = sources.liveUpdates?.connections();
+    if (live) {
+      metrics.wsConnections.set({ kind: 'clusters', authenticated: 'true' }, live.authenticated);
+      metrics.wsConnections.set({ kind: 'clusters', authenticated: 'false' }, live.unauthenticated);
+    }
+    const terminals = sources.terminals;
+    if (terminals) {
+      metrics.wsConnections.set(
+        { kind: 'terminal', authenticated: 'true' },
+        terminals.list().filter((s) => s.attached).length,
+      );
+      metrics.terminalSessions.reset();
+      for (const s of terminals.stats()) metrics.terminalSessions.set({ kind: s.kind, state: s.state }, s.count);
+    }
+    metrics.cacheObjects.set({ cache: 'tenantclusters' }, opts.services.clusterCache.list().length);
+  });
+  const unsubscribe = opts.services.revocations.onRevoked(() => metrics.revokedTokens.inc());
+  app.addHook('onClose', async () => unsubscribe());
+}
+
+async function metricsPluginImpl(app: FastifyInstance, opts: MetricsPluginOptions): Promise<void> {
+  const { metrics } = opts.services;
+  installHttpMetrics(app, metrics);
+  addScrapeSources(app, opts);
+
+  app.get('/metrics', async (request, reply) => {
+    const adminSession = request.session?.role === 'admin';
+    if (!adminSession && !tokenMatches(bearer(request), opts.config.metrics.token)) {
+      throw unauthorized('metrics require an admin session or the metrics token');
+    }
+    reply.header('content-type', METRICS_CONTENT_TYPE).header('cache-control', 'no-store');
+    return metrics.registry.metrics();
+  });
+
+  let listener: Server | undefined;
+  app.decorate('metrics', {
+    metrics,
+    listenerAddress: () => (listener?.address() as AddressInfo | null) ?? undefined,
+  });
+  const addr = opts.config.metrics.addr;
+  if (addr === undefined) return;
+  // Started when the app is ready (listen() waits for it; onListen would not) and closed with the app.
+  app.addHook('onReady', async () => {
+    const { host, port } = parseAddr('BUTLER_METRICS_ADDR', addr);
+    const server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if ((req.method !== 'GET' && req.method !== 'HEAD') || path !== '/metrics') {
+        res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ error: 'not found' }));
+        return;
+      }
+      metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' });
+          res.end(req.method === 'HEAD' ? undefined : text);
+        },
+        () => {
+          res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+          res.end(JSON.stringify({ error: 'metrics collection failed' }));
+        },
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    listener = server;
+    app.log.info({ metricsAddress: server.address() }, 'metrics listener started');
+  });
+  app.addHook('onClose', async () => {
+    const server = listener;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+}
+
+// Registered without encapsulation so the onResponse hook sees every route of the app.
+(metricsPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
+(metricsPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] = 'butler-metrics';
+
+export const metricsPlugin = metricsPluginImpl;
