@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 
@@ -81,37 +81,34 @@ async function waitFor<T>(what: string, ms: number, probe: () => T | undefined |
 
 test('npm run demo: credentials within 10 s, login and cluster list over HTTP, SIGINT leaves nothing behind', async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'butler-demo-test-'));
-  let child: ChildProcess | undefined;
-  after(() => {
-    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    rmSync(tmp, { recursive: true, force: true });
-  });
-
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
   const port = await freePort();
   const started = Date.now();
   // Its own process group, so SIGINT reaches the whole group as Ctrl-C in a terminal does.
-  child = spawn('npm', ['run', 'demo', '--', '--addr', `127.0.0.1:${port}`], {
+  const child: ChildProcess = spawn('npm', ['run', 'demo', '--', '--addr', `127.0.0.1:${port}`], {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMPDIR: tmp },
+  });
+  t.after(() => {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
   });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-    child!.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('exit', (code, signal) => resolve({ code, signal })),
   );
 
   const creds = await waitFor('the URL and credentials', START_LIMIT_MS, () => {
-    if (child!.exitCode !== null) throw new Error(`demo exited early\n${out}\n${err}`);
+    if (child.exitCode !== null) throw new Error(`demo exited early\n${out}\n${err}`);
     const url = /URL:\s+(\S+)/.exec(out)?.[1];
     const username = /Username:\s+(\S+)/.exec(out)?.[1];
     const password = /Password:\s+(\S+)/.exec(out)?.[1];
@@ -147,7 +144,7 @@ test('npm run demo: credentials within 10 s, login and cluster list over HTTP, S
   });
   ws.send(JSON.stringify({ type: 'data', data: 'sleep 307\r' }));
   await waitFor('the terminal command to run', 5000, () =>
-    [...descendants(child!.pid!).values()].some((p) => p.comm === 'sleep') ? true : undefined,
+    [...descendants(child.pid!).values()].some((p) => p.comm === 'sleep') ? true : undefined,
   ).catch((e: unknown) => {
     throw new Error(`${String(e)}\nterminal output: ${JSON.stringify(termOut)}`);
   });

@@ -99,7 +99,9 @@ test('version, api-resources, get ns, nodes, events', async () => {
     'namespace/kube-system',
   ]);
   assert.match(await ok(['get', 'nodes']), /node-1/);
-  assert.match(await ok(['get', 'events']), /ev1/);
+  // Server-side printing: events list Last Seen, Type, Reason, Object, Message (the name is a wide column).
+  assert.match(await ok(['get', 'events']), /^\S+\s+Normal\s+Started\s+node\/node-1\s+node started$/m);
+  assert.match(await ok(['get', 'events', '-o', 'wide']), /\bev1$/m);
   assert.match(await ok(['get', 'events', '-o', 'json']), /"message": "node started"/);
 });
 

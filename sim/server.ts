@@ -36,6 +36,7 @@ import {
   unknownResource,
   unsupportedMediaType,
 } from './status.js';
+import { buildTable, includeObjectParam, tableVersion } from './table.js';
 import { startWatch, type ActiveWatch } from './watch.js';
 
 const MAX_BODY = 3 * 1024 * 1024;
@@ -334,6 +335,8 @@ async function resource(
   }
 
   const watchRequested = legacyWatch || boolParam(q, 'watch') === true;
+  const tv = method === 'GET' ? tableVersion(String(req.headers.accept ?? '')) : undefined;
+  const table = tv ? { version: tv, includeObject: includeObjectParam(q) } : undefined;
   if (method === 'GET' && watchRequested) {
     let fieldSelector = q.get('fieldSelector');
     if (name) fieldSelector = fieldSelector ? `${fieldSelector},metadata.name=${name}` : `metadata.name=${name}`;
@@ -348,6 +351,7 @@ async function resource(
         allowBookmarks: boolParam(q, 'allowWatchBookmarks') === true,
         timeoutSeconds: intParam(q, 'timeoutSeconds') ?? null,
         sendInitialEvents: boolParam(q, 'sendInitialEvents'),
+        table,
       },
       res,
       ctx.watches,
@@ -359,6 +363,10 @@ async function resource(
   if (method === 'GET') {
     if (name) {
       const e = state.get(rt, ns, name);
+      if (table) {
+        const obj = state.view(rt, e);
+        return sendJson(res, 200, buildTable(rt, [obj], { resourceVersion: obj.metadata.resourceVersion }, table));
+      }
       return sendJson(res, 200, state.viewJson(rt, e));
     }
     const limit = intParam(q, 'limit');
@@ -369,6 +377,10 @@ async function resource(
       continueToken: q.get('continue'),
       resourceVersion: q.get('resourceVersion'),
     });
+    if (table) {
+      const list = JSON.parse(json) as { metadata: any; items: any[] };
+      return sendJson(res, 200, buildTable(rt, list.items, list.metadata, table));
+    }
     return sendJson(res, 200, json);
   }
 

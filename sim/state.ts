@@ -394,7 +394,8 @@ export class ApiState {
     ]) {
       delete meta[k];
     }
-    if (!opts.keepStatus && rt.statusSubresource) {
+    // Seed objects keep a status they bring; without one they start like an API create (Active, Pending).
+    if ((!opts.keepStatus || obj.status === undefined) && rt.statusSubresource) {
       if (rt.initialStatus) obj.status = rt.initialStatus(obj);
       else delete obj.status;
     }

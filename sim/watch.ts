@@ -5,6 +5,7 @@ import type { ApiState } from './state.js';
 import { expired } from './status.js';
 import type { Entry, StoredEvent, StoreWatcher } from './store.js';
 import { badRequest } from './status.js';
+import { tableWatchLine, type IncludeObject, type TableVersion } from './table.js';
 
 export interface WatchParams {
   rt: ResourceType;
@@ -15,6 +16,8 @@ export interface WatchParams {
   allowBookmarks: boolean;
   timeoutSeconds: number | null;
   sendInitialEvents: boolean | null;
+  /** `as=Table` watches (kubectl get -w): objects become one-row Tables, headers only in the first. */
+  table?: { version: TableVersion; includeObject: IncludeObject };
 }
 
 export interface ActiveWatch {
@@ -78,13 +81,20 @@ export function startWatch(
     return;
   }
 
+  let headersSent = false;
+  const out = (l: string): string => {
+    if (!p.table) return l;
+    const t = tableWatchLine(p.rt, l, { ...p.table, noHeaders: headersSent });
+    if (t !== l) headersSent = true;
+    return t;
+  };
   let closed = false;
   const timers: NodeJS.Timeout[] = [];
   const watcher: StoreWatcher & ActiveWatch = {
     onEvent(ev: StoredEvent) {
       if (closed) return;
       const l = eventLine(state, p.rt, ev, match);
-      if (l) res.write(l);
+      if (l) res.write(out(l));
     },
     close() {
       if (closed) return;
@@ -106,7 +116,7 @@ export function startWatch(
   store.watchers.add(watcher);
   active.add(watcher);
   res.on('close', cleanup);
-  if (backlog.length > 0) res.write(backlog.join(''));
+  if (backlog.length > 0) res.write(backlog.map(out).join(''));
   if (initialEnd && p.allowBookmarks) res.write(bookmark({ 'k8s.io/initial-events-end': 'true' }));
   if (p.allowBookmarks) {
     const t = setInterval(() => {
