@@ -23,7 +23,7 @@ export interface TlsReloader {
   close(): void;
 }
 
-export const DEFAULT_TLS_POLL_MS = 5_000;
+export const DEFAULT_TLS_POLL_MS = 2_000;
 
 export function watchTlsFiles(
   server: Pick<HttpsServer, 'setSecureContext'>,
