@@ -31,7 +31,7 @@ function createForm(onCreated) {
         'label',
         {},
         'Name',
-        h('input', { name: 'name', required: true, pattern: '[a-z0-9]([-a-z0-9]*[a-z0-9])?', placeholder: 'dev' }),
+        h('input', { name: 'name', required: true, pattern: '[a-z0-9]([a-z0-9\\-]*[a-z0-9])?', placeholder: 'dev' }),
       ),
       h('label', {}, 'Namespace', h('input', { name: 'namespace', value: 'butler-tenants' })),
       h('label', {}, 'Provider', provider),
