@@ -16,6 +16,12 @@ async function main(argv: string[]): Promise<void> {
     printVersion();
     return;
   }
+  if (argv.includes('--demo')) {
+    // The whole demo environment (demo/main.ts), loaded only when asked for.
+    const { runDemo } = await import('../demo/main.js');
+    await runDemo(argv.filter((a) => a !== '--demo'));
+    return;
+  }
 
   let config: Config;
   try {
