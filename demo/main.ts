@@ -3,7 +3,7 @@
 // simulated Butler controller moves things along, and the real butler-server (buildServices + buildApp) serves the
 // API and the built-in console page against it. The server itself does not know it is in a demo.
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -53,13 +53,21 @@ export interface Demo {
   stop(): Promise<void>;
 }
 
+/** demo/console of the checkout: next to this module under tsx, two levels up from dist/demo when compiled. */
+function consoleSource(): string {
+  const candidates = [join(here, 'console'), join(here, '..', '..', 'demo', 'console')];
+  const found = candidates.find((dir) => existsSync(join(dir, 'index.html')));
+  if (!found) throw new Error(`demo console page not found (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
 /** The console page plus xterm.js from the project's own dependency, as one folder for the static handler. */
 function assembleConsoleDir(): string {
   const require = createRequire(import.meta.url);
   const xtermDir = dirname(require.resolve('@xterm/xterm/package.json'));
   const fitLib = require.resolve('@xterm/addon-fit');
   const dir = mkdtempSync(join(tmpdir(), 'butler-demo-console-'));
-  cpSync(join(here, 'console'), dir, { recursive: true });
+  cpSync(consoleSource(), dir, { recursive: true });
   cpSync(join(xtermDir, 'lib', 'xterm.js'), join(dir, 'vendor', 'xterm.js'));
   cpSync(join(xtermDir, 'css', 'xterm.css'), join(dir, 'vendor', 'xterm.css'));
   cpSync(fitLib, join(dir, 'vendor', 'addon-fit.js'));
