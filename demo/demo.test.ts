@@ -171,3 +171,41 @@ test('npm run demo: credentials within 10 s, login and cluster list over HTTP, S
     'temporary files left behind',
   );
 });
+
+test('butler-server --demo runs the same demo and stops cleanly on SIGTERM', async (t) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'butler-demo-flag-'));
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'src', 'main.ts'), '--demo', '--addr', `127.0.0.1:${port}`],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMPDIR: tmp },
+    },
+  );
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const password = await waitFor('the credentials', START_LIMIT_MS * 2, () => {
+    if (child.exitCode !== null) throw new Error(`exited early:\n${out}`);
+    return /Password:\s+(\S+)/.exec(out)?.[1];
+  });
+  const login = await fetch(`http://127.0.0.1:${port}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password }),
+  });
+  assert.equal(login.status, 200);
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  assert.deepEqual(
+    readdirSync(tmp).filter((name) => !/^tsx-\d+$/.test(name)),
+    [],
+    'temporary files left behind',
+  );
+});
