@@ -432,6 +432,17 @@ export class ApiState {
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
     const old = this.get(rt, ns, name);
+    const rv = obj.metadata.resourceVersion;
+    if (!rt.builtin && (rv === undefined || rv === '' || rv === '0')) {
+      // Custom resources do not allow unconditional updates (the registry answers in terms of the resource).
+      throw invalid(rt.group, rt.plural, name, [
+        {
+          type: 'FieldValueInvalid',
+          field: 'metadata.resourceVersion',
+          message: 'Invalid value: 0x0: must be specified for an update',
+        },
+      ]);
+    }
     return this.applyUpdate(rt, old, obj, opts);
   }
 
@@ -616,6 +627,8 @@ export class ApiState {
       const marked = structuredClone(oldObj);
       marked.metadata.deletionTimestamp = nowTimestamp();
       marked.metadata.deletionGracePeriodSeconds = options.gracePeriodSeconds ?? 0;
+      // markAsDeleting bumps the generation so controllers see the deletion through observedGeneration.
+      if (marked.metadata.generation > 0) marked.metadata.generation += 1;
       if (rt.storeKey === NAMESPACE_STORE) marked.status = { ...(marked.status ?? {}), phase: 'Terminating' };
       if (rt.storeKey === CRD_STORE)
         marked.status = crdStatus(marked, marked.metadata.deletionTimestamp, marked.status);
