@@ -124,13 +124,20 @@ test('the console: login, live clusters, create → Ready, scale, terminal, prov
     await shot('07-provider-validated');
   });
 
+  await t.test('shows the management cluster with its addons', async () => {
+    await page.click('a[data-nav=management]');
+    await page.getByText('3/3 nodes ready').waitFor();
+    await page.getByText('Prometheus Stack').waitFor();
+    await shot('08-management');
+  });
+
   await t.test('logs out and is back at the login form', async () => {
     await page.click('#logout');
     await page.locator('#login-form').waitFor({ state: 'visible' });
     assert.equal(await page.locator('#app-view').isHidden(), true);
     const me = await page.evaluate(async () => (await fetch('/api/auth/me')).status);
     assert.equal(me, 401);
-    await shot('08-logged-out');
+    await shot('09-logged-out');
   });
 
   // The session check before login and after logout answers 401 by design; anything else is a defect.
