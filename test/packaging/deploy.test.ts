@@ -56,7 +56,7 @@ describe('kustomize render', () => {
     assert.deepEqual(crb.subjects, [{ kind: 'ServiceAccount', name: 'butler-server', namespace: 'butler-system' }]);
   });
 
-  test('the ClusterRole and Roles are exactly contract §9.5', () => {
+  test('the ClusterRole and Roles are contract §9.5 (plus watch on providerconfigs)', () => {
     const norm = (rules: any[]) =>
       rules
         .flatMap((r) =>
@@ -72,7 +72,8 @@ describe('kustomize render', () => {
       norm(find('ClusterRole').rules),
       expected([
         [B, ['tenantclusters'], ['get', 'list', 'watch', 'create', 'patch', 'delete']],
-        [B, ['providerconfigs'], ['get', 'list', 'create', 'delete']],
+        // watch: beyond §9.5, for the API's ProviderConfig watch cache (see deploy/base/clusterrole.yaml)
+        [B, ['providerconfigs'], ['get', 'list', 'watch', 'create', 'delete']],
         [B, ['providerconfigs/status'], ['patch']],
         [B, ['tenantaddons', 'managementaddons'], ['get', 'list', 'create', 'update', 'delete']],
         [B, ['addondefinitions'], ['get', 'list']],

@@ -1,0 +1,318 @@
+// Every feature of butler-server, exercised against a management simulator where the server authenticates as the
+// deploy/ ServiceAccount: the world it needs (seed), and one script of named steps that throws at the first failure.
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { butlerCrds } from '../../sim/crds.js';
+import { startSimulator, type Simulator } from '../../sim/index.js';
+import { kubectl, renderKustomization } from '../packaging/render.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+export const SA = { namespace: 'butler-system', name: 'butler-server' };
+const B = 'butler.butlerlabs.dev/v1alpha1';
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+const definition = {
+  apiVersion: B,
+  kind: 'AddonDefinition',
+  metadata: { name: 'longhorn' },
+  spec: {
+    displayName: 'Longhorn',
+    description: 'distributed block storage',
+    category: 'storage',
+    platform: false,
+    chart: {
+      repository: 'https://charts.example',
+      name: 'longhorn',
+      defaultVersion: '1.7.0',
+      availableVersions: ['1.7.0'],
+    },
+  },
+};
+
+function seed(tenantKubeconfig: string): object[] {
+  const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  return [
+    ns('butler-system'),
+    ns('butler-tenants'),
+    ns('tn-alpha'),
+    { apiVersion: 'v1', kind: 'Node', metadata: { name: 'mgmt-1' } },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'controller', namespace: 'butler-system' },
+      spec: { containers: [{ name: 'manager', image: 'busybox' }] },
+    },
+    definition,
+    {
+      apiVersion: B,
+      kind: 'ProviderConfig',
+      metadata: { name: 'pmx', namespace: 'butler-system' },
+      spec: {
+        provider: 'proxmox',
+        credentialsRef: { name: 'pmx-credentials' },
+        proxmox: { endpoint: 'https://pve:8006', nodes: ['pve1'], storage: 'local-lvm' },
+      },
+    },
+    {
+      apiVersion: B,
+      kind: 'TenantCluster',
+      metadata: { name: 'alpha', namespace: 'butler-tenants' },
+      spec: { kubernetesVersion: 'v1.30.2', providerConfigRef: { name: 'pmx' }, workers: { replicas: 1 } },
+      status: { phase: 'Ready', tenantNamespace: 'tn-alpha' },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'alpha-admin-kubeconfig', namespace: 'tn-alpha' },
+      data: { value: b64(tenantKubeconfig) },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'alpha.1', namespace: 'butler-tenants' },
+      type: 'Normal',
+      reason: 'Provisioned',
+      message: 'cluster is ready',
+      involvedObject: { kind: 'TenantCluster', name: 'alpha', namespace: 'butler-tenants' },
+    },
+  ];
+}
+
+export interface World {
+  management: Simulator;
+  tenant: Simulator;
+  close(): Promise<void>;
+}
+
+/** The management simulator with the deploy/ render applied (by the admin), and a tenant simulator with a node. */
+export async function startWorld(): Promise<World> {
+  const tenant = await startSimulator({ seed: [{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'worker-1' } }] });
+  const management = await startSimulator({
+    crds: butlerCrds(),
+    seed: seed(tenant.kubeconfig),
+    bookmarkIntervalMs: 1000,
+  });
+  const { text } = await renderKustomization('deploy/');
+  const applied = await kubectl(['--kubeconfig', management.kubeconfigPath, 'apply', '-f', '-'], text);
+  if (applied.code !== 0) throw new Error(`kubectl apply of deploy/ failed: ${applied.stderr}`);
+  return {
+    management,
+    tenant,
+    async close() {
+      await management.stop();
+      await tenant.stop();
+    },
+  };
+}
+
+/** butler-server authenticated as the deploy/ ServiceAccount (not started waiting for readiness: step 1 checks it). */
+export function startServerAsServiceAccount(world: World): Promise<TestServer> {
+  const kubeconfig = world.management.kubeconfigFor(SA.namespace, SA.name);
+  return startTestServer({
+    sim: world.management,
+    args: ['--kubeconfig', kubeconfig],
+    waitForSync: false,
+    env: { BUTLER_PROVIDER_ALLOWED_CIDRS: '127.0.0.0/8', BUTLER_PROVIDER_CHECK_TIMEOUT: '2s' },
+  });
+}
+
+export interface Step {
+  name: string;
+  run(): Promise<void>;
+}
+
+/** The feature script; `completed` lists the steps that passed, in order. */
+export async function exerciseEveryFeature(server: TestServer, completed: string[] = []): Promise<void> {
+  const url = server.url;
+  let token = '';
+  let cookie = '';
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, text, body: text ? JSON.parse(text) : undefined };
+  };
+  const expect = async (status: number, method: string, path: string, body?: unknown) => {
+    const r = await call(method, path, body);
+    assert.equal(r.status, status, `${method} ${path}: ${r.status} ${r.text}`);
+    return r.body;
+  };
+  const C = '/api/clusters/butler-tenants';
+
+  const steps: Step[] = [
+    {
+      name: 'ready (revocation and cluster caches synced)',
+      run: async () => {
+        const deadline = Date.now() + 3000;
+        let last = 0;
+        while (Date.now() < deadline) {
+          last = (await fetch(`${url}/readyz`)).status;
+          if (last === 200) return;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.fail(`/readyz answered ${last} for 3 s`);
+      },
+    },
+    {
+      name: 'login',
+      run: async () => {
+        ({ token, cookie } = await server.login());
+      },
+    },
+    {
+      name: 'clusters list and get',
+      run: async () => {
+        const list = await expect(200, 'GET', '/api/clusters');
+        assert.ok(list.clusters.some((c: any) => c.metadata.name === 'alpha'));
+        await expect(200, 'GET', `${C}/alpha`);
+      },
+    },
+    {
+      name: 'create, live update, scale, delete a cluster',
+      run: async () => {
+        const ws = new WebSocket(`${url.replace('http', 'ws')}/ws/clusters`, { headers: { cookie, origin: url } });
+        const frames: any[] = [];
+        ws.on('message', (d) => frames.push(JSON.parse(String(d))));
+        try {
+          await waitUntil(() => frames.some((f) => f.type === 'snapshot'), 3000, 'live snapshot');
+          await expect(201, 'POST', '/api/clusters', { name: 'rbac-new', providerConfigRef: 'pmx' });
+          await waitUntil(
+            () => frames.some((f) => f.type === 'cluster_update' && JSON.stringify(f).includes('rbac-new')),
+            2000,
+            'a live cluster_update for the new cluster',
+          );
+          const scaled = await expect(200, 'PATCH', `${C}/rbac-new/scale`, { replicas: 2 });
+          assert.equal(scaled.spec.workers.replicas, 2);
+          await expect(200, 'DELETE', `${C}/rbac-new`);
+          await waitUntil(
+            () => frames.some((f) => f.type === 'cluster_delete' && JSON.stringify(f).includes('rbac-new')),
+            2000,
+            'a live cluster_delete',
+          );
+        } finally {
+          ws.terminate();
+        }
+      },
+    },
+    {
+      name: 'kubeconfig, nodes and events of a tenant cluster',
+      run: async () => {
+        assert.match((await expect(200, 'GET', `${C}/alpha/kubeconfig`)).kubeconfig, /server:/);
+        assert.deepEqual(
+          (await expect(200, 'GET', `${C}/alpha/nodes`)).nodes.map((n: any) => n.name),
+          ['worker-1'],
+        );
+        assert.equal((await expect(200, 'GET', `${C}/alpha/events`)).events.length, 1);
+      },
+    },
+    {
+      name: 'addon catalog',
+      run: async () => {
+        assert.equal((await expect(200, 'GET', '/api/addons/catalog')).addons.length, 1);
+        await expect(200, 'GET', '/api/addons/catalog/longhorn');
+      },
+    },
+    {
+      name: 'tenant addons: list, install, configure, uninstall',
+      run: async () => {
+        await expect(200, 'GET', `${C}/alpha/addons`);
+        await expect(201, 'POST', `${C}/alpha/addons`, { addon: 'longhorn' });
+        await expect(200, 'GET', `${C}/alpha/addons/longhorn`);
+        await expect(200, 'PUT', `${C}/alpha/addons/longhorn`, { values: { replicas: 2 } });
+        await expect(200, 'DELETE', `${C}/alpha/addons/longhorn`);
+      },
+    },
+    {
+      name: 'management addons: list, install, configure, uninstall',
+      run: async () => {
+        await expect(200, 'GET', '/api/management/addons');
+        await expect(201, 'POST', '/api/management/addons', { addon: 'longhorn' });
+        await expect(200, 'GET', '/api/management/addons/longhorn');
+        await expect(200, 'PUT', '/api/management/addons/longhorn', { values: { replicas: 2 } });
+        await expect(200, 'DELETE', '/api/management/addons/longhorn');
+      },
+    },
+    {
+      name: 'providers: list, create, validate, delete',
+      run: async () => {
+        await expect(200, 'GET', '/api/providers');
+        await expect(201, 'POST', '/api/providers', {
+          name: 'rbac-pmx',
+          provider: 'proxmox',
+          proxmoxEndpoint: 'https://127.0.0.1:1',
+          proxmoxTokenId: 'root@pam!ci',
+          proxmoxTokenSecret: 'tok',
+          proxmoxNodes: ['pve1'],
+          proxmoxStorage: 'local-lvm',
+        });
+        await expect(200, 'GET', '/api/providers/butler-system/rbac-pmx');
+        const v = await expect(200, 'POST', '/api/providers/butler-system/rbac-pmx/validate');
+        assert.equal(v.valid, false);
+        const stored = await expect(200, 'GET', '/api/providers/butler-system/rbac-pmx');
+        assert.ok(stored.status?.lastValidationTime, 'the validation result was recorded');
+        await expect(200, 'DELETE', '/api/providers/butler-system/rbac-pmx');
+      },
+    },
+    {
+      name: 'management summary, nodes and pods',
+      run: async () => {
+        const summary = await expect(200, 'GET', '/api/management');
+        assert.equal(summary.nodes.total, 1);
+        assert.deepEqual(
+          summary.systemNamespaces.find((n: any) => n.namespace === 'butler-system'),
+          { namespace: 'butler-system', running: 0, total: 1 },
+        );
+        await expect(200, 'GET', '/api/management/nodes');
+        const pods = await expect(200, 'GET', '/api/management/namespaces/butler-system/pods');
+        assert.equal(pods.pods.length, 1);
+      },
+    },
+    {
+      name: 'management pod terminal (exec)',
+      run: async () => {
+        const ws = new WebSocket(`${url.replace('http', 'ws')}/ws/terminal/management/butler-system/controller`, {
+          headers: { cookie, origin: url },
+        });
+        let out = '';
+        let closed: number | undefined;
+        ws.on('message', (d) => (out += String(d)));
+        ws.on('close', (code) => (closed = code));
+        try {
+          await waitUntil(() => out.includes('butler-session=') || closed !== undefined, 5000, 'the terminal');
+          ws.send(JSON.stringify({ type: 'data', data: 'echo rbac-$((40+2))\r' }));
+          await waitUntil(() => out.includes('rbac-42') || closed !== undefined, 5000, 'shell output');
+          assert.ok(out.includes('rbac-42'), `terminal closed ${closed}: ${JSON.stringify(out.slice(-300))}`);
+        } finally {
+          ws.terminate();
+        }
+      },
+    },
+    {
+      name: 'logout revokes the session',
+      run: async () => {
+        await expect(200, 'POST', '/api/auth/logout');
+        const me = await call('GET', '/api/auth/me');
+        assert.equal(me.status, 401, me.text);
+      },
+    },
+  ];
+  for (const step of steps) {
+    try {
+      await step.run();
+    } catch (err) {
+      throw new Error(`step "${step.name}" failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    completed.push(step.name);
+  }
+}
+
+export async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
