@@ -25,6 +25,7 @@ import { metricsPlugin } from './observability/metrics-plugin.js';
 import type { Services } from './services.js';
 import { createStaticHandler } from './static/handler.js';
 import { watchTlsFiles } from './tls/reload.js';
+import { terminalPlugin } from './terminal/plugin.js';
 
 export interface BuildAppOptions {
   /** Where JSON log lines go (default stdout). */
@@ -105,6 +106,7 @@ export async function buildApp(
   await app.register(liveUpdatesPlugin, { config, services });
   await app.register(apiPlugin, { config, services });
   await app.register(proxyPlugin, { config, services });
+  await app.register(terminalPlugin, { config, services });
   // ---- end of capability plugins
 
   // Last: whatever no route matched. /api and /ws get JSON 404/405; everything else is the static console.
