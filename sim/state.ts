@@ -135,9 +135,14 @@ export class ApiState {
     return this.stores.get(NAMESPACE_STORE)!.items.get(ns);
   }
 
+  /**
+   * Like kube-apiserver's compactor, which writes its compaction key to etcd (a new revision) and then compacts up
+   * to it: earlier versions are gone, while lists taken after the compaction stay consistent and can continue.
+   */
   compact(): void {
-    for (const s of this.stores.values()) s.compact(this.rv);
-    this.compactedRv = this.rv;
+    const rv = this.nextRv();
+    for (const s of this.stores.values()) s.compact(rv);
+    this.compactedRv = rv;
   }
 
   /** Drops every object and custom resource type (the version counter keeps increasing). */
@@ -207,7 +212,7 @@ export class ApiState {
       }
       const tok = decodeContinue(opts.continueToken);
       // rv -1 (handed out with a 410) continues at the current state, inconsistently, like the real server.
-      if (tok.rv !== -1 && (tok.rv < store.floor || tok.rv <= this.compactedRv)) {
+      if (tok.rv !== -1 && (tok.rv < store.floor || tok.rv < this.compactedRv)) {
         const err = expired(
           'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
         );
