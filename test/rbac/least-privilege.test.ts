@@ -17,13 +17,13 @@ describe('with exactly the deploy/ RBAC', () => {
     const done: string[] = [];
     try {
       const before = world.management.denials.length;
-      await exerciseEveryFeature(server, done).catch((err: Error) => {
+      await exerciseEveryFeature(server, world.management, done).catch((err: Error) => {
         throw new Error(`${err.message}\nrefused: ${JSON.stringify(world.management.denials.slice(before))}`);
       });
       assert.deepEqual(world.management.denials.slice(before), [], 'the simulator refused nothing');
     } finally {
       await server.close();
     }
-    assert.equal(done.length, 12, done.join(', '));
+    assert.equal(done.length, 14, done.join(', '));
   });
 });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { butlerCrds } from '../../sim/crds.js';
 import { startSimulator, type Simulator } from '../../sim/index.js';
+import { REVOCATION_LABELS, REVOCATION_PREFIX } from '../../src/auth/revocations.js';
 import { kubectl, renderKustomization } from '../packaging/render.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -122,8 +123,23 @@ export interface Step {
 }
 
 /** The feature script; `completed` lists the steps that passed, in order. */
-export async function exerciseEveryFeature(server: TestServer, completed: string[] = []): Promise<void> {
+export async function exerciseEveryFeature(
+  server: TestServer,
+  sim: Simulator,
+  completed: string[] = [],
+): Promise<void> {
   const url = server.url;
+  const marker = async (jti: string, expiresAt: Date) => {
+    const res = await fetch(`${sim.url}/api/v1/namespaces/butler-system/configmaps`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sim.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        metadata: { name: `${REVOCATION_PREFIX}${jti}`, labels: REVOCATION_LABELS },
+        data: { expiresAt: expiresAt.toISOString() },
+      }),
+    });
+    assert.equal(res.status, 201, await res.text());
+  };
   let token = '';
   let cookie = '';
   const call = async (method: string, path: string, body?: unknown) => {
@@ -160,6 +176,37 @@ export async function exerciseEveryFeature(server: TestServer, completed: string
       name: 'login',
       run: async () => {
         ({ token, cookie } = await server.login());
+      },
+    },
+    {
+      name: 'a revocation written by another replica ends a session here',
+      run: async () => {
+        const other = await server.login();
+        const jti = JSON.parse(Buffer.from(other.token.split('.')[1]!, 'base64url').toString()).jti as string;
+        await marker(jti, new Date(Date.now() + 3600_000));
+        let status = 0;
+        await waitUntil(
+          () => status === 401,
+          2000,
+          "the other replica's revocation",
+          async () => {
+            status = (await fetch(`${url}/api/auth/me`, { headers: { authorization: `Bearer ${other.token}` } }))
+              .status;
+          },
+        );
+      },
+    },
+    {
+      name: 'expired revocation markers are cleaned up',
+      run: async () => {
+        const jti = 'e'.repeat(32);
+        await marker(jti, new Date(Date.now() - 3600_000));
+        await waitUntil(() => server.services.revocations.isRevoked(jti), 2000, 'the store to learn the marker');
+        assert.ok((await server.services.revocations.cleanup()) >= 1, 'cleanup removed the expired marker');
+        const res = await fetch(`${sim.url}/api/v1/namespaces/butler-system/configmaps/${REVOCATION_PREFIX}${jti}`, {
+          headers: { authorization: `Bearer ${sim.token}` },
+        });
+        assert.equal(res.status, 404);
       },
     },
     {
@@ -253,7 +300,8 @@ export async function exerciseEveryFeature(server: TestServer, completed: string
         assert.equal(v.valid, false);
         const stored = await expect(200, 'GET', '/api/providers/butler-system/rbac-pmx');
         assert.ok(stored.status?.lastValidationTime, 'the validation result was recorded');
-        await expect(200, 'DELETE', '/api/providers/butler-system/rbac-pmx');
+        const deleted = await expect(200, 'DELETE', '/api/providers/butler-system/rbac-pmx');
+        assert.equal(deleted.credentialsDeleted, true, 'the credentials Secret was deleted');
       },
     },
     {
@@ -309,9 +357,16 @@ export async function exerciseEveryFeature(server: TestServer, completed: string
   }
 }
 
-export async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil(
+  cond: () => boolean,
+  timeoutMs: number,
+  what: string,
+  probe?: () => Promise<void>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
+  for (;;) {
+    await probe?.();
+    if (cond()) return;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
