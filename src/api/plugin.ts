@@ -12,7 +12,6 @@ import { registerManagementAddonRoutes } from './management-addons.js';
 import { registerManagementRoutes } from './management.js';
 import { registerOpenApiRoute } from './openapi.js';
 import { registerProviderRoutes } from './providers.js';
-import { createApiServices, type ApiServices } from './services.js';
 import { validatorCompiler } from './validation/compiler.js';
 
 export interface ApiPluginOptions {
@@ -22,11 +21,7 @@ export interface ApiPluginOptions {
 
 export async function apiPlugin(app: FastifyInstance, opts: ApiPluginOptions): Promise<void> {
   const { config, services } = opts;
-  const shared = (services as Services & { api?: ApiServices }).api;
-  const own = shared ? undefined : createApiServices(config, services);
-  const api = (shared ?? own)!;
-  if (own) app.addHook('onClose', async () => own.close());
-
+  const { api } = services;
   const ctx: ApiContext = {
     config,
     kube: services.kube,

@@ -1,6 +1,6 @@
 // Long-lived services of the API: the ProviderConfig watch cache, tenant cluster access and the provider check
-// service. Built once per process (buildServices may create them and pass them as `services.api`, so the terminal
-// and proxy capabilities share the tenant clients); otherwise the API plugin builds its own.
+// service. Built once per process by buildServices as `services.api`: the terminal and proxy capabilities share the
+// tenant clients.
 import type { Config } from '../config/types.js';
 import { createResourceCache, type KubeObject } from '../kube/cache.js';
 import { createTenantClusterAccess } from '../kube/tenant-access.js';
@@ -18,7 +18,7 @@ export interface ApiServices {
 
 export function createApiServices(
   config: Config,
-  services: Pick<Services, 'kube' | 'clusterCache'> & Partial<Pick<Services, 'metrics'>>,
+  services: Pick<Services, 'kube' | 'clusterCache' | 'metrics'> & Partial<Pick<Services, 'log'>>,
 ): ApiServices {
   const providers = createResourceCache<KubeObject>(services.kube, {
     path: '/apis/butler.butlerlabs.dev/v1alpha1/providerconfigs',
@@ -26,12 +26,13 @@ export function createApiServices(
   });
   providers.start();
   const checks = createProviderCheckService(config.providers, (provider, result) =>
-    services.metrics?.providerChecks.inc({ provider, result }),
+    services.metrics.providerChecks.inc({ provider, result }),
   );
   const tenants = createTenantClusterAccess(services.kube, {
     tenantTimeoutMs: config.tenantTimeoutMs,
     guard: checks.guard,
     getCluster: (ns, name) => (services.clusterCache.synced ? services.clusterCache.get(ns, name) : undefined),
+    ...(services.log ? { logger: services.log.child({ component: 'tenants' }) } : {}),
   });
   return {
     providers,

@@ -11,8 +11,6 @@ import { forbidden, HttpError, tooManyRequests, unauthorized } from '../http/err
 import { isAllowedOrigin } from '../http/origin.js';
 import { loadManagementKubeConfig } from '../kube/connection.js';
 import { toHttpError } from '../kube/errors.js';
-import { createTenantClusterAccess, type TenantClusterAccess } from '../kube/tenant-access.js';
-import { createAddressGuard } from '../providers/address-guard.js';
 import type { Services } from '../services.js';
 import { bodyTooLarge, discardRestOfBody, hasBody, limitedBody } from './body-limit.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js';
@@ -46,24 +44,10 @@ const isUpgrade = (request: FastifyRequest) =>
 
 export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions): Promise<void> {
   const { config, services } = opts;
-  // buildServices may share the API's tenant access (services.api); its clients are then reused here too.
-  const shared = (services as Services & { api?: { tenants: TenantClusterAccess } }).api?.tenants;
-  let own: TenantClusterAccess | undefined;
-  if (!shared) {
-    own = createTenantClusterAccess(services.kube, {
-      tenantTimeoutMs: config.tenantTimeoutMs,
-      guard: createAddressGuard({
-        blockedCidrs: config.providers.blockedCidrs,
-        allowedCidrs: config.providers.allowedCidrs,
-      }),
-      getCluster: (ns, name) => (services.clusterCache.synced ? services.clusterCache.get(ns, name) : undefined),
-      logger: services.log.child({ component: 'proxy' }),
-    });
-  }
   const resolveUpstream = createUpstreamResolver({
     management: services.kube,
     managementKubeConfig: () => loadManagementKubeConfig(config.kube),
-    tenants: (shared ?? own)!,
+    tenants: services.api.tenants,
   });
   const limiter = createStreamLimiter(config.proxy.maxStreamsPerUser);
   const maxBody = config.proxy.maxBodyBytes;
@@ -72,7 +56,6 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
   app.addHook('preClose', async () => {
     for (const close of [...open]) close();
   });
-  app.addHook('onClose', async () => own?.close());
 
   // The body stays a stream: no parser, no buffering, and this limit instead of the JSON API's.
   app.removeAllContentTypeParsers();

@@ -7,8 +7,7 @@ import type { RevocationStore } from '../auth/revocations.js';
 import type { Config } from '../config/types.js';
 import type { KubeClient } from '../kube/client.js';
 import { loadManagementKubeConfig } from '../kube/connection.js';
-import { createTenantClusterAccess, type TenantClusterAccess } from '../kube/tenant-access.js';
-import { createAddressGuard } from '../providers/address-guard.js';
+import type { TenantClusterAccess } from '../kube/tenant-access.js';
 import { CLOSE, redLine } from './close-codes.js';
 import { openTarget, TerminalRefusal, type OpenedTarget } from './open-target.js';
 import { Recording } from './recording.js';
@@ -20,8 +19,8 @@ export interface TerminalManagerOptions {
   kube: KubeClient;
   revocations: RevocationStore;
   log: Logger;
-  /** Shared tenant access (the REST API's); one is created when absent. */
-  tenants?: TenantClusterAccess;
+  /** The shared tenant access (services.api.tenants); not closed here. */
+  tenants: TenantClusterAccess;
 }
 
 export interface TerminalSessionInfo {
@@ -46,8 +45,6 @@ export class TerminalManager {
   private shuttingDown: Promise<void> | undefined;
   private stopping = false;
   private managementKc: KubeConfig | undefined;
-  private readonly tenants: TenantClusterAccess;
-  private readonly ownTenants: boolean;
   private readonly settings: SessionSettings;
 
   constructor(private readonly o: TerminalManagerOptions) {
@@ -60,14 +57,6 @@ export class TerminalManager {
       pingIntervalMs: c.ws.pingIntervalMs,
       maxMessageBytes: c.ws.maxMessageBytes,
     };
-    this.ownTenants = !o.tenants;
-    this.tenants =
-      o.tenants ??
-      createTenantClusterAccess(o.kube, {
-        tenantTimeoutMs: c.tenantTimeoutMs,
-        guard: createAddressGuard({ blockedCidrs: c.providers.blockedCidrs, allowedCidrs: c.providers.allowedCidrs }),
-        logger: o.log,
-      });
   }
 
   get size(): number {
@@ -132,7 +121,7 @@ export class TerminalManager {
     return openTarget(target, {
       config: this.o.config,
       kube: this.o.kube,
-      tenants: this.tenants,
+      tenants: this.o.tenants,
       managementKubeConfig: () => (this.managementKc ??= loadManagementKubeConfig(this.o.config.kube)),
     });
   }
@@ -174,9 +163,7 @@ export class TerminalManager {
     const ends = [...this.sessions.values()].map((s) =>
       s.end('shutdown', redLine('server is shutting down'), CLOSE.goingAway),
     );
-    this.shuttingDown = Promise.all(ends).then(() => {
-      if (this.ownTenants) this.tenants.close();
-    });
+    this.shuttingDown = Promise.all(ends).then(() => undefined);
     return this.shuttingDown;
   }
 

@@ -8,7 +8,6 @@ import { clientAddress } from '../auth/address.js';
 import type { Config } from '../config/types.js';
 import { forbidden, HttpError } from '../http/errors.js';
 import { isAllowedOriginValue } from '../http/origin.js';
-import type { TenantClusterAccess } from '../kube/tenant-access.js';
 import type { Services } from '../services.js';
 import { CLOSE, redLine } from './close-codes.js';
 import { TerminalManager } from './manager.js';
@@ -66,16 +65,13 @@ function toBuffer(data: RawData): Buffer {
 
 async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOptions): Promise<void> {
   const { config, services } = opts;
-  const extra = services as Services & { terminals?: TerminalManager; api?: { tenants: TenantClusterAccess } };
-  const manager =
-    extra.terminals ??
-    new TerminalManager({
-      config,
-      kube: services.kube,
-      revocations: services.revocations,
-      log: app.log.child({ component: 'terminal' }) as unknown as Services['log'],
-      ...(extra.api?.tenants ? { tenants: extra.api.tenants } : {}),
-    });
+  const manager = new TerminalManager({
+    config,
+    kube: services.kube,
+    tenants: services.api.tenants,
+    revocations: services.revocations,
+    log: app.log.child({ component: 'terminal' }) as unknown as Services['log'],
+  });
   app.decorate('terminals', manager);
   app.addHook('onClose', async () => manager.closeAll());
 
