@@ -4,7 +4,13 @@
 import assert from 'node:assert/strict';
 import type { Simulator } from '../../sim/index.js';
 import { renderKustomization } from '../packaging/render.js';
-import { exerciseEveryFeature, startServerAsServiceAccount, type World } from './scenario.js';
+import {
+  exerciseEveryFeature,
+  keepClusterCacheCold,
+  readClusterBeforeSync,
+  startServerAsServiceAccount,
+  type World,
+} from './scenario.js';
 
 interface Rule {
   apiGroups: string[];
@@ -50,6 +56,7 @@ export async function proveVerbIsUsed(
   kind: 'ClusterRole' | 'Role',
   name: string,
   c: VerbCase,
+  opts: { coldClusterCache?: boolean } = {},
 ): Promise<string> {
   const sim = world.management;
   const path =
@@ -64,11 +71,13 @@ export async function proveVerbIsUsed(
   const put = await admin(sim, 'PUT', path, reduced);
   assert.equal(put.status, 200, JSON.stringify(put.body));
   const firstDenial = sim.denials.length;
+  if (opts.coldClusterCache) keepClusterCacheCold(sim);
   const server = await startServerAsServiceAccount(world);
   const done: string[] = [];
   let failure: Error | undefined;
   try {
-    await exerciseEveryFeature(server, sim, done);
+    if (opts.coldClusterCache) await readClusterBeforeSync(server);
+    else await exerciseEveryFeature(server, sim, done);
   } catch (err) {
     failure = err as Error;
   } finally {

@@ -3,7 +3,14 @@
 // having refused exactly that verb with 403.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { exerciseEveryFeature, startServerAsServiceAccount, startWorld, type World } from './scenario.js';
+import {
+  exerciseEveryFeature,
+  keepClusterCacheCold,
+  readClusterBeforeSync,
+  startServerAsServiceAccount,
+  startWorld,
+  type World,
+} from './scenario.js';
 
 let world: World;
 before(async () => {
@@ -25,5 +32,18 @@ describe('with exactly the deploy/ RBAC', () => {
       await server.close();
     }
     assert.equal(done.length, 14, done.join(', '));
+  });
+
+  // Last: it leaves the simulator's cluster-wide TenantCluster LIST failing.
+  test('before the cluster cache has synced, clusters are read directly', async () => {
+    keepClusterCacheCold(world.management);
+    const server = await startServerAsServiceAccount(world);
+    try {
+      const before = world.management.denials.length;
+      await readClusterBeforeSync(server);
+      assert.deepEqual(world.management.denials.slice(before), []);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -123,6 +123,29 @@ export interface Step {
 }
 
 /** The feature script; `completed` lists the steps that passed, in order. */
+/**
+ * Makes the server's TenantCluster cache unable to sync (its cluster-wide LIST fails) for the rest of the
+ * simulator's life, so reads take the direct-GET path used before the first sync. Use last on a simulator.
+ */
+export function keepClusterCacheCold(sim: Simulator): void {
+  sim.faults.failNext(1_000_000, {
+    status: 503,
+    path: /^\/apis\/butler\.butlerlabs\.dev\/v1alpha1\/tenantclusters$/,
+  });
+}
+
+/** With a cold cluster cache (keepClusterCacheCold): a cluster is read directly from the API. */
+export async function readClusterBeforeSync(server: TestServer): Promise<void> {
+  await waitUntil(() => server.services.revocations.synced, 3000, 'the revocation store');
+  const { token } = await server.login();
+  assert.equal(server.services.clusterCache.synced, false, 'the cluster cache is cold');
+  const res = await fetch(`${server.url}/api/clusters/butler-tenants/alpha`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, `step "read a cluster before the cluster cache synced" failed: ${res.status} ${text}`);
+}
+
 export async function exerciseEveryFeature(
   server: TestServer,
   sim: Simulator,
