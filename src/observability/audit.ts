@@ -62,11 +62,18 @@ export function logDestination(audit: Config['audit'], logs?: NodeJS.WritableStr
   });
 }
 
-function target(request: FastifyRequest): string | undefined {
+/** Namespaces a create defaults to when the body names none (contract §3.1, §3.6). */
+function defaultNamespace(key: string, config: Config): string | undefined {
+  if (key === 'POST /api/clusters') return config.tenantNamespace;
+  if (key === 'POST /api/providers') return config.systemNamespace;
+  return undefined;
+}
+
+function target(request: FastifyRequest, fallbackNs: string | undefined): string | undefined {
   const p = (request.params ?? {}) as Record<string, unknown>;
   const body = (request.body ?? {}) as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v.slice(0, 253) : undefined);
-  const ns = str(p.ns) ?? str(p.namespace) ?? str(body.namespace);
+  const ns = str(p.ns) ?? str(p.namespace) ?? str(body.namespace) ?? fallbackNs;
   const name = str(p.name) ?? str(body.name);
   const parts = [ns, name].filter((x): x is string => x !== undefined).join('/');
   const addon = str(p.addon) ?? (request.method === 'POST' ? (str(body.addon) ?? undefined) : undefined);
@@ -91,7 +98,7 @@ export function installApiAudit(app: FastifyInstance, config: Config): void {
         event: AUDIT_ACTIONS[key] ?? key,
         user: request.session.username.slice(0, 64),
         address: clientAddress(request, config),
-        target: target(request),
+        target: target(request, defaultNamespace(key, config)),
         result: status < 400 ? 'success' : 'failure',
         status,
       },
