@@ -22,15 +22,7 @@ import {
 } from './fixtures.js';
 
 let target: ConformanceTarget;
-const onSimulator = !process.env.BUTLER_CONFORMANCE_KUBECONFIG;
 
-/**
- * Marks an assertion the simulator is known to fail (a finding in FINDINGS.md) as TODO on the simulator
- * only: it still runs and prints its failure there, and stays a hard assertion against other servers.
- * Remove the marker once the simulator is fixed.
- */
-const simulatorGap = (finding: string) =>
-  onSimulator ? { todo: `simulator disagrees with kube-apiserver: FINDINGS.md ${finding}` } : {};
 const openWatches: WatchStream[] = [];
 
 before(async () => {
@@ -320,7 +312,7 @@ describe('object semantics', () => {
     expectStatus(await kube().request('GET', `${widgets}/fin`), 404, 'NotFound');
   });
 
-  test('deleting an object held by a finalizer bumps its generation', simulatorGap('F1'), async (t) => {
+  test('deleting an object held by a finalizer bumps its generation', async (t) => {
     const w0 = await create(widgets, widget('fin-gen', { size: 1 }, { finalizers: ['conformance.butler.io/hold'] }));
     t.after(() => releaseFinalizers(`${widgets}/fin-gen`));
     assert.equal(w0.metadata.generation, 1);
@@ -335,7 +327,7 @@ describe('object semantics', () => {
     assert.equal(rm.status, 200, rm.text);
   });
 
-  test('a custom resource update without resourceVersion is 422 Invalid', simulatorGap('F2'), async () => {
+  test('a custom resource update without resourceVersion is 422 Invalid', async () => {
     await create(widgets, widget('norv', { size: 1 }));
     const res = await kube().request('PUT', `${widgets}/norv`, { body: widget('norv', { size: 2 }) });
     const st = expectStatus(res, 422, 'Invalid');
@@ -574,7 +566,7 @@ describe('watch', () => {
     assert.ok(w.isEnded(), 'the server ends the stream after the ERROR event');
   });
 
-  test('a continue token older than the compacted history is 410 Expired', simulatorGap('F21'), async (t) => {
+  test('a continue token older than the compacted history is 410 Expired', async (t) => {
     const lbl = `exp-${runId}`;
     await create(configmaps, configMap('exp-a', { suite: lbl }));
     await create(configmaps, configMap('exp-b', { suite: lbl }));
