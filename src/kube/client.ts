@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { connectOptions, type ConnectOptions } from './credentials.js';
 import { KubeApiError, type KubeStatus } from './errors.js';
 
 export type KubeQuery = Record<string, string | number | boolean | undefined>;
@@ -60,13 +61,6 @@ export interface KubeClient {
 const PAGE_SIZE = 500;
 const MAX_PAGES = 10_000;
 const MAX_ERROR_BODY = 64 * 1024;
-const CREDENTIAL_REFRESH_MS = 60_000;
-
-interface Credentials {
-  headers: Record<string, string>;
-  tls: https.AgentOptions;
-  at: number;
-}
 
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -131,54 +125,15 @@ export function createKubeClient(kc: KubeConfig, opts: { timeoutMs: number; name
   if (!isHttps && base.protocol !== 'http:') throw new Error(`unsupported API server scheme ${base.protocol}`);
   const basePath = base.pathname.replace(/\/+$/, '');
 
-  let credentials: Credentials | undefined;
-  let pendingCredentials: Promise<Credentials> | undefined;
   let agent: http.Agent | undefined;
   const staleSocketErrors = new WeakSet<KubeApiError>();
 
-  async function loadCredentials(): Promise<Credentials> {
-    const o: https.RequestOptions = { headers: {} };
-    // applyToHTTPSOptions also builds an agent and refuses plain-HTTP servers (the simulator, kubectl proxy);
-    // its first step, applyOptions (TLS material + Authorization incl. token files and exec plugins), is all we need.
-    const applyOptions = (kc as unknown as { applyOptions?: (o: https.RequestOptions) => Promise<void> }).applyOptions;
-    if (typeof applyOptions === 'function') {
-      await applyOptions.call(kc, o);
-      const user = kc.getCurrentUser();
-      if (user?.username) o.auth = `${user.username}:${user.password ?? ''}`;
-    } else {
-      await kc.applyToHTTPSOptions(o);
-    }
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(o.headers ?? {})) {
-      if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
-    }
-    if (o.auth) headers.authorization = `Basic ${Buffer.from(o.auth).toString('base64')}`;
-    const tls: https.AgentOptions = {};
-    if (o.ca) tls.ca = o.ca;
-    if (o.cert) tls.cert = o.cert;
-    if (o.key) tls.key = o.key;
-    if (o.rejectUnauthorized !== undefined) tls.rejectUnauthorized = o.rejectUnauthorized;
-    if (o.servername) tls.servername = o.servername;
-    return { headers, tls, at: Date.now() };
-  }
-
-  // Token files (in-cluster service accounts) are rotated by the kubelet: re-read the credentials every minute.
-  async function getCredentials(): Promise<Credentials> {
-    if (credentials && Date.now() - credentials.at < CREDENTIAL_REFRESH_MS) return credentials;
-    pendingCredentials ??= loadCredentials().finally(() => {
-      pendingCredentials = undefined;
-    });
-    try {
-      credentials = await pendingCredentials;
-    } catch (err) {
-      if (!credentials)
-        throw new KubeApiError('unavailable', `${name}: cannot load credentials`, { clientName: name, cause: err });
-    }
-    if (!agent) {
-      agent = isHttps
-        ? new https.Agent({ keepAlive: true, maxSockets: 64, ...credentials.tls })
-        : new http.Agent({ keepAlive: true, maxSockets: 64 });
-    }
+  async function getCredentials(): Promise<ConnectOptions> {
+    const credentials = await connectOptions(kc, name);
+    // TLS material is read into the keep-alive agent once; token refreshes only change the headers.
+    agent ??= isHttps
+      ? new https.Agent({ keepAlive: true, maxSockets: 64, ...credentials.tls })
+      : new http.Agent({ keepAlive: true, maxSockets: 64 });
     return credentials;
   }
 

@@ -10,6 +10,7 @@ import type { Config } from '../config/types.js';
 import { forbidden, HttpError, tooManyRequests, unauthorized } from '../http/errors.js';
 import { isAllowedOrigin } from '../http/origin.js';
 import { loadManagementKubeConfig } from '../kube/connection.js';
+import { connectOptions } from '../kube/credentials.js';
 import { toHttpError } from '../kube/errors.js';
 import type { Services } from '../services.js';
 import { bodyTooLarge, discardRestOfBody, hasBody, limitedBody } from './body-limit.js';
@@ -17,7 +18,6 @@ import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import { isLongRunning, MANAGEMENT_PREFIX, parseProxyUrl, TENANT_PREFIX, type ProxyUrl } from './proxy-url.js';
 import { createStreamLimiter } from './stream-limiter.js';
 import { createUpstreamResolver, type Upstream } from './upstream.js';
-import { upstreamCredentials } from './upstream-credentials.js';
 import { requestUpgrade, spliceUpgraded } from './upgrade.js';
 
 export interface ProxyPluginOptions {
@@ -46,7 +46,7 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
   const { config, services } = opts;
   const resolveUpstream = createUpstreamResolver({
     management: services.kube,
-    managementKubeConfig: () => loadManagementKubeConfig(config.kube),
+    managementKubeConfig: loadManagementKubeConfig(config.kube),
     tenants: services.api.tenants,
   });
   const limiter = createStreamLimiter(config.proxy.maxStreamsPerUser);
@@ -200,7 +200,7 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
       label = upstream.label;
       let answer;
       try {
-        answer = await requestUpgrade(await upstreamCredentials(upstream.kubeConfig), {
+        answer = await requestUpgrade(await connectOptions(upstream.kubeConfig, upstream.client.name), {
           method: request.method,
           pathAndQuery: `${u.apiPath}${u.search}`,
           headers: upstreamRequestHeaders(request.headers),

@@ -6,7 +6,7 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { KubeApiError } from '../kube/errors.js';
 import { switchingProtocolsHead } from './headers.js';
-import type { UpstreamCredentials } from './upstream-credentials.js';
+import type { ConnectOptions } from '../kube/credentials.js';
 
 export type UpgradeAnswer =
   | { kind: 'upgraded'; response: IncomingMessage; socket: Duplex; head: Buffer }
@@ -27,7 +27,7 @@ export interface UpgradeRequest {
 }
 
 /** Sends the upgrade request upstream; resolves on its 101 or other answer, rejects with a KubeApiError. */
-export function requestUpgrade(creds: UpstreamCredentials, o: UpgradeRequest): Promise<UpgradeAnswer> {
+export function requestUpgrade(creds: ConnectOptions, o: UpgradeRequest): Promise<UpgradeAnswer> {
   const isHttps = creds.server.protocol === 'https:';
   const basePath = creds.server.pathname.replace(/\/+$/, '');
   const meta = { clientName: o.clientName, method: o.method, path: o.pathAndQuery };

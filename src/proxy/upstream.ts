@@ -11,25 +11,23 @@ export interface Upstream {
   label: string;
   /** Shared client (keep-alive connections reused); never closed here. */
   client: KubeClient;
-  /** Credentials for upgrade connections. */
+  /** The client's KubeConfig: its connect options (credentials.ts) serve upgrade connections. */
   kubeConfig: KubeConfig;
 }
 
 export interface UpstreamResolverOptions {
   management: KubeClient;
-  /** The management cluster's KubeConfig (loaded once, on first use). */
-  managementKubeConfig: () => KubeConfig;
+  /** The management cluster's KubeConfig (the one `management` was built from). */
+  managementKubeConfig: KubeConfig;
   tenants: TenantClusterAccess;
 }
 
 export type ResolveUpstream = (target: ProxyTarget) => Promise<Upstream>;
 
 export function createUpstreamResolver(o: UpstreamResolverOptions): ResolveUpstream {
-  let managementKc: KubeConfig | undefined;
   return async (target) => {
     if (target.kind === 'management') {
-      managementKc ??= o.managementKubeConfig();
-      return { api: 'management', label: 'management', client: o.management, kubeConfig: managementKc };
+      return { api: 'management', label: 'management', client: o.management, kubeConfig: o.managementKubeConfig };
     }
     // 404 unknown cluster / not available yet, 502 unusable kubeconfig or blocked address.
     const tenant = await o.tenants.getTenantKubeconfig(target.namespace, target.cluster);

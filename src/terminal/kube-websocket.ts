@@ -1,8 +1,8 @@
-// A WebSocket to a Kubernetes API server with a KubeConfig's credentials (token, basic auth, client certificates,
-// CA, exec plugins of trusted configs), for the exec API.
-import type https from 'node:https';
+// A WebSocket to a Kubernetes API server with a KubeConfig's connect options (credentials.ts: the same refreshed
+// credentials as the KubeClient built from that KubeConfig), for the exec API.
 import type { KubeConfig } from '@kubernetes/client-node';
 import WebSocket from 'ws';
+import { connectOptions, type ConnectOptions } from '../kube/credentials.js';
 
 const HANDSHAKE_TIMEOUT_MS = 15_000;
 
@@ -11,27 +11,6 @@ export interface KubeSocketFailure {
   status: number;
   /** The Status message of the answer, or the network error. */
   message: string;
-}
-
-async function socketOptions(kc: KubeConfig): Promise<WebSocket.ClientOptions> {
-  const o: https.RequestOptions = { headers: {} };
-  await kc.applyToHTTPSOptions(o);
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(o.headers ?? {})) {
-    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
-  }
-  if (o.auth) headers.authorization = `Basic ${Buffer.from(o.auth).toString('base64')}`;
-  return {
-    headers,
-    ...(o.ca ? { ca: o.ca } : {}),
-    ...(o.cert ? { cert: o.cert } : {}),
-    ...(o.key ? { key: o.key } : {}),
-    ...(o.rejectUnauthorized !== undefined ? { rejectUnauthorized: o.rejectUnauthorized } : {}),
-    ...(o.servername ? { servername: o.servername } : {}),
-    perMessageDeflate: false,
-    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
-    maxPayload: 16 * 1024 * 1024,
-  };
 }
 
 function statusMessage(body: string, status: number): string {
@@ -45,12 +24,27 @@ function statusMessage(body: string, status: number): string {
 }
 
 /** Opens the socket; rejects with a KubeSocketFailure when the upgrade is refused or the network fails. */
-export async function openKubeWebSocket(kc: KubeConfig, path: string, protocols: string[]): Promise<WebSocket> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw { status: 0, message: 'kubeconfig has no current cluster' } satisfies KubeSocketFailure;
-  const base = new URL(cluster.server);
-  const url = `${base.protocol === 'https:' ? 'wss:' : 'ws:'}//${base.host}${base.pathname.replace(/\/+$/, '')}${path}`;
-  const ws = new WebSocket(url, protocols, await socketOptions(kc));
+export async function openKubeWebSocket(
+  kc: KubeConfig,
+  path: string,
+  protocols: string[],
+  clientName: string,
+): Promise<WebSocket> {
+  let connect: ConnectOptions;
+  try {
+    connect = await connectOptions(kc, clientName);
+  } catch (err) {
+    throw { status: 0, message: (err as Error).message } satisfies KubeSocketFailure;
+  }
+  const { server, headers, tls } = connect;
+  const url = `${server.protocol === 'https:' ? 'wss:' : 'ws:'}//${server.host}${server.pathname.replace(/\/+$/, '')}${path}`;
+  const ws = new WebSocket(url, protocols, {
+    headers,
+    ...tls,
+    perMessageDeflate: false,
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    maxPayload: 16 * 1024 * 1024,
+  });
   return new Promise((resolve, reject) => {
     ws.once('open', () => {
       ws.removeAllListeners('error');

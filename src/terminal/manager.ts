@@ -1,12 +1,10 @@
 // The TerminalManager owns every terminal session (Map<id, TerminalSession>): the caps (detached sessions count),
 // reattach lookup, and closeAll() for shutdown.
 import { randomBytes } from 'node:crypto';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { RevocationStore } from '../auth/revocations.js';
 import type { Config } from '../config/types.js';
 import type { KubeClient } from '../kube/client.js';
-import { loadManagementKubeConfig } from '../kube/connection.js';
 import type { TenantClusterAccess } from '../kube/tenant-access.js';
 import { CLOSE, redLine } from './close-codes.js';
 import { openTarget, TerminalRefusal, type OpenedTarget } from './open-target.js';
@@ -44,7 +42,6 @@ export class TerminalManager {
   private reserved = 0;
   private shuttingDown: Promise<void> | undefined;
   private stopping = false;
-  private managementKc: KubeConfig | undefined;
   private readonly settings: SessionSettings;
 
   constructor(private readonly o: TerminalManagerOptions) {
@@ -122,7 +119,6 @@ export class TerminalManager {
       config: this.o.config,
       kube: this.o.kube,
       tenants: this.o.tenants,
-      managementKubeConfig: () => (this.managementKc ??= loadManagementKubeConfig(this.o.config.kube)),
     });
   }
 

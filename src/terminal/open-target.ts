@@ -4,6 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/types.js';
 import { HttpError } from '../http/errors.js';
 import type { KubeClient } from '../kube/client.js';
+import { loadManagementKubeConfig } from '../kube/connection.js';
 import { toHttpError } from '../kube/errors.js';
 import type { TenantClusterAccess } from '../kube/tenant-access.js';
 import type { TerminalBackend } from './backend.js';
@@ -29,9 +30,8 @@ export class TerminalRefusal extends Error {
 
 export interface TargetDeps {
   config: Config;
-  /** The management cluster (the server's own credentials). */
+  /** The management cluster (the server's own credentials, loadManagementKubeConfig(config.kube)). */
   kube: KubeClient;
-  managementKubeConfig(): KubeConfig;
   tenants: TenantClusterAccess;
 }
 
@@ -79,9 +79,15 @@ async function getPod(client: KubeClient, namespace: string, name: string, api: 
   }
 }
 
-async function startExec(kc: KubeConfig, namespace: string, pod: string, container: string): Promise<PodExec> {
+async function startExec(
+  kc: KubeConfig,
+  clientName: string,
+  namespace: string,
+  pod: string,
+  container: string,
+): Promise<PodExec> {
   try {
-    return await PodExec.start(kc, { namespace, pod, container });
+    return await PodExec.start(kc, { namespace, pod, container }, clientName);
   } catch (err) {
     const f = err as KubeSocketFailure;
     if (f.status === 404) throw new TerminalRefusal(CLOSE.notFound, `pod "${namespace}/${pod}" not found`);
@@ -96,7 +102,7 @@ export async function openTarget(target: TerminalTarget, deps: TargetDeps): Prom
   try {
     switch (target.kind) {
       case 'management-shell': {
-        const kubeconfig = managementShellKubeconfig(deps.config, deps.managementKubeConfig());
+        const kubeconfig = managementShellKubeconfig(deps.config);
         return { backend: LocalShell.start({ kubeconfig, label: 'management' }), showExitStatus: false };
       }
       case 'tenant-shell': {
@@ -110,7 +116,8 @@ export async function openTarget(target: TerminalTarget, deps: TargetDeps): Prom
         const ref = `"${target.podNamespace}/${target.pod}"`;
         const pod = await getPod(deps.kube, target.podNamespace, target.pod, 'management');
         const container = chooseContainer(pod, target.container, ref);
-        const backend = await startExec(deps.managementKubeConfig(), target.podNamespace, target.pod, container);
+        const kc = loadManagementKubeConfig(deps.config.kube);
+        const backend = await startExec(kc, deps.kube.name, target.podNamespace, target.pod, container);
         return { backend, showExitStatus: true };
       }
       case 'tenant-pod': {
@@ -118,7 +125,7 @@ export async function openTarget(target: TerminalTarget, deps: TargetDeps): Prom
         const ref = `"${target.podNamespace}/${target.pod}"`;
         const pod = await getPod(tenant.client, target.podNamespace, target.pod, 'tenant');
         const container = chooseContainer(pod, target.container, ref);
-        const backend = await startExec(tenant.kc, target.podNamespace, target.pod, container);
+        const backend = await startExec(tenant.kc, tenant.client.name, target.podNamespace, target.pod, container);
         return { backend, showExitStatus: true };
       }
     }

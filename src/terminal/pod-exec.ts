@@ -74,8 +74,9 @@ export class PodExec implements TerminalBackend {
     this.resize(INITIAL_COLS, INITIAL_ROWS);
   }
 
-  static async start(kc: KubeConfig, target: PodExecTarget): Promise<PodExec> {
-    return new PodExec(await openKubeWebSocket(kc, execPath(target), EXEC_PROTOCOLS));
+  /** `clientName` ('management', 'tenant <ns>/<name>') names the cluster in errors. */
+  static async start(kc: KubeConfig, target: PodExecTarget, clientName: string): Promise<PodExec> {
+    return new PodExec(await openKubeWebSocket(kc, execPath(target), EXEC_PROTOCOLS, clientName));
   }
 
   get protocol(): string {

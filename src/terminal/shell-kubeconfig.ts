@@ -69,7 +69,7 @@ export function currentContextKubeconfig(kc: KubeConfig): string {
 }
 
 /** The YAML for the management shell's KUBECONFIG. */
-export function managementShellKubeconfig(config: Config, kc?: KubeConfig): string {
+export function managementShellKubeconfig(config: Config): string {
   if (config.terminal.managementKubeconfigPath) return readFileSync(config.terminal.managementKubeconfigPath, 'utf8');
-  return currentContextKubeconfig(kc ?? loadManagementKubeConfig(config.kube));
+  return currentContextKubeconfig(loadManagementKubeConfig(config.kube));
 }
