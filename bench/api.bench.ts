@@ -7,12 +7,7 @@
 // no event loop with what it measures.
 //
 // Run: npx tsx bench/api.bench.ts        (API_BENCH_CLUSTERS=1000 API_BENCH_SECONDS=10 API_BENCH_MEMORY_CLUSTERS=10000)
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error -- autocannon ships no type declarations; the part used here is typed below
 import autocannonUntyped from 'autocannon';
@@ -30,19 +25,18 @@ const autocannon = autocannonUntyped as (o: {
   duration: number;
   headers: Record<string, string>;
 }) => Promise<AutocannonResult>;
+import { startButler, stopProcess } from './lib/butler-process.js';
+import { forkSimulator, serveSimulator, stopSimulator } from './lib/sim-process.js';
+import { percentile, rssBytes, sleep } from './lib/stats.js';
 
 const SELF = fileURLToPath(import.meta.url);
-const ROOT = join(dirname(SELF), '..');
 const CLUSTERS = Number(process.env.API_BENCH_CLUSTERS ?? 1000);
 const MEMORY_CLUSTERS = Number(process.env.API_BENCH_MEMORY_CLUSTERS ?? 10_000);
 const SECONDS = Number(process.env.API_BENCH_SECONDS ?? 10);
 const SEQUENTIAL = 300;
 const CONNECTIONS = 50;
-const PASSWORD = 'bench-password-123';
 const NAMESPACE = 'bench';
 const TC_PATH = `/apis/butler.butlerlabs.dev/v1alpha1/namespaces/${NAMESPACE}/tenantclusters`;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function tenantCluster(i: number) {
   const name = `cluster-${String(i).padStart(5, '0')}`;
@@ -87,102 +81,14 @@ function tenantCluster(i: number) {
 
 // ---- child role: the simulator, seeded, in its own process -------------------------------------------------------
 async function runSimulatorChild(count: number): Promise<void> {
-  const { startSimulator } = await import('../sim/index.js');
   const { butlerCrds } = await import('../sim/crds.js');
   const seed: object[] = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } }];
   for (let i = 0; i < count; i++) seed.push(tenantCluster(i));
-  const sim = await startSimulator({ crds: butlerCrds(), seed });
-  process.send!({ type: 'ready', url: sim.url, token: sim.token, kubeconfigPath: sim.kubeconfigPath });
-  process.on('message', (m: { type: string }) => {
-    if (m.type === 'stop') void sim.stop().then(() => process.exit(0));
-  });
+  await serveSimulator({ crds: butlerCrds(), seed });
 }
 
-interface SimHandle {
-  proc: ChildProcess;
-  url: string;
-  token: string;
-  kubeconfigPath: string;
-}
-
-async function startSimProcess(count: number): Promise<SimHandle> {
-  const proc = fork(SELF, [], {
-    execArgv: ['--import', 'tsx', '--max-old-space-size=4096'],
-    env: { ...process.env, API_BENCH_ROLE: 'sim', API_BENCH_SIM_COUNT: String(count) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const ready = await new Promise<{ url: string; token: string; kubeconfigPath: string }>((resolve, reject) => {
-    proc.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
-    proc.on('message', (m: { type: string; url: string; token: string; kubeconfigPath: string }) => {
-      if (m.type === 'ready') resolve(m);
-    });
-  });
-  return { proc, ...ready };
-}
-
-async function stopSimProcess(sim: SimHandle): Promise<void> {
-  sim.proc.send({ type: 'stop' });
-  await Promise.race([new Promise((r) => sim.proc.once('exit', r)), sleep(5000)]);
-  if (sim.proc.exitCode === null) sim.proc.kill('SIGKILL');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-async function startButler(sim: SimHandle): Promise<{ proc: ChildProcess; url: string; token: string }> {
-  const port = await freePort();
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'src/main.ts'), '--kubeconfig', sim.kubeconfigPath, '--addr', `127.0.0.1:${port}`],
-    {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        BUTLER_JWT_SECRET: randomBytes(36).toString('base64'),
-        BUTLER_ADMIN_PASSWORD: PASSWORD,
-        BUTLER_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const ok = await fetch(`${url}/readyz`)
-      .then((r) => r.status === 200)
-      .catch(() => false);
-    if (ok) break;
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error('butler-server did not become ready');
-    await sleep(200);
-  }
-  const res = await fetch(`${url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
-  });
-  const { token } = (await res.json()) as { token: string };
-  return { proc, url, token };
-}
-
-async function stopProcess(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null) return;
-  proc.kill('SIGTERM');
-  await Promise.race([new Promise((r) => proc.once('exit', r)), sleep(15_000)]);
-  if (proc.exitCode === null) proc.kill('SIGKILL');
-}
-
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
+const startSimProcess = (count: number) =>
+  forkSimulator(SELF, { API_BENCH_ROLE: 'sim', API_BENCH_SIM_COUNT: String(count) });
 
 /** One GET with a keep-alive agent; resolves with the body size and the elapsed milliseconds. */
 function timedGet(
@@ -217,9 +123,6 @@ function timedGet(
   });
 }
 
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-
 async function sequential(url: string, token: string, gzip = false) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const first = await timedGet(agent, url, token, gzip);
@@ -228,7 +131,7 @@ async function sequential(url: string, token: string, gzip = false) {
   for (let i = 0; i < SEQUENTIAL; i++) times.push((await timedGet(agent, url, token, gzip)).ms);
   agent.destroy();
   times.sort((a, b) => a - b);
-  return { p50: percentile(times, 50), p99: percentile(times, 99), bytes: first.bytes, items: first.items };
+  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99), bytes: first.bytes, items: first.items };
 }
 
 async function concurrent(url: string, token: string, gzip = false) {
@@ -251,7 +154,7 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   console.error(`starting the simulator with ${CLUSTERS} TenantClusters …`);
   const sim = await startSimProcess(CLUSTERS);
-  const butler = await startButler(sim);
+  const butler = await startButler(sim.kubeconfigPath);
   try {
     const direct = `${sim.url}${TC_PATH}`;
     const viaButler = `${butler.url}/api/clusters`;
@@ -283,18 +186,18 @@ async function main(): Promise<void> {
     );
   } finally {
     await stopProcess(butler.proc);
-    await stopSimProcess(sim);
+    await stopSimulator(sim);
   }
 
   console.error(`starting the simulator with ${MEMORY_CLUSTERS} TenantClusters (memory) …`);
   const empty = await startSimProcess(0);
-  const b0 = await startButler(empty);
+  const b0 = await startButler(empty.kubeconfigPath);
   await sleep(2000);
   const rssEmpty = rssBytes(b0.proc.pid!);
   await stopProcess(b0.proc);
-  await stopSimProcess(empty);
+  await stopSimulator(empty);
   const big = await startSimProcess(MEMORY_CLUSTERS);
-  const bb = await startButler(big);
+  const bb = await startButler(big.kubeconfigPath);
   try {
     const agent = new http.Agent({ keepAlive: true });
     const listed = await timedGet(agent, `${bb.url}/api/clusters`, bb.token);
@@ -312,7 +215,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await stopProcess(bb.proc);
-    await stopSimProcess(big);
+    await stopSimulator(big);
   }
   console.log(rows.join('\n'));
 }

@@ -8,28 +8,23 @@
 //
 // Run: npx tsx bench/live.bench.ts            (LIVE_BENCH_CLIENTS=1000,5000 LIVE_BENCH_CHANGES=20 to change;
 //      LIVE_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile butler-server)
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../sim/index.js';
 import { butlerCrds } from '../sim/crds.js';
+import { ROOT, startButler, stopProcess, type ButlerProcess } from './lib/butler-process.js';
+import { percentile, rssBytes, sleep } from './lib/stats.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SIZES = (process.env.LIVE_BENCH_CLIENTS ?? '1000,5000').split(',').map(Number);
 const CHANGES = Number(process.env.LIVE_BENCH_CHANGES ?? 20);
 const PROCS = 4;
 const CLUSTERS = 100;
 const NAMESPACE = 'bench';
 const TARGET = 'bench-target';
-const PASSWORD = 'bench-password-123';
 const ARRIVAL_TIMEOUT_MS = 20_000;
 const SETTLE_MS = 2000;
 
 const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Result {
   clients: number;
@@ -40,30 +35,9 @@ interface Result {
   bytesPerConnection: number;
 }
 
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
-
 async function settledRss(pid: number): Promise<number> {
   await sleep(SETTLE_MS);
   return rssBytes(pid);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-function percentile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
 type ChildMessage =
@@ -174,61 +148,11 @@ function cluster(name: string) {
   };
 }
 
-async function startButler(sim: Simulator): Promise<{ proc: ChildProcess; url: string; cookie: string }> {
-  const port = await freePort();
-  const proc = spawn(
-    process.execPath,
-    [
-      ...(process.env.LIVE_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      '--import',
-      'tsx',
-      join(ROOT, 'src/main.ts'),
-      '--kubeconfig',
-      sim.kubeconfigPath,
-      '--addr',
-      `127.0.0.1:${port}`,
-    ],
-    {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        BUTLER_JWT_SECRET: randomBytes(36).toString('base64'),
-        BUTLER_ADMIN_PASSWORD: PASSWORD,
-        BUTLER_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ok = await fetch(`${url}/readyz`)
-      .then((r) => r.status === 200)
-      .catch(() => false);
-    if (ok) break;
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error('butler-server did not become ready');
-    await sleep(200);
-  }
-  const res = await fetch(`${url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+const startLiveButler = (sim: Simulator) =>
+  startButler(sim.kubeconfigPath, {
+    nodeArgs: (process.env.LIVE_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    readyTimeoutMs: 60_000,
   });
-  const cookie = res.headers
-    .getSetCookie()
-    .find((c) => c.startsWith('butler_token='))
-    ?.split(';')[0];
-  if (!cookie) throw new Error(`login failed: HTTP ${res.status}`);
-  return { proc, url, cookie };
-}
-
-async function stopButler(butler: { proc: ChildProcess }): Promise<void> {
-  const { proc } = butler;
-  if (proc.exitCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  await exited;
-}
 
 async function startFloor(): Promise<{ proc: ChildProcess; port: number }> {
   const proc = fork(join(ROOT, 'bench/live-floor-server.ts'), [], {
@@ -243,7 +167,7 @@ async function startFloor(): Promise<{ proc: ChildProcess; port: number }> {
 
 let seq = 0;
 
-async function runButler(sim: Simulator, n: number, butler: { proc: ChildProcess; url: string; cookie: string }) {
+async function runButler(sim: Simulator, n: number, butler: ButlerProcess) {
   const clients = new ClientProcesses();
   await clients.start();
   const before = await settledRss(butler.proc.pid!);
@@ -329,7 +253,7 @@ function row(r: Result): string {
 
 async function main(): Promise<void> {
   const sim = await startSimulator({ crds: butlerCrds() });
-  let butler: Awaited<ReturnType<typeof startButler>> | undefined;
+  let butler: ButlerProcess | undefined;
   try {
     await simCall(sim, 'POST', '/api/v1/namespaces', {
       apiVersion: 'v1',
@@ -347,9 +271,9 @@ async function main(): Promise<void> {
     for (const n of SIZES) {
       process.stderr.write(`live bench: ${n} clients, butler-server…\n`);
       // A fresh process per size, so that its memory growth is that of these connections only.
-      butler = await startButler(sim);
+      butler = await startLiveButler(sim);
       results.push(await runButler(sim, n, butler));
-      await stopButler(butler);
+      await stopProcess(butler.proc);
       butler = undefined;
       process.stderr.write(`live bench: ${n} clients, floor…\n`);
       results.push(await runFloor(n, frameTemplate));
@@ -364,7 +288,7 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    if (butler) await stopButler(butler);
+    if (butler) await stopProcess(butler.proc);
     await sim.stop();
   }
 }

@@ -6,31 +6,25 @@
 // The simulator and butler-server each run in their own process; this process is only the client.
 //
 // Run: npx tsx bench/proxy.bench.ts   (PROXY_BENCH_REQUESTS=1000 PROXY_BENCH_LIST_MB=40 PROXY_BENCH_LIST_RUNS=6)
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startButler, stopProcess } from './lib/butler-process.js';
+import { forkSimulator, serveSimulator, stopSimulator } from './lib/sim-process.js';
+import { median, percentile } from './lib/stats.js';
 
 const SELF = fileURLToPath(import.meta.url);
-const ROOT = join(dirname(SELF), '..');
 const REQUESTS = Number(process.env.PROXY_BENCH_REQUESTS ?? 1000);
 const WARMUP = 200;
 const LIST_MB = Number(process.env.PROXY_BENCH_LIST_MB ?? 40);
 const LIST_RUNS = Number(process.env.PROXY_BENCH_LIST_RUNS ?? 6);
 const ITEM_BYTES = 100 * 1024;
-const PASSWORD = 'bench-password-123';
 const NS = 'bench';
 const SMALL_PATH = `/api/v1/namespaces/${NS}/configmaps/small`;
 const LIST_PATH = `/api/v1/namespaces/${NS}/configmaps?labelSelector=size%3Dlarge`;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 // ---- child role: the seeded simulator in its own process ----------------------------------------------------------
 async function runSimulatorChild(): Promise<void> {
-  const { startSimulator } = await import('../sim/index.js');
   const filler = 'x'.repeat(ITEM_BYTES);
   const count = Math.ceil((LIST_MB * 1024 * 1024) / ITEM_BYTES);
   const cm = (name: string, labels: Record<string, string>, data: Record<string, string>) => ({
@@ -47,87 +41,7 @@ async function runSimulatorChild(): Promise<void> {
   // butler-server's own caches and revocation store need the Butler CRDs and its system namespace.
   const { butlerCrds } = await import('../sim/crds.js');
   seed.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'butler-system' } });
-  const sim = await startSimulator({ crds: butlerCrds(), seed });
-  process.send!({ type: 'ready', token: sim.token, kubeconfigPath: sim.kubeconfigPath, kubeconfig: sim.kubeconfig });
-  process.on('message', (m: { type: string }) => {
-    if (m.type === 'stop') void sim.stop().then(() => process.exit(0));
-  });
-}
-
-interface SimHandle {
-  proc: ChildProcess;
-  token: string;
-  kubeconfigPath: string;
-  kubeconfig: string;
-}
-
-async function startSimProcess(): Promise<SimHandle> {
-  const proc = fork(SELF, [], {
-    execArgv: ['--import', 'tsx', '--max-old-space-size=4096'],
-    env: { ...process.env, PROXY_BENCH_ROLE: 'sim' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const ready = await new Promise<Omit<SimHandle, 'proc'>>((resolve, reject) => {
-    proc.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
-    proc.on('message', (m: { type: string } & Omit<SimHandle, 'proc'>) => {
-      if (m.type === 'ready') resolve(m);
-    });
-  });
-  return { proc, ...ready };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-async function startButler(sim: SimHandle): Promise<{ proc: ChildProcess; url: string; token: string }> {
-  const port = await freePort();
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'src/main.ts'), '--kubeconfig', sim.kubeconfigPath, '--addr', `127.0.0.1:${port}`],
-    {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        BUTLER_JWT_SECRET: randomBytes(36).toString('base64'),
-        BUTLER_ADMIN_PASSWORD: PASSWORD,
-        BUTLER_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const ok = await fetch(`${url}/readyz`)
-      .then((r) => r.status === 200)
-      .catch(() => false);
-    if (ok) break;
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error('butler-server did not become ready');
-    await sleep(200);
-  }
-  const res = await fetch(`${url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
-  });
-  const { token } = (await res.json()) as { token: string };
-  return { proc, url, token };
-}
-
-async function stopProcess(proc: ChildProcess, message?: object): Promise<void> {
-  if (proc.exitCode !== null) return;
-  if (message) proc.send(message);
-  else proc.kill('SIGTERM');
-  await Promise.race([new Promise((r) => proc.once('exit', r)), sleep(15_000)]);
-  if (proc.exitCode === null) proc.kill('SIGKILL');
+  await serveSimulator({ crds: butlerCrds(), seed });
 }
 
 interface Target {
@@ -157,16 +71,9 @@ function target(name: string, base: string, token: string, agent: http.Agent, pr
   };
 }
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-const median = (xs: number[]) =>
-  quantile(
-    [...xs].sort((a, b) => a - b),
-    0.5,
-  );
-
 async function main(): Promise<void> {
-  const sim = await startSimProcess();
-  const butler = await startButler(sim);
+  const sim = await forkSimulator(SELF, { PROXY_BENCH_ROLE: 'sim' });
+  const butler = await startButler(sim.kubeconfigPath);
   try {
     const server = /server:\s*(\S+)/.exec(sim.kubeconfig)![1]!;
     const ca = /certificate-authority-data:\s*(\S+)/.exec(sim.kubeconfig)?.[1];
@@ -223,10 +130,10 @@ async function main(): Promise<void> {
     console.log('');
     console.log('| path | p50 ms | p99 ms |');
     console.log('|---|---:|---:|');
-    console.log(`| ${direct.name} | ${f(quantile(d, 0.5))} | ${f(quantile(d, 0.99))} |`);
-    console.log(`| ${proxied.name} | ${f(quantile(p, 0.5))} | ${f(quantile(p, 0.99))} |`);
+    console.log(`| ${direct.name} | ${f(percentile(d, 0.5))} | ${f(percentile(d, 0.99))} |`);
+    console.log(`| ${proxied.name} | ${f(percentile(p, 0.5))} | ${f(percentile(p, 0.99))} |`);
     console.log(
-      `| **added by the proxy** | **${f(quantile(p, 0.5) - quantile(d, 0.5))}** | **${f(quantile(p, 0.99) - quantile(d, 0.99))}** |`,
+      `| **added by the proxy** | **${f(percentile(p, 0.5) - percentile(d, 0.5))}** | **${f(percentile(p, 0.99) - percentile(d, 0.99))}** |`,
     );
     console.log('');
     console.log(
@@ -239,7 +146,7 @@ async function main(): Promise<void> {
     console.log(`| ${proxied.name} | ${pRate.toFixed(0)} | ${((pRate / dRate) * 100).toFixed(0)}% |`);
   } finally {
     await stopProcess(butler.proc);
-    await stopProcess(sim.proc, { type: 'stop' });
+    await stopSimulator(sim);
   }
 }
 

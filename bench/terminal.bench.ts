@@ -5,44 +5,21 @@
 //
 // Run: node --expose-gc --import tsx bench/terminal.bench.ts   (TERMINAL_BENCH_KEYS=500 TERMINAL_BENCH_MB=50
 //      TERMINAL_BENCH_IDLE=50 to change)
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import pty from 'node-pty';
 import WebSocket from 'ws';
 import { butlerCrds } from '../sim/crds.js';
 import { startSimulator } from '../sim/index.js';
+import { startButler, stopProcess, type ButlerProcess } from './lib/butler-process.js';
+import { percentile, rssBytes, sleep } from './lib/stats.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KEYS = Number(process.env.TERMINAL_BENCH_KEYS ?? 500);
 const MB = Number(process.env.TERMINAL_BENCH_MB ?? 50);
 const IDLE = Number(process.env.TERMINAL_BENCH_IDLE ?? 50);
-const PASSWORD = 'bench-password-123';
 const TIMEOUT_MS = 120_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
-}
-
-const percentile = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Something that takes input and delivers output: the server's WebSocket or a PTY. */
 interface Terminal {
@@ -136,8 +113,7 @@ async function main(): Promise<void> {
     crds: butlerCrds(),
     seed: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'butler-system' } }],
   });
-  const port = await freePort();
-  let server: ChildProcess | undefined;
+  let butler: ButlerProcess | undefined;
   try {
     // 50 MB of printable lines (base64 of random bytes, 76 columns).
     const file = join(work, 'big.txt');
@@ -147,48 +123,14 @@ async function main(): Promise<void> {
     for (let size = 0; size < MB * 1_000_000; size += block.length) lines.push(block);
     writeFileSync(file, lines.join(''));
 
-    server = spawn(
-      process.execPath,
-      [
-        '--expose-gc',
-        '--import',
-        'tsx',
-        join(ROOT, 'src/main.ts'),
-        '--kubeconfig',
-        sim.kubeconfigPath,
-        '--addr',
-        `127.0.0.1:${port}`,
-      ],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          BUTLER_JWT_SECRET: randomBytes(36).toString('base64'),
-          BUTLER_ADMIN_PASSWORD: PASSWORD,
-          BUTLER_LOG_LEVEL: 'warn',
-          BUTLER_TERMINAL_MAX_PER_USER: String(IDLE + 10),
-          BUTLER_TERMINAL_MAX_TOTAL: String(IDLE + 10),
-        },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
-    const base = `http://127.0.0.1:${port}`;
-    let token = '';
-    for (let i = 0; i < 300 && !token; i++) {
-      await sleep(100);
-      try {
-        const res = await fetch(`${base}/api/auth/login`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ username: 'admin', password: PASSWORD }),
-        });
-        if (res.status === 200) token = ((await res.json()) as { token: string }).token;
-      } catch {
-        // not listening yet
-      }
-    }
-    if (!token) throw new Error('butler-server did not start');
-    const wsUrl = `ws://127.0.0.1:${port}/ws/terminal/management`;
+    butler = await startButler(sim.kubeconfigPath, {
+      nodeArgs: ['--expose-gc'],
+      env: { BUTLER_TERMINAL_MAX_PER_USER: String(IDLE + 10), BUTLER_TERMINAL_MAX_TOTAL: String(IDLE + 10) },
+      stdout: 'ignore',
+    });
+    const { token } = butler;
+    const server = butler.proc;
+    const wsUrl = `${butler.url.replace('http:', 'ws:')}/ws/terminal/management`;
 
     const direct = directTerminal(work);
     const directEcho = await echoLatency(direct);
@@ -236,8 +178,7 @@ async function main(): Promise<void> {
       `| memory per idle session (${IDLE} sessions) | server +${((after - before) / IDLE / 1024).toFixed(0)} KiB RSS; shell ${(shellAvg / 1024).toFixed(0)} KiB RSS | | |`,
     );
   } finally {
-    server?.kill('SIGTERM');
-    if (server && server.exitCode === null) await new Promise((r) => server!.once('exit', r));
+    if (butler) await stopProcess(butler.proc);
     await sim.stop();
     rmSync(work, { recursive: true, force: true });
   }
