@@ -63,18 +63,12 @@ export interface ResourceCacheOptions {
   backoffMaxMs?: number;
 }
 
-interface ListPage<T> {
-  items?: T[] | null;
-  metadata?: { resourceVersion?: string; continue?: string };
-}
-
 class WatchExpired extends Error {
   constructor() {
     super('watch expired (410)');
   }
 }
 
-const MAX_PAGES = 10_000;
 // A watch stream that ends sooner than this without any event counts as a failure (backoff), not a normal end.
 const HEALTHY_STREAM_MS = 1000;
 
@@ -244,30 +238,12 @@ class WatchedResourceCache<T> implements ResourceCache<T> {
   }
 
   private async listAll(signal: AbortSignal): Promise<{ items: T[]; resourceVersion: string }> {
-    for (let attempt = 0; ; attempt++) {
-      const items: T[] = [];
-      let cont: string | undefined;
-      let resourceVersion = '';
-      try {
-        for (let page = 0; page < MAX_PAGES; page++) {
-          const res = await this.kube.request<ListPage<T>>({
-            method: 'GET',
-            path: this.o.path,
-            query: { limit: this.pageSize, continue: cont, labelSelector: this.o.labelSelector },
-            signal,
-          });
-          for (const item of res?.items ?? []) items.push(stripManagedFields(item));
-          if (page === 0) resourceVersion = res?.metadata?.resourceVersion ?? '';
-          cont = res?.metadata?.continue || undefined;
-          if (!cont) return { items, resourceVersion };
-        }
-        throw new Error(`LIST ${this.o.path} did not end after ${MAX_PAGES} pages`);
-      } catch (err) {
-        // The continue token expired between pages: list again from the start.
-        if (cont && attempt < 3 && isKubeStatus(err, 410)) continue;
-        throw err;
-      }
-    }
+    const { items, resourceVersion } = await this.kube.list<T>(
+      this.o.path,
+      { labelSelector: this.o.labelSelector },
+      { signal, pageSize: this.pageSize },
+    );
+    return { items: items.map(stripManagedFields), resourceVersion };
   }
 
   private async relist(signal: AbortSignal): Promise<void> {

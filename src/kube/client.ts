@@ -28,6 +28,12 @@ export interface KubeWatchEvent {
   object: any;
 }
 
+export interface KubeListOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  pageSize?: number;
+}
+
 export interface KubeList<T> {
   items: T[];
   resourceVersion: string;
@@ -39,8 +45,11 @@ export interface KubeClient {
   /** The API server URL. */
   readonly server: string;
   request<T>(o: KubeRequestOptions): Promise<T>;
-  /** LIST in pages of 500 (limit/continue), returning every item and the list's resourceVersion. */
-  list<T>(path: string, query?: KubeQuery, opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<KubeList<T>>;
+  /**
+   * LIST in pages (limit/continue, 500 items unless `pageSize`), returning every item and the list's resourceVersion.
+   * A continue token that expires between pages (410) starts the list again, twice at most.
+   */
+  list<T>(path: string, query?: KubeQuery, opts?: KubeListOptions): Promise<KubeList<T>>;
   /**
    * WATCH: streams newline-delimited events to `onEvent` and resolves when the stream ends (or `signal` aborts).
    * Only connecting and the response headers are timed; the stream itself is not.
@@ -296,11 +305,7 @@ export function createKubeClient(kc: KubeConfig, opts: { timeoutMs: number; name
     }
   }
 
-  async function list<T>(
-    path: string,
-    query: KubeQuery = {},
-    lo: { signal?: AbortSignal; timeoutMs?: number } = {},
-  ): Promise<KubeList<T>> {
+  async function list<T>(path: string, query: KubeQuery = {}, lo: KubeListOptions = {}): Promise<KubeList<T>> {
     for (let attempt = 0; ; attempt++) {
       const items: T[] = [];
       let cont: string | undefined;
@@ -311,7 +316,7 @@ export function createKubeClient(kc: KubeConfig, opts: { timeoutMs: number; name
             {
               method: 'GET',
               path,
-              query: { ...query, limit: PAGE_SIZE, continue: cont },
+              query: { ...query, limit: lo.pageSize ?? PAGE_SIZE, continue: cont },
               signal: lo.signal,
               timeoutMs: lo.timeoutMs,
             },

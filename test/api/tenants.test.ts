@@ -4,27 +4,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../sim/index.js';
+import { simRequest } from '../helpers/sim.js';
 import { baseSeed, ns, startApiEnv, type ApiEnv } from './fixture.js';
 
 const TC = '/apis/butler.butlerlabs.dev/v1alpha1/namespaces/butler-tenants/tenantclusters';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-
-async function simRequest(
-  sim: Simulator,
-  method: string,
-  path: string,
-  body: unknown,
-  contentType = 'application/json',
-) {
-  const res = await fetch(`${sim.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${sim.token}`, 'content-type': contentType },
-    body: JSON.stringify(body),
-  });
-  const json = await res.json();
-  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 const cluster = (name: string) => ({
   apiVersion: 'butler.butlerlabs.dev/v1alpha1',

@@ -8,14 +8,13 @@ import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../sim/index.js';
 import { servingCert } from '../../sim/tls.js';
 import { butlerCrds } from '../../sim/crds.js';
-import { startButlerSimulator } from '../helpers/sim.js';
+import { markTenantClusterReady, startButlerSimulator, tenantClusterSeed } from '../helpers/sim.js';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../helpers/server.js';
 
 export const TENANT_NS = 'butler-tenants';
 export const TENANT = 'dev';
 export const TENANT_PREFIX = `/api/proxy/tenant/${TENANT_NS}/${TENANT}`;
 export const MGMT_PREFIX = '/api/proxy/management';
-const TC = `/apis/butler.butlerlabs.dev/v1alpha1/namespaces/${TENANT_NS}/tenantclusters`;
 
 export const node = (name: string) => ({
   apiVersion: 'v1',
@@ -53,16 +52,6 @@ export interface ProxyEnvOptions {
   tenantCrds?: boolean;
 }
 
-async function simCall(sim: Simulator, method: string, path: string, body: unknown, contentType: string) {
-  const res = await fetch(`${sim.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${sim.token}`, 'content-type': contentType },
-    body: JSON.stringify(body),
-  });
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
 export async function startProxyEnv(o: ProxyEnvOptions = {}): Promise<ProxyEnv> {
   const cleanups: (() => Promise<void> | void)[] = [];
   const cleanup = async () => {
@@ -74,33 +63,13 @@ export async function startProxyEnv(o: ProxyEnvOptions = {}): Promise<ProxyEnv> 
       seed: [node('w1'), node('w2'), ...(o.tenantSeed ?? [])],
     });
     cleanups.push(() => tenant.stop());
+    const fixture = { namespace: TENANT_NS, name: TENANT, tenantNamespace: 'tn-dev', kubeconfig: tenant.kubeconfig };
     const mgmt = await startButlerSimulator({
       bookmarkIntervalMs: 1000,
-      seed: [
-        namespace('tn-dev'),
-        {
-          apiVersion: 'butler.butlerlabs.dev/v1alpha1',
-          kind: 'TenantCluster',
-          metadata: { name: TENANT, namespace: TENANT_NS },
-          spec: { kubernetesVersion: 'v1.30.2', providerConfigRef: { name: 'pmx' }, workers: { replicas: 1 } },
-        },
-        {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name: `${TENANT}-admin-kubeconfig`, namespace: 'tn-dev' },
-          data: { value: Buffer.from(tenant.kubeconfig).toString('base64') },
-        },
-        ...(o.mgmtSeed ?? []),
-      ],
+      seed: [namespace('tn-dev'), ...tenantClusterSeed(fixture), ...(o.mgmtSeed ?? [])],
     });
     cleanups.push(() => mgmt.stop());
-    await simCall(
-      mgmt,
-      'PATCH',
-      `${TC}/${TENANT}/status`,
-      { status: { phase: 'Ready', tenantNamespace: 'tn-dev' } },
-      'application/merge-patch+json',
-    );
+    await markTenantClusterReady(mgmt, fixture);
     const env: Record<string, string> = { BUTLER_PROVIDER_ALLOWED_CIDRS: '127.0.0.0/8', ...o.env };
     let ca: string | undefined;
     if (o.tls) {

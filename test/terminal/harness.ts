@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { butlerCrds } from '../../sim/crds.js';
 import { startSimulator, type Simulator } from '../../sim/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { markTenantClusterReady, tenantClusterSeed } from '../helpers/sim.js';
 
 export const TENANT_NS = 'butler-tenants';
 export const CLUSTER = 'alpha';
@@ -28,19 +29,16 @@ export interface TerminalEnv {
   close(): Promise<void>;
 }
 
-async function simRequest(sim: Simulator, method: string, path: string, body: unknown, contentType: string) {
-  const res = await fetch(`${sim.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${sim.token}`, 'content-type': contentType },
-    body: JSON.stringify(body),
-  });
-  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${await res.text()}`);
-}
-
 export async function startTerminalEnv(env: Record<string, string> = {}): Promise<TerminalEnv> {
   const tenant = await startSimulator({
     seed: [node('tenant-node-1'), node('tenant-node-2'), ns('apps'), pod('apps', 'web', ['nginx'])],
   });
+  const fixture = {
+    namespace: TENANT_NS,
+    name: CLUSTER,
+    tenantNamespace: TENANT_SECRET_NS,
+    kubeconfig: tenant.kubeconfig,
+  };
   const management = await startSimulator({
     crds: butlerCrds(),
     seed: [
@@ -48,31 +46,14 @@ export async function startTerminalEnv(env: Record<string, string> = {}): Promis
       ns(TENANT_NS),
       ns(TENANT_SECRET_NS),
       node('mgmt-node-1'),
-      {
-        apiVersion: 'butler.butlerlabs.dev/v1alpha1',
-        kind: 'TenantCluster',
-        metadata: { name: CLUSTER, namespace: TENANT_NS },
-        spec: { kubernetesVersion: 'v1.30.2', providerConfigRef: { name: 'pmx' }, workers: { replicas: 1 } },
-      },
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: `${CLUSTER}-admin-kubeconfig`, namespace: TENANT_SECRET_NS },
-        data: { value: Buffer.from(tenant.kubeconfig).toString('base64') },
-      },
+      ...tenantClusterSeed(fixture),
       pod('butler-system', 'solo', ['main']),
       pod('butler-system', 'duo', ['first', 'second'], { 'kubectl.kubernetes.io/default-container': 'second' }),
     ],
   });
   let server: TestServer;
   try {
-    await simRequest(
-      management,
-      'PATCH',
-      `/apis/butler.butlerlabs.dev/v1alpha1/namespaces/${TENANT_NS}/tenantclusters/${CLUSTER}/status`,
-      { status: { phase: 'Ready', tenantNamespace: TENANT_SECRET_NS } },
-      'application/merge-patch+json',
-    );
+    await markTenantClusterReady(management, fixture);
     server = await startTestServer({
       sim: management,
       env: { BUTLER_PROVIDER_ALLOWED_CIDRS: '127.0.0.0/8', ...env },
