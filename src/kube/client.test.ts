@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startSimulator, type Simulator } from '../../sim/index.js';
@@ -163,5 +165,79 @@ describe('KubeClient against the simulator', () => {
     let body = '';
     for await (const chunk of res) body += String(chunk);
     assert.match(body, /NotFound/);
+  });
+});
+
+describe('KubeClient against an API server that does not stop talking', () => {
+  const LIMIT = 4096;
+  let server: http.Server;
+  let client: KubeClient;
+  let pagesServed = 0;
+
+  before(async () => {
+    server = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === '/endless') {
+        // At most 64 MiB, stopping as soon as the client goes away.
+        let sent = 0;
+        const pump = () => {
+          while (sent < 1024 && !res.destroyed) {
+            sent++;
+            if (!res.write(Buffer.alloc(64 * 1024, 'x'))) return void res.once('drain', pump);
+          }
+          res.end();
+        };
+        res.writeHead(200, { 'content-type': 'application/json' });
+        pump();
+      } else if (url.pathname === '/pages') {
+        pagesServed++;
+        const page = Number(url.searchParams.get('continue') ?? 0);
+        const items = [{ metadata: { name: `p${page}` }, pad: 'y'.repeat(900) }];
+        res.end(JSON.stringify({ metadata: { resourceVersion: '1', continue: String(page + 1) }, items }));
+      } else if (url.pathname === '/watch') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(`{"type":"ADDED","object":{"pad":"${'z'.repeat(LIMIT * 2)}`);
+      } else {
+        res.end(JSON.stringify({ ok: true }));
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    client = createKubeClient(kc, { timeoutMs: 5000, name: 'tenant ns/evil', maxResponseBytes: LIMIT });
+  });
+  after(async () => {
+    client?.close();
+    server?.closeAllConnections();
+    await new Promise((r) => server?.close(r));
+  });
+
+  test('an endless answer fails at the bound instead of filling the memory', async () => {
+    const began = Date.now();
+    const err = await expectKubeError(client.request({ method: 'GET', path: '/endless' }));
+    assert.equal(err.kind, 'unavailable');
+    assert.equal(err.message, `tenant ns/evil: GET /endless answered more than ${LIMIT} bytes`);
+    assert.equal(toHttpError(err, { kind: 'Node', api: 'tenant' }).status, 502);
+    assert.ok(Date.now() - began < 2000);
+  });
+
+  test('a list whose pages never end fails once their sum passes the bound', async () => {
+    const err = await expectKubeError(client.list('/pages'));
+    assert.match(err.message, /answered more than 4096 bytes/);
+    assert.ok(pagesServed <= 5, `pages served: ${pagesServed}`);
+  });
+
+  test('a watch event without an end fails at the bound', async () => {
+    const err = await expectKubeError(client.watch('/watch', {}, () => {}));
+    assert.match(err.message, /answered more than 4096 bytes/);
+  });
+
+  test('answers within the bound still work', async () => {
+    assert.deepEqual(await client.request({ method: 'GET', path: '/small' }), { ok: true });
   });
 });

@@ -28,6 +28,11 @@ export interface KubeWatchEvent {
   object: any;
 }
 
+interface ListPage<T> {
+  items?: T[] | null;
+  metadata?: { resourceVersion?: string; continue?: string };
+}
+
 export interface KubeListOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
@@ -103,12 +108,22 @@ function parseRetryAfter(value: string | string[] | undefined): number | undefin
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
-function readBody(res: http.IncomingMessage, limit = Infinity): Promise<Buffer> {
+class BodyTooLarge extends Error {}
+
+/** Keeps the first `keep` bytes (the rest is read and dropped); fails with BodyTooLarge past `failAbove`. */
+function readBody(res: http.IncomingMessage, keep = Infinity, failAbove = Infinity): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let seen = 0;
     res.on('data', (c: Buffer) => {
-      if (size < limit) {
+      seen += c.length;
+      if (seen > failAbove) {
+        reject(new BodyTooLarge());
+        res.destroy();
+        return;
+      }
+      if (size < keep) {
         chunks.push(c);
         size += c.length;
       }
@@ -125,7 +140,18 @@ function isStream(body: unknown): body is Readable {
   return typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function';
 }
 
-export function createKubeClient(kc: KubeConfig, opts: { timeoutMs: number; name?: string }): KubeClient {
+export interface KubeClientOptions {
+  timeoutMs: number;
+  /** 'management' (default) or 'tenant <ns>/<name>'. */
+  name?: string;
+  /**
+   * Largest answer `request` reads, and the largest sum of a `list`'s pages (default unlimited). Untrusted API
+   * servers (tenant clusters) get a bound, so that an endless answer fails instead of filling the memory.
+   */
+  maxResponseBytes?: number;
+}
+
+export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions): KubeClient {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster');
   const name = opts.name ?? 'management';
@@ -263,7 +289,22 @@ export function createKubeClient(kc: KubeConfig, opts: { timeoutMs: number; name
     );
   }
 
-  async function requestOnce<T>(o: KubeRequestOptions): Promise<T> {
+  const maxResponseBytes = opts.maxResponseBytes ?? Infinity;
+
+  function tooLarge(o: KubeRequestOptions): KubeApiError {
+    return new KubeApiError(
+      'unavailable',
+      `${name}: ${o.method} ${o.path} answered more than ${maxResponseBytes} bytes`,
+      {
+        clientName: name,
+        method: o.method,
+        path: o.path,
+      },
+    );
+  }
+
+  /** One request; resolves with the parsed answer and its size in bytes. */
+  async function requestOnce<T>(o: KubeRequestOptions, maxBytes: number): Promise<{ value: T; bytes: number }> {
     let stopTimer: () => void = () => {};
     const res = await send(o, (stop) => {
       // Keep the timer running until the body has been read.
@@ -272,12 +313,12 @@ export function createKubeClient(kc: KubeConfig, opts: { timeoutMs: number; name
     try {
       const ok = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
       if (!ok) throw await statusError(res, o);
-      const body = await readBody(res).catch((err: unknown) => {
-        throw networkError(err, o);
+      const body = await readBody(res, Infinity, maxBytes).catch((err: unknown) => {
+        throw err instanceof BodyTooLarge ? tooLarge(o) : networkError(err, o);
       });
-      if (body.length === 0) return undefined as T;
+      if (body.length === 0) return { value: undefined as T, bytes: 0 };
       try {
-        return JSON.parse(body.toString('utf8')) as T;
+        return { value: JSON.parse(body.toString('utf8')) as T, bytes: body.length };
       } catch (err) {
         throw new KubeApiError('unavailable', `${name}: ${o.method} ${o.path} returned invalid JSON`, {
           clientName: name,
@@ -289,9 +330,9 @@ export function createKubeClient(kc: KubeConfig, opts: { timeoutMs: number; name
     }
   }
 
-  async function request<T>(o: KubeRequestOptions): Promise<T> {
+  async function requestSized<T>(o: KubeRequestOptions, maxBytes: number): Promise<{ value: T; bytes: number }> {
     try {
-      return await requestOnce<T>(o);
+      return await requestOnce<T>(o, maxBytes);
     } catch (err) {
       // An idle keep-alive socket closed by the server: the request was not processed, so one retry is safe.
       const code = String(((err as KubeApiError).opts?.cause as NodeJS.ErrnoException | undefined)?.code);
@@ -301,8 +342,12 @@ export function createKubeClient(kc: KubeConfig, opts: { timeoutMs: number; name
         ['ECONNRESET', 'EPIPE'].includes(code) &&
         !isStream(o.body);
       if (!retriable) throw err;
-      return requestOnce<T>(o);
+      return requestOnce<T>(o, maxBytes);
     }
+  }
+
+  async function request<T>(o: KubeRequestOptions): Promise<T> {
+    return (await requestSized<T>(o, maxResponseBytes)).value;
   }
 
   async function list<T>(path: string, query: KubeQuery = {}, lo: KubeListOptions = {}): Promise<KubeList<T>> {
@@ -310,17 +355,19 @@ export function createKubeClient(kc: KubeConfig, opts: { timeoutMs: number; name
       const items: T[] = [];
       let cont: string | undefined;
       let resourceVersion = '';
+      let bytes = 0;
       try {
         for (let page = 0; page < MAX_PAGES; page++) {
-          const res = await request<{ items?: T[] | null; metadata?: { resourceVersion?: string; continue?: string } }>(
-            {
-              method: 'GET',
-              path,
-              query: { ...query, limit: lo.pageSize ?? PAGE_SIZE, continue: cont },
-              signal: lo.signal,
-              timeoutMs: lo.timeoutMs,
-            },
-          );
+          const o: KubeRequestOptions = {
+            method: 'GET',
+            path,
+            query: { ...query, limit: lo.pageSize ?? PAGE_SIZE, continue: cont },
+            signal: lo.signal,
+            timeoutMs: lo.timeoutMs,
+          };
+          const answer = await requestSized<ListPage<T>>(o, maxResponseBytes - bytes);
+          bytes += answer.bytes;
+          const res = answer.value;
           if (res?.items) items.push(...res.items);
           if (page === 0) resourceVersion = res?.metadata?.resourceVersion ?? '';
           cont = res?.metadata?.continue || undefined;
@@ -399,6 +446,8 @@ export function createKubeClient(kc: KubeConfig, opts: { timeoutMs: number; name
             handleLine(line);
             if (done) return;
           }
+          // One event may not exceed the answer bound either (a stream that never sends a newline).
+          if (buffered.length > maxResponseBytes) throw tooLarge(o);
         } catch (err) {
           res.destroy();
           finish(err);

@@ -17,6 +17,8 @@ import {
 
 const BUTLER_API = '/apis/butler.butlerlabs.dev/v1alpha1';
 const KUBECONFIG_KEYS = ['admin.conf', 'super-admin.conf', 'value', 'kubeconfig'];
+/** A tenant API server is not trusted: the largest answer (a whole LIST) read from one. */
+export const TENANT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export interface TenantClusterObject {
   metadata?: { name?: string; namespace?: string };
@@ -59,6 +61,8 @@ export interface TenantAccessOptions {
   /** Reads the TenantCluster (e.g. from the watch cache); falls back to a GET when it returns undefined. */
   getCluster?: (namespace: string, name: string) => TenantClusterObject | undefined;
   logger?: { warn(obj: object, msg: string): void };
+  /** Default TENANT_MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
 }
 
 const notAvailable = (ns: string, name: string) =>
@@ -158,7 +162,11 @@ export function createTenantClusterAccess(kube: KubeClient, o: TenantAccessOptio
     const kc = loadSanitizedKubeconfig(sanitized);
     let client: KubeClient;
     try {
-      client = createKubeClient(kc, { timeoutMs: o.tenantTimeoutMs, name: `tenant ${key}` });
+      client = createKubeClient(kc, {
+        timeoutMs: o.tenantTimeoutMs,
+        name: `tenant ${key}`,
+        maxResponseBytes: o.maxResponseBytes ?? TENANT_MAX_RESPONSE_BYTES,
+      });
     } catch {
       throw badGateway('tenant cluster kubeconfig is unusable');
     }
