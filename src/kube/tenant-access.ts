@@ -51,6 +51,8 @@ export interface TenantClusterAccess {
   getStoredKubeconfig(namespace: string, name: string): Promise<StoredKubeconfig>;
   /** Lookup + untrusted-kubeconfig check + cached client. 502 `tenant cluster kubeconfig is unusable` when rejected. */
   getTenantKubeconfig(namespace: string, name: string): Promise<TenantKubeconfig>;
+  /** How many tenant clients are cached (one per cluster in use; a deleted cluster's goes on its next lookup). */
+  readonly size: number;
   close(): void;
 }
 
@@ -137,9 +139,21 @@ export function createTenantClusterAccess(kube: KubeClient, o: TenantAccessOptio
     throw notAvailable(ns, name);
   }
 
+  function forget(key: string): void {
+    clients.get(key)?.value.client.close();
+    clients.delete(key);
+  }
+
   async function getTenantKubeconfig(ns: string, name: string): Promise<TenantKubeconfig> {
-    const stored = await getStoredKubeconfig(ns, name);
     const key = `${ns}/${name}`;
+    let stored: StoredKubeconfig;
+    try {
+      stored = await getStoredKubeconfig(ns, name);
+    } catch (err) {
+      // The cluster or its kubeconfig is gone: so is the reason to keep its client (and its connections).
+      if (err instanceof HttpError && err.status === 404) forget(key);
+      throw err;
+    }
     const version = `${stored.secret.namespace}/${stored.secret.name}/${stored.secret.key}@${stored.secret.resourceVersion}`;
     const existing = clients.get(key);
     if (existing && existing.version === version && stored.secret.resourceVersion !== '') return existing.value;
@@ -179,6 +193,9 @@ export function createTenantClusterAccess(kube: KubeClient, o: TenantAccessOptio
   return {
     getStoredKubeconfig,
     getTenantKubeconfig,
+    get size() {
+      return clients.size;
+    },
     close() {
       for (const { value } of clients.values()) value.client.close();
       clients.clear();
