@@ -9,8 +9,8 @@ import type { Config } from '../config/types.js';
 
 const AUDIT_MARK = '"audit":true';
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-/** Audited by the auth plugin itself, with the credential-specific results. */
-const SELF_AUDITED = /^\/api\/auth\//;
+/** Routes that write their own, richer audit lines (sessions; the proxy's method, cluster and path). */
+const SELF_AUDITED = /^\/api\/(auth|proxy)\//;
 
 /** Audit actions of the REST routes (method + route template); other state-changing routes get `<METHOD> <route>`. */
 export const AUDIT_ACTIONS: Record<string, string> = {
