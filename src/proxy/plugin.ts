@@ -15,7 +15,14 @@ import { toHttpError } from '../kube/errors.js';
 import type { Services } from '../services.js';
 import { bodyTooLarge, discardRestOfBody, hasBody, limitedBody } from './body-limit.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js';
-import { isLongRunning, MANAGEMENT_PREFIX, parseProxyUrl, TENANT_PREFIX, type ProxyUrl } from './proxy-url.js';
+import {
+  isLongRunning,
+  MANAGEMENT_PREFIX,
+  parseProxyUrl,
+  targetLabel,
+  TENANT_PREFIX,
+  type ProxyUrl,
+} from './proxy-url.js';
 import { createStreamLimiter } from './stream-limiter.js';
 import { createUpstreamResolver, type Upstream } from './upstream.js';
 import { requestUpgrade, spliceUpgraded } from './upgrade.js';
@@ -63,7 +70,7 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
 
   const timeoutFor = (u: Upstream) => (u.api === 'tenant' ? config.tenantTimeoutMs : config.kubeTimeoutMs);
 
-  function audit(request: FastifyRequest, event: string, upstream: string, u: ProxyUrl, status: number) {
+  function audit(request: FastifyRequest, event: string, u: ProxyUrl, status: number) {
     const session = request.session;
     const path = `${u.apiPath}${u.search}`;
     request.log.info(
@@ -71,7 +78,7 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
         audit: true,
         event,
         user: (session?.username ?? '').slice(0, 64),
-        cluster: upstream,
+        cluster: targetLabel(u.target),
         method: request.method,
         path: path.length > AUDIT_PATH_MAX ? `${path.slice(0, AUDIT_PATH_MAX)}…` : path,
         status,
@@ -130,14 +137,11 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
     const u = parseProxyUrl(request.raw.url ?? '/');
     const mutating = MUTATING.has(request.method);
     const release = isLongRunning(request.method, u) ? acquireStream(session) : undefined;
-    let label = u.target.kind === 'management' ? 'management' : `${u.target.namespace}/${u.target.cluster}`;
-    let upstream: Upstream | undefined;
     const abort = new AbortController();
     try {
       const declared = Number(request.headers['content-length'] ?? 0);
       if (declared > maxBody) throw bodyTooLarge(maxBody);
-      upstream = await resolveUpstream(u.target);
-      label = upstream.label;
+      const upstream = await resolveUpstream(u.target);
       const headers = upstreamRequestHeaders(request.headers);
       let bodyError: HttpError | undefined;
       let body: Readable | undefined;
@@ -172,14 +176,14 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
         longRunning: streaming ? session : undefined,
         onClosed: (status) => {
           release?.();
-          if (mutating) audit(request, 'proxy.request', label, u, status);
+          if (mutating) audit(request, 'proxy.request', u, status);
         },
       });
     } catch (err) {
       release?.();
       if (err instanceof HttpError && err.status === 413)
         reply.raw.once('finish', () => discardRestOfBody(request.raw, maxBody));
-      if (mutating) audit(request, 'proxy.request', label, u, err instanceof HttpError ? err.status : 500);
+      if (mutating) audit(request, 'proxy.request', u, err instanceof HttpError ? err.status : 500);
       throw err;
     }
   }
@@ -189,7 +193,6 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
     if (!isUpgrade(request)) return undefined;
     const session = sessionOf(request);
     const u = parseProxyUrl(request.raw.url ?? '/');
-    let label = u.target.kind === 'management' ? 'management' : `${u.target.namespace}/${u.target.cluster}`;
     let release: (() => void) | undefined;
     try {
       // Contract §6.1: a browser's upgrade must come from an allowed origin, whatever the method.
@@ -197,7 +200,6 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
         throw forbidden('cross-origin request refused');
       release = acquireStream(session);
       const upstream = await resolveUpstream(u.target);
-      label = upstream.label;
       let answer;
       try {
         answer = await requestUpgrade(await connectOptions(upstream.kubeConfig, upstream.client.name), {
@@ -217,14 +219,14 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
         return relayResponse(reply, answer.response, {
           onClosed: (status) => {
             done();
-            audit(request, 'proxy.upgrade', label, u, status);
+            audit(request, 'proxy.upgrade', u, status);
           },
         });
       }
       reply.hijack();
       const client = request.raw.socket;
       const spliced = spliceUpgraded(client, headBuffer(request.raw), answer);
-      audit(request, 'proxy.upgrade', label, u, 101);
+      audit(request, 'proxy.upgrade', u, 101);
       open.add(spliced.destroy);
       const stopWatching = watchSession(services.revocations, session, spliced.destroy);
       const done = release;
@@ -237,7 +239,7 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
       return reply;
     } catch (err) {
       release?.();
-      audit(request, 'proxy.upgrade', label, u, err instanceof HttpError ? err.status : 500);
+      audit(request, 'proxy.upgrade', u, err instanceof HttpError ? err.status : 500);
       throw err;
     }
   }

@@ -7,8 +7,6 @@ import type { ProxyTarget } from './proxy-url.js';
 
 export interface Upstream {
   api: 'management' | 'tenant';
-  /** For audit lines: `management` or `<ns>/<cluster>`. */
-  label: string;
   /** Shared client (keep-alive connections reused); never closed here. */
   client: KubeClient;
   /** The client's KubeConfig: its connect options (credentials.ts) serve upgrade connections. */
@@ -27,13 +25,12 @@ export type ResolveUpstream = (target: ProxyTarget) => Promise<Upstream>;
 export function createUpstreamResolver(o: UpstreamResolverOptions): ResolveUpstream {
   return async (target) => {
     if (target.kind === 'management') {
-      return { api: 'management', label: 'management', client: o.management, kubeConfig: o.managementKubeConfig };
+      return { api: 'management', client: o.management, kubeConfig: o.managementKubeConfig };
     }
     // 404 unknown cluster / not available yet, 502 unusable kubeconfig or blocked address.
     const tenant = await o.tenants.getTenantKubeconfig(target.namespace, target.cluster);
     return {
       api: 'tenant',
-      label: `${target.namespace}/${target.cluster}`,
       client: tenant.client,
       kubeConfig: tenant.kc,
     };
