@@ -1,10 +1,11 @@
-// Concurrency limits of provider checks: at most `perUser` in flight per user and `total` overall (contract §5).
-export interface CheckLimiter {
-  /** A release function, or undefined when a limit is reached. */
+// Concurrency limits per user and overall: provider checks (contract §5: per user and in total) and long-lived proxy
+// streams (per user).
+export interface ConcurrencyLimiter {
+  /** A release function, or undefined when a limit is reached. Releasing twice is harmless. */
   tryAcquire(user: string): (() => void) | undefined;
 }
 
-export function createCheckLimiter(perUser: number, total: number): CheckLimiter {
+export function createConcurrencyLimiter(perUser: number, total = Infinity): ConcurrencyLimiter {
   const byUser = new Map<string, number>();
   let inFlight = 0;
   return {

@@ -3,7 +3,7 @@ import type { Config } from '../config/types.js';
 import { tooManyRequests } from '../http/errors.js';
 import { createAddressGuard, type AddressGuard } from './address-guard.js';
 import { runProviderCheck, type CheckOutcome, type ProviderConnection } from './checks.js';
-import { createCheckLimiter } from './limiter.js';
+import { createConcurrencyLimiter } from './limiter.js';
 
 export interface CheckLog {
   info(obj: object, msg: string): void;
@@ -21,7 +21,7 @@ export function createProviderCheckService(
   onResult?: (provider: string, result: string) => void,
 ): ProviderCheckService {
   const guard = createAddressGuard({ blockedCidrs: config.blockedCidrs, allowedCidrs: config.allowedCidrs });
-  const limiter = createCheckLimiter(config.maxChecksPerUser, config.maxChecksTotal);
+  const limiter = createConcurrencyLimiter(config.maxChecksPerUser, config.maxChecksTotal);
   const env = { guard, timeoutMs: config.checkTimeoutMs };
   return {
     guard,

@@ -23,7 +23,7 @@ import {
   TENANT_PREFIX,
   type ProxyUrl,
 } from './proxy-url.js';
-import { createStreamLimiter } from './stream-limiter.js';
+import { createConcurrencyLimiter } from '../providers/limiter.js';
 import { createUpstreamResolver, type Upstream } from './upstream.js';
 import { requestUpgrade, spliceUpgraded } from './upgrade.js';
 
@@ -56,7 +56,7 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
     managementKubeConfig: loadManagementKubeConfig(config.kube),
     tenants: services.api.tenants,
   });
-  const limiter = createStreamLimiter(config.proxy.maxStreamsPerUser);
+  const limiter = createConcurrencyLimiter(config.proxy.maxStreamsPerUser);
   const maxBody = config.proxy.maxBodyBytes;
   const open = new Set<Closer>();
 
