@@ -68,7 +68,7 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
     check: async () => (clusterCache.synced ? null : 'tenantclusters cache not synced'),
   });
 
-  const api = createApiServices(config, { kube, clusterCache, metrics });
+  const api = createApiServices(config, { kube, clusterCache, metrics, log: log.child({ component: 'api' }) });
 
   let closing: Promise<void> | undefined;
   return {
