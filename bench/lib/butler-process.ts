@@ -34,8 +34,8 @@ export interface StartButlerOptions {
   nodeArgs?: string[];
   /** Extra BUTLER_* variables. */
   env?: Record<string, string>;
-  /** Where the server's stdout goes (its stderr is always inherited). */
-  stdout?: 'inherit' | 'ignore';
+  /** Where the server's stdout (its logs) goes: the benchmark's stderr by default, so stdout keeps only the results. */
+  stdout?: 'stderr' | 'ignore';
   readyTimeoutMs?: number;
 }
 
@@ -63,7 +63,7 @@ export async function startButler(kubeconfigPath: string, o: StartButlerOptions 
         BUTLER_LOG_LEVEL: 'warn',
         ...o.env,
       },
-      stdio: ['ignore', o.stdout ?? 'inherit', 'inherit'],
+      stdio: ['ignore', o.stdout === 'ignore' ? 'ignore' : process.stderr, 'inherit'],
     },
   );
   const url = `http://127.0.0.1:${port}`;

@@ -76,8 +76,32 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     async close() {
       await started.close();
       await services.close();
+      assertNoSecretsLogged(logs, [config.auth.adminPassword, config.auth.jwtSecret, opts.sim.token]);
     },
   };
+}
+
+const JWT = /eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]{10,}/;
+const SESSION_COOKIE_VALUE = /butler_token=[^;\s"\\]/;
+
+/**
+ * Every test server checks its captured log lines when it closes: no password, JWT secret, simulator token, session
+ * token or cookie value may appear in them, whatever the test did. So the whole suite's logs are checked, not one
+ * scripted session's.
+ */
+export function assertNoSecretsLogged(lines: string[], secrets: (string | undefined)[]): void {
+  const known = secrets.filter((x): x is string => typeof x === 'string' && x.length >= 8);
+  lines.forEach((line, i) => {
+    const found = known.some((x) => line.includes(x))
+      ? 'a configured secret'
+      : JWT.test(line)
+        ? 'a JWT'
+        : SESSION_COOKIE_VALUE.test(line)
+          ? 'a session cookie value'
+          : undefined;
+    // The line itself is not printed: it holds the secret.
+    if (found) throw new Error(`log line ${i + 1} of ${lines.length} contains ${found}`);
+  });
 }
 
 export async function login(
