@@ -112,7 +112,8 @@ export function nowTimestamp(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-const META_ORDER = [
+/** metav1.ObjectMeta fields (v1.25+: no clusterName) in the order Go encodes them. */
+export const OBJECT_META_FIELDS = [
   'name',
   'generateName',
   'namespace',
@@ -127,13 +128,14 @@ const META_ORDER = [
   'annotations',
   'ownerReferences',
   'finalizers',
-];
+  'managedFields',
+] as const;
 
 /** Orders an object like the real server encodes it: kind, apiVersion, metadata (fields in Go order), rest. */
 export function canonical(obj: any): any {
   const meta = obj.metadata ?? {};
   const orderedMeta: Record<string, unknown> = {};
-  for (const k of META_ORDER) if (meta[k] !== undefined && meta[k] !== null) orderedMeta[k] = meta[k];
+  for (const k of OBJECT_META_FIELDS) if (meta[k] !== undefined && meta[k] !== null) orderedMeta[k] = meta[k];
   for (const k of Object.keys(meta))
     if (!(k in orderedMeta) && meta[k] !== undefined && meta[k] !== null) orderedMeta[k] = meta[k];
   if (Array.isArray(orderedMeta.finalizers) && orderedMeta.finalizers.length === 0) delete orderedMeta.finalizers;

@@ -1,26 +1,11 @@
+import { OBJECT_META_FIELDS } from '../meta.js';
 import { childPath, indexPath } from './paths.js';
 import { isJSONObject, type JSONObject, type JSONSchemaProps } from './types.js';
 
 const RESOURCE_ROOT_FIELDS = new Set(['apiVersion', 'kind', 'metadata']);
 
-// metav1.ObjectMeta fields (v1.25+: no clusterName). Anything else under metadata is dropped and reported.
-const OBJECT_META_FIELDS = new Set([
-  'name',
-  'generateName',
-  'namespace',
-  'selfLink',
-  'uid',
-  'resourceVersion',
-  'generation',
-  'creationTimestamp',
-  'deletionTimestamp',
-  'deletionGracePeriodSeconds',
-  'labels',
-  'annotations',
-  'ownerReferences',
-  'finalizers',
-  'managedFields',
-]);
+// Anything under metadata that is not an ObjectMeta field is dropped and reported.
+const OBJECT_META_FIELD_SET = new Set<string>(OBJECT_META_FIELDS);
 const OWNER_REFERENCE_FIELDS = new Set(['apiVersion', 'kind', 'name', 'uid', 'controller', 'blockOwnerDeletion']);
 const MANAGED_FIELDS_ENTRY_FIELDS = new Set([
   'manager',
@@ -44,7 +29,7 @@ function pruneKnownKeys(value: unknown, known: Set<string>, path: string, unknow
 /** Drops unknown ObjectMeta fields the way the CR handler's metadata coercion does. */
 export function pruneObjectMeta(meta: unknown, path: string, unknown: string[]): void {
   if (!isJSONObject(meta)) return;
-  pruneKnownKeys(meta, OBJECT_META_FIELDS, path, unknown);
+  pruneKnownKeys(meta, OBJECT_META_FIELD_SET, path, unknown);
   for (const [key, known] of [
     ['ownerReferences', OWNER_REFERENCE_FIELDS],
     ['managedFields', MANAGED_FIELDS_ENTRY_FIELDS],
