@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { DEFAULT_BLOCKED_CIDRS } from '../providers/address-guard.js';
 import { parseFlags } from './flags.js';
 import {
   ConfigError,
@@ -29,20 +30,8 @@ export const IN_CLUSTER_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceacco
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const DEV_CORS_ORIGINS = ['http://localhost:3000', 'http://127.0.0.1:3000'];
 
-/** Blocked targets of provider checks (contract §5): link-local, metadata, loopback, unspecified, multicast, broadcast. */
-export const DEFAULT_PROVIDER_BLOCKED_CIDRS = [
-  '169.254.0.0/16',
-  'fe80::/10',
-  'fd00:ec2::254/128',
-  '100.100.100.200/32',
-  '127.0.0.0/8',
-  '::1/128',
-  '0.0.0.0/8',
-  '::/128',
-  '224.0.0.0/4',
-  'ff00::/8',
-  '255.255.255.255/32',
-];
+/** Blocked targets of provider checks (contract §5); the list lives with the guard that enforces it. */
+export const DEFAULT_PROVIDER_BLOCKED_CIDRS = DEFAULT_BLOCKED_CIDRS;
 
 export interface LoadOptions {
   /** Service-account token whose presence (with KUBERNETES_SERVICE_HOST) means "in cluster". */

@@ -2,6 +2,7 @@
 // ranges, minus the allowed exceptions, before butler-server connects to it.
 import { cidrContains, parseCidr, parseIp, unmapIpv4, type Cidr } from './ip.js';
 
+/** Link-local, metadata, loopback, unspecified, multicast, broadcast. */
 export const DEFAULT_BLOCKED_CIDRS = [
   '169.254.0.0/16',
   'fe80::/10',
