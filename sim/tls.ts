@@ -1,4 +1,5 @@
-// A self-signed serving certificate for 127.0.0.1, made once per process with the openssl CLI.
+// Self-signed certificates made with the openssl CLI: the simulator's serving certificate for 127.0.0.1 (once per
+// process), and the generator itself, which tests share.
 // kubectl (client-go) sends bearer tokens only over TLS, so the kubeconfig points at https.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,10 +13,9 @@ export interface ServingCert {
 
 let cached: ServingCert | null | undefined;
 
-/** The certificate, or null when openssl is not available (the kubeconfig then uses plain http). */
-export function servingCert(): ServingCert | null {
-  if (cached !== undefined) return cached;
-  const dir = mkdtempSync(join(tmpdir(), 'butler-sim-tls-'));
+/** A self-signed EC certificate made with the openssl CLI; throws when openssl is missing or fails. */
+export function generateSelfSignedCert(opts: { cn: string; subjectAltName: string; days: number }): ServingCert {
+  const dir = mkdtempSync(join(tmpdir(), 'butler-tls-'));
   try {
     const keyPath = join(dir, 'key.pem');
     const certPath = join(dir, 'cert.pem');
@@ -30,11 +30,11 @@ export function servingCert(): ServingCert | null {
         'ec_paramgen_curve:prime256v1',
         '-nodes',
         '-days',
-        '3650',
+        String(opts.days),
         '-subj',
-        '/CN=butler-sim',
+        `/CN=${opts.cn}`,
         '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        `subjectAltName=${opts.subjectAltName}`,
         '-keyout',
         keyPath,
         '-out',
@@ -42,11 +42,19 @@ export function servingCert(): ServingCert | null {
       ],
       { stdio: 'ignore', timeout: 20_000 },
     );
-    cached = { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
-  } catch {
-    cached = null;
+    return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The certificate, or null when openssl is not available (the kubeconfig then uses plain http). */
+export function servingCert(): ServingCert | null {
+  if (cached !== undefined) return cached;
+  try {
+    cached = generateSelfSignedCert({ cn: 'butler-sim', subjectAltName: 'IP:127.0.0.1,DNS:localhost', days: 3650 });
+  } catch {
+    cached = null;
   }
   return cached;
 }

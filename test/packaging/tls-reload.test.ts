@@ -1,8 +1,7 @@
 // HTTPS from BUTLER_TLS_CERT_FILE/KEY_FILE: served directly with Secure cookies, and after the files are replaced
 // new connections get the new certificate without a restart (a half-rotated pair is not installed).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -10,38 +9,12 @@ import { connect } from 'node:tls';
 import { startButlerSimulator } from '../helpers/sim.js';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../helpers/server.js';
 import type { Simulator } from '../../sim/index.js';
+import { generateSelfSignedCert } from '../../sim/tls.js';
 
 let dir: string;
 let sim: Simulator;
 let server: TestServer;
 let port: number;
-
-function generate(name: string, keyPath: string, certPath: string) {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${name}`,
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      keyPath,
-      '-out',
-      certPath,
-    ],
-    { stdio: 'ignore', timeout: 10_000 },
-  );
-  return { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') };
-}
 
 /** Replaces a file atomically, as a Secret volume update does. */
 function replace(path: string, content: string) {
@@ -64,7 +37,7 @@ function servedName(): Promise<string> {
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'butler-tls-'));
-  const first = generate('first', join(dir, 'first.key'), join(dir, 'first.crt'));
+  const first = generateSelfSignedCert({ cn: 'first', subjectAltName: 'IP:127.0.0.1', days: 1 });
   writeFileSync(join(dir, 'tls.crt'), first.cert);
   writeFileSync(join(dir, 'tls.key'), first.key);
   sim = await startButlerSimulator();
@@ -100,8 +73,8 @@ test('HTTPS is served directly and the session cookie is Secure', async () => {
 });
 
 test('replaced files reach new connections without a restart; a mismatched pair is not installed', async () => {
-  const second = generate('second', join(dir, 'second.key'), join(dir, 'second.crt'));
-  const third = generate('third', join(dir, 'third.key'), join(dir, 'third.crt'));
+  const second = generateSelfSignedCert({ cn: 'second', subjectAltName: 'IP:127.0.0.1', days: 1 });
+  const third = generateSelfSignedCert({ cn: 'third', subjectAltName: 'IP:127.0.0.1', days: 1 });
   // Half a rotation: the new certificate next to the old key is refused, the old pair keeps serving.
   replace(join(dir, 'tls.crt'), second.cert);
   await new Promise((r) => setTimeout(r, 2500));
