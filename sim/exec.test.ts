@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { createExecHandler } from './exec.js';
 import { startSimulator, type Simulator } from './index.js';
+import { alive, waitUntil } from './test-process.js';
 
 const pods: Record<string, any> = {
   one: { metadata: { name: 'one', namespace: 'ns1' }, spec: { containers: [{ name: 'main', image: 'busybox' }] } },
@@ -128,24 +129,6 @@ function rawUpgrade(path: string, protocols?: string): Promise<{ status: number;
     req.on('error', reject);
     req.end();
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitUntil(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 describe('exec over raw WebSocket', () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import pty from 'node-pty';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startSimulator, type Simulator } from './index.js';
+import { alive, runCommand, waitUntil, type CommandResult } from './test-process.js';
 
 const KUBECTL = '/usr/bin/kubectl';
 const NS = 'exec-kubectl';
@@ -48,43 +49,8 @@ after(async () => {
 const kubectlEnv = () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home });
 const kubectlArgs = (...args: string[]) => ['--kubeconfig', sim.kubeconfigPath, '-n', NS, ...args];
 
-function kubectl(
-  args: string[],
-  input = '',
-  timeoutMs = 20000,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(KUBECTL, kubectlArgs(...args), { env: kubectlEnv() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitUntil(cond: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  assert.fail(`timed out waiting for ${what}`);
+function kubectl(args: string[], input = '', timeoutMs = 20000): Promise<CommandResult> {
+  return runCommand(KUBECTL, kubectlArgs(...args), { env: kubectlEnv(), input, timeoutMs });
 }
 
 describe('kubectl exec against the simulator', { skip: !existsSync(KUBECTL) && 'no /usr/bin/kubectl' }, () => {
@@ -132,9 +98,9 @@ describe('kubectl exec against the simulator', { skip: !existsSync(KUBECTL) && '
     term.onData((d) => (screen += d));
     const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
     try {
-      await waitUntil(() => /[#$] $/.test(screen), 'the shell prompt');
+      await waitUntil(() => /[#$] $/.test(screen), 'the shell prompt', 10_000);
       term.write('stty size\r');
-      await waitUntil(() => /\b27 91\r\n/.test(screen), 'the initial size 27 91');
+      await waitUntil(() => /\b27 91\r\n/.test(screen), 'the initial size 27 91', 10_000);
       term.resize(120, 40);
       // kubectl forwards SIGWINCH asynchronously; ask until the new size shows (bounded).
       for (let i = 0; i < 20 && !/\b40 120\r\n/.test(screen); i++) {
@@ -158,12 +124,12 @@ describe('kubectl exec against the simulator', { skip: !existsSync(KUBECTL) && '
     child.stdout.on('data', (d) => (out += d));
     const closed = new Promise((r) => child.once('close', r));
     try {
-      await waitUntil(() => /^\d+\n/.test(out), 'the remote pid');
+      await waitUntil(() => /^\d+\n/.test(out), 'the remote pid', 10_000);
       const pid = Number(out.trim());
       assert.ok(alive(pid));
       child.kill('SIGKILL');
       await closed;
-      await waitUntil(() => !alive(pid), 'the remote process to end');
+      await waitUntil(() => !alive(pid), 'the remote process to end', 10_000);
     } finally {
       child.kill('SIGKILL');
     }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pty from 'node-pty';
 import type { Simulator } from '../../sim/index.js';
+import { runCommand, type CommandResult } from '../../sim/test-process.js';
 import { waitFor } from '../helpers/server.js';
 import { MGMT_PREFIX, namespace, pod, startProxyEnv, TENANT_PREFIX, type ProxyEnv } from './fixture.js';
 
@@ -69,23 +70,8 @@ describe('kubectl through the proxy', { skip: !existsSync(KUBECTL) && 'no /usr/b
   const kubectlEnv = () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home });
   const args = (target: string, ...rest: string[]) => ['--kubeconfig', join(home, `${target}.kubeconfig`), ...rest];
 
-  function kubectl(
-    target: string,
-    ...rest: string[]
-  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(KUBECTL, args(target, ...rest), { env: kubectlEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+  function kubectl(target: string, ...rest: string[]): Promise<CommandResult> {
+    return runCommand(KUBECTL, args(target, ...rest), { env: kubectlEnv(), timeoutMs: RUN_TIMEOUT_MS });
   }
 
   async function simCreate(sim: Simulator, path: string, body: object) {
