@@ -5,10 +5,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pty from 'node-pty';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startSimulator, type Simulator } from './index.js';
-import { alive, runCommand, waitUntil, type CommandResult } from './test-process.js';
+import { alive, runCommand, runInTerminal, waitUntil, type CommandResult } from './test-process.js';
 
 const KUBECTL = '/usr/bin/kubectl';
 const NS = 'exec-kubectl';
@@ -87,27 +86,23 @@ describe('kubectl exec against the simulator', { skip: !existsSync(KUBECTL) && '
   });
 
   test('exec -it from a real terminal: initial size, resize, exit', async () => {
-    const term = pty.spawn(KUBECTL, kubectlArgs('exec', '-it', 'shell', '--', 'sh'), {
-      name: 'xterm',
+    const { term, screen, exited } = runInTerminal(KUBECTL, kubectlArgs('exec', '-it', 'shell', '--', 'sh'), {
       cols: 91,
       rows: 27,
       cwd: home,
       env: kubectlEnv(),
     });
-    let screen = '';
-    term.onData((d) => (screen += d));
-    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
     try {
-      await waitUntil(() => /[#$] $/.test(screen), 'the shell prompt', 10_000);
+      await waitUntil(() => /[#$] $/.test(screen()), 'the shell prompt', 10_000);
       term.write('stty size\r');
-      await waitUntil(() => /\b27 91\r\n/.test(screen), 'the initial size 27 91', 10_000);
+      await waitUntil(() => /\b27 91\r\n/.test(screen()), 'the initial size 27 91', 10_000);
       term.resize(120, 40);
       // kubectl forwards SIGWINCH asynchronously; ask until the new size shows (bounded).
-      for (let i = 0; i < 20 && !/\b40 120\r\n/.test(screen); i++) {
+      for (let i = 0; i < 20 && !/\b40 120\r\n/.test(screen()); i++) {
         term.write('stty size\r');
         await new Promise((r) => setTimeout(r, 150));
       }
-      assert.match(screen, /\b40 120\r\n/);
+      assert.match(screen(), /\b40 120\r\n/);
       term.write('exit\r');
       assert.equal(await exited, 0);
     } finally {

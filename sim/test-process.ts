@@ -1,6 +1,7 @@
 // Helpers for tests that run real processes: run a command to its end, check a pid, poll until a condition holds.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import pty, { type IPty } from 'node-pty';
 
 export interface CommandResult {
   code: number | null;
@@ -28,6 +29,26 @@ export function runCommand(
     });
     child.stdin.end(opts.input ?? '');
   });
+}
+
+export interface TerminalRun {
+  term: IPty;
+  /** Everything the terminal has shown so far. */
+  screen(): string;
+  exited: Promise<number>;
+}
+
+/** Runs `command` in a real pseudo-terminal (xterm) of the given size. */
+export function runInTerminal(
+  command: string,
+  args: string[],
+  opts: { cols: number; rows: number; cwd: string; env: NodeJS.ProcessEnv },
+): TerminalRun {
+  const term = pty.spawn(command, args, { name: 'xterm', ...opts });
+  let screen = '';
+  term.onData((d) => (screen += d));
+  const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+  return { term, screen: () => screen, exited };
 }
 
 export function alive(pid: number): boolean {

@@ -7,9 +7,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pty from 'node-pty';
 import type { Simulator } from '../../sim/index.js';
-import { runCommand, type CommandResult } from '../../sim/test-process.js';
+import { runCommand, runInTerminal, type CommandResult } from '../../sim/test-process.js';
 import { waitFor } from '../helpers/server.js';
 import { MGMT_PREFIX, namespace, pod, startProxyEnv, TENANT_PREFIX, type ProxyEnv } from './fixture.js';
 
@@ -162,22 +161,18 @@ describe('kubectl through the proxy', { skip: !existsSync(KUBECTL) && 'no /usr/b
     });
 
     it(`${target}: exec -it shell -- sh in a terminal`, async () => {
-      const term = pty.spawn(KUBECTL, args(target, 'exec', '-it', 'shell', '--', 'sh'), {
-        name: 'xterm',
+      const { term, screen, exited } = runInTerminal(KUBECTL, args(target, 'exec', '-it', 'shell', '--', 'sh'), {
         cols: 100,
         rows: 30,
         cwd: home,
         env: kubectlEnv(),
       });
-      let screen = '';
-      term.onData((d) => (screen += d));
-      const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
       try {
-        await waitFor(() => /[#$] $/.test(screen), 10_000, `the shell prompt (${screen})`);
+        await waitFor(() => /[#$] $/.test(screen()), 10_000, `the shell prompt (${screen()})`);
         term.write('echo through-$((40+2))\r');
-        await waitFor(() => screen.includes('through-42'), 5000, 'the echo');
+        await waitFor(() => screen().includes('through-42'), 5000, 'the echo');
         term.write('stty size\r');
-        await waitFor(() => /\b30 100\r\n/.test(screen), 5000, 'the terminal size');
+        await waitFor(() => /\b30 100\r\n/.test(screen()), 5000, 'the terminal size');
         term.write('exit 7\r');
         assert.equal(await exited, 7);
       } finally {
