@@ -23,6 +23,8 @@ export interface RevocationStore {
   stop(): void;
   /** True once the first LIST has succeeded. */
   readonly synced: boolean;
+  /** Revoked token ids currently known (shrinks when expired markers are cleaned up). */
+  readonly size: number;
   isRevoked(jti: string): boolean;
   /** Adds the jti locally, then stores the marker; resolves once it is stored (AlreadyExists counts as stored). */
   revoke(jti: string, expiresAt: Date): Promise<void>;
@@ -202,6 +204,9 @@ export function createRevocationStore(
   const store: RevocationStore = {
     get synced() {
       return synced;
+    },
+    get size() {
+      return revoked.size;
     },
     start() {
       if (ready) return ready;
