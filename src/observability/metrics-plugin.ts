@@ -17,6 +17,7 @@ export interface MetricsPluginOptions {
     metrics: Metrics;
     revocations: RevocationStore;
     clusterCache: { list(): unknown[] };
+    api: { providers: { list(): unknown[] } };
   };
 }
 
@@ -51,7 +52,7 @@ interface ScrapeSources {
 function addScrapeSources(app: FastifyInstance, opts: MetricsPluginOptions): void {
   const { metrics } = opts.services;
   const sources = app as unknown as ScrapeSources;
-  metrics.onCollect(() => {
+  const removeSource = metrics.onCollect(() => {
     metrics.wsConnections.reset();
     const live = sources.liveUpdates?.connections();
     if (live) {
@@ -68,9 +69,10 @@ function addScrapeSources(app: FastifyInstance, opts: MetricsPluginOptions): voi
       for (const s of terminals.stats()) metrics.terminalSessions.set({ kind: s.kind, state: s.state }, s.count);
     }
     metrics.cacheObjects.set({ cache: 'tenantclusters' }, opts.services.clusterCache.list().length);
+    metrics.cacheObjects.set({ cache: 'providerconfigs' }, opts.services.api.providers.list().length);
+    metrics.revokedTokens.set(opts.services.revocations.size);
   });
-  const unsubscribe = opts.services.revocations.onRevoked(() => metrics.revokedTokens.inc());
-  app.addHook('onClose', async () => unsubscribe());
+  app.addHook('onClose', async () => removeSource());
 }
 
 async function metricsPluginImpl(app: FastifyInstance, opts: MetricsPluginOptions): Promise<void> {

@@ -99,8 +99,9 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
     }),
     revokedTokens: new Gauge({
       name: 'butler_revoked_tokens',
-      help: 'Revoked token ids this replica has learned since it started (its own logouts and other replicas).',
+      help: 'Revoked token ids this replica currently knows (its own logouts and other replicas); expired ones drop out when cleaned up.',
       registers,
+      collect,
     }),
     cacheObjects: new Gauge({
       name: 'butler_cache_objects',

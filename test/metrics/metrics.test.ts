@@ -1,9 +1,10 @@
 // /metrics: valid Prometheus text with the contract §8 series after a short scripted session; 401 without an admin
 // session or the metrics token; the BUTLER_METRICS_ADDR listener serves without authentication.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { startButlerSimulator } from '../helpers/sim.js';
+import { startButlerSimulator, simRequest } from '../helpers/sim.js';
 import { startTestServer, waitFor, type TestServer } from '../helpers/server.js';
 import type { Simulator } from '../../sim/index.js';
 import { parsePrometheusText, sampleValue } from './prom-text.js';
@@ -13,7 +14,20 @@ let sim: Simulator;
 let server: TestServer;
 
 before(async () => {
-  sim = await startButlerSimulator();
+  sim = await startButlerSimulator({
+    seed: [
+      {
+        apiVersion: 'butler.butlerlabs.dev/v1alpha1',
+        kind: 'ProviderConfig',
+        metadata: { name: 'harv', namespace: 'butler-system' },
+        spec: {
+          provider: 'harvester',
+          credentialsRef: { name: 'harv-credentials' },
+          harvester: { networkName: 'default/vlan40' },
+        },
+      },
+    ],
+  });
   server = await startTestServer({
     sim,
     env: {
@@ -70,6 +84,15 @@ describe('/metrics on the main listener', () => {
       auth,
     );
     assert.equal(check.status, 200, await check.clone().text());
+    // ::1 is in the default blocked ranges and not in the allowed 127.0.0.0/8: the guard refuses before any connection
+    const blocked = await post(
+      '/api/providers/test',
+      { provider: 'proxmox', proxmoxEndpoint: 'https://[::1]:1', proxmoxUsername: 'u', proxmoxPassword: 'p' },
+      auth,
+    );
+    const blockedText = await blocked.text();
+    assert.equal(blocked.status, 200, blockedText);
+    assert.match((JSON.parse(blockedText) as { message: string }).message, /is not allowed \(blocked range/);
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws/clusters`, {
       headers: { cookie, origin: server.url },
     });
@@ -82,6 +105,7 @@ describe('/metrics on the main listener', () => {
     const other = await server.login();
     assert.equal((await post('/api/auth/logout', {}, { authorization: `Bearer ${other.token}` })).status, 200);
 
+    assert.ok(await server.services.api.providers.waitForSync(5000), 'providerconfigs cache synced');
     const m = await scrape({ authorization: `Bearer ${METRICS_TOKEN}` });
     const v = (name: string, labels: Record<string, string> = {}) => sampleValue(m, name, labels);
     assert.ok(v('butler_http_requests_total', { method: 'GET', route: '/api/clusters', status: '200' })! >= 1);
@@ -102,8 +126,10 @@ describe('/metrics on the main listener', () => {
     assert.ok(v('butler_kube_request_duration_seconds_count', { verb: 'list', resource: 'configmaps' })! >= 1);
     assert.ok(v('butler_kube_watch_starts_total', { resource: 'configmaps' })! >= 1);
     assert.equal(v('butler_provider_checks_total', { provider: 'proxmox', result: 'ConnectionFailed' }), 1);
+    assert.equal(v('butler_provider_checks_total', { provider: 'proxmox', result: 'Blocked' }), 1);
     assert.ok(v('butler_revoked_tokens')! >= 1);
     assert.equal(v('butler_cache_objects', { cache: 'tenantclusters' }), 0);
+    assert.equal(v('butler_cache_objects', { cache: 'providerconfigs' }), 1);
     assert.equal(m.get('butler_terminal_sessions')?.type, 'gauge');
     assert.ok(v('process_cpu_user_seconds_total')! > 0);
     assert.ok(v('nodejs_heap_size_used_bytes')! > 0);
@@ -116,6 +142,36 @@ describe('/metrics on the main listener', () => {
       sampleValue(afterScrape, 'butler_http_requests_total', { route: '/metrics', status: '200' })! >= 2,
       'scrapes are counted',
     );
+  });
+});
+
+describe('butler_revoked_tokens', () => {
+  test('is the number of revoked tokens known now, and goes down when expired markers are cleaned up', async () => {
+    const revoked = async () =>
+      sampleValue(await scrape({ authorization: `Bearer ${METRICS_TOKEN}` }), 'butler_revoked_tokens', {})!;
+    const live = server.services.revocations.size;
+    assert.equal(await revoked(), live);
+    // markers whose expiry is long past, as other replicas or earlier runs leave them behind
+    for (let i = 0; i < 2; i++) {
+      await server.services.revocations.revoke(randomBytes(16).toString('hex'), new Date(Date.now() - 10 * 60_000));
+    }
+    assert.equal(await revoked(), live + 2);
+    assert.equal(await server.services.revocations.cleanup(), 2);
+    // a watch ADDED event may still re-add a marker until its DELETED event arrives: wait a bounded time
+    const deadline = Date.now() + 3000;
+    let now = await revoked();
+    while (now !== live && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      now = await revoked();
+    }
+    assert.equal(now, live, 'expired markers no longer counted');
+    const list = (await simRequest(
+      sim,
+      'GET',
+      '/api/v1/namespaces/butler-system/configmaps?labelSelector=butler.butlerlabs.dev%2Frevoked-token%3Dtrue',
+      undefined,
+    )) as { items: unknown[] };
+    assert.equal(list.items.length, live, 'the gauge matches the stored markers');
   });
 });
 
