@@ -98,5 +98,9 @@ describe('management API', () => {
     const bad = await env.api('GET', '/api/management/pods/Bad');
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error, 'invalid namespace "Bad"');
+    // A rejected path value is echoed only up to the longest valid name.
+    const long = await env.api('GET', `/api/management/pods/${'a'.repeat(300)}`);
+    assert.equal(long.status, 400);
+    assert.equal(long.body.error, `invalid namespace "${'a'.repeat(253)}…"`);
   });
 });

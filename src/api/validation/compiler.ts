@@ -90,7 +90,9 @@ export function compileChecker<T = unknown>(
       const node = e.schema as SchemaNode;
       if (part === 'params') {
         const template = node.paramError ?? `invalid ${field} "%s"`;
-        return { error: badRequest(template.replace('%s', String(e.value ?? ''))) };
+        // The rejected value is echoed for the user, but never longer than any valid name could be.
+        const shown = String(e.value ?? '');
+        return { error: badRequest(template.replace('%s', shown.length > 253 ? `${shown.slice(0, 253)}…` : shown)) };
       }
       const problem =
         e.type === ValueErrorType.ObjectRequiredProperty ? 'is required' : (node.errorMessage ?? defaultProblem(node));
