@@ -13,7 +13,8 @@ import { answerUnmatchedApi, isApiOrWsPath, requestPath } from './http/api-fallb
 import { installApiHeaders } from './http/api-headers.js';
 import { installBodyParsers } from './http/body.js';
 import { installCors } from './http/cors.js';
-import { installErrorHandler } from './http/error-handler.js';
+import { installErrorHandler, sendHttpError } from './http/error-handler.js';
+import { HttpError } from './http/errors.js';
 import { requestIdFor } from './http/request-id.js';
 import { installRequestLog } from './http/request-log.js';
 import { RouteTable } from './http/route-table.js';
@@ -60,6 +61,11 @@ export async function buildApp(
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
+    // URLs the router cannot even take apart get the same JSON error shape as everything else.
+    frameworkErrors: (error, _request, reply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      sendHttpError(reply, new HttpError(tooLong ? 414 : 400, tooLong ? 'request path too long' : 'malformed URL'));
+    },
   }) as unknown as FastifyInstance;
 
   if (config.tls && tlsFiles) {

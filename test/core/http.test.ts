@@ -133,6 +133,15 @@ describe('request bodies', () => {
     }
   });
 
+  test('URLs the router cannot parse get the uniform JSON error shape', async () => {
+    const bad = await rawRequest(server.url, 'GET', '/api/clusters/%E0%A4%A');
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.json, { error: 'malformed URL' });
+    const long = await rawRequest(server.url, 'GET', `/api/clusters/${'a'.repeat(600)}`);
+    assert.equal(long.status, 414);
+    assert.deepEqual(long.json, { error: 'request path too long' });
+  });
+
   test('bodies over 1 MiB are 413; exactly 1 MiB is read', async () => {
     const limit = 1 << 20;
     const small = JSON.stringify({ username: 'admin', password: 'wrong-password' });
