@@ -2,6 +2,7 @@
 import type { Config } from '../config/types.js';
 import type { KubeClient, KubeWatchEvent } from '../kube/client.js';
 import { isKubeStatus, KubeApiError } from '../kube/errors.js';
+import { lostStateVersion } from '../kube/lost-state.js';
 
 export const REVOCATION_PREFIX = 'butler-revoked-';
 export const REVOCATION_LABELS = {
@@ -158,6 +159,15 @@ export function createRevocationStore(
     while (!signal.aborted) {
       try {
         if (!resourceVersion) await relist(signal);
+        else if (await lostStateVersion(kube, path, resourceVersion, signal)) {
+          // The API server lost its state: a watch from our position would stay silent (src/kube/lost-state.ts).
+          opts.log?.warn(
+            { resourceVersion },
+            'API server is behind the revocation store (it lost its state); re-listing',
+          );
+          resourceVersion = '';
+          continue;
+        }
         const started = Date.now();
         await kube.watch(
           path,
