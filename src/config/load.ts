@@ -194,6 +194,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
       unauthMax: int('BUTLER_WS_UNAUTH_MAX', 200),
       unauthMaxPerAddress: int('BUTLER_WS_UNAUTH_MAX_PER_ADDRESS', 10),
       eventBuffer: int('BUTLER_WS_EVENT_BUFFER', 1024),
+      eventBufferBytes: size('BUTLER_WS_EVENT_BUFFER_BYTES', '16MiB'),
+      sendQueueBytes: size('BUTLER_WS_SEND_QUEUE_BYTES', '4MiB'),
       slowClientHighWaterBytes: highWater,
       slowClientLowWaterBytes: lowWater,
       slowClientMaxMs: positive('BUTLER_WS_SLOW_CLIENT_MAX', duration('BUTLER_WS_SLOW_CLIENT_MAX', '60s')),

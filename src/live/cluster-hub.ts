@@ -12,15 +12,23 @@ export class ClusterHub {
   private unsubscribe: (() => void) | undefined;
   private listFrameCache: { type: 'snapshot' | 'resync'; rv: string; frame: Buffer } | undefined;
 
+  private readonly resyncFrame = () => this.currentList('resync');
+
   constructor(
     private readonly cache: ResourceCache<KubeObjectLike>,
     eventBuffer: number,
+    eventBufferBytes = Infinity,
   ) {
-    this.buffer = new ReplayBuffer(eventBuffer);
+    this.buffer = new ReplayBuffer(eventBuffer, eventBufferBytes);
   }
 
   get size(): number {
     return this.subscribers.size;
+  }
+
+  /** Bytes of frames in the replay history. */
+  get replayBytes(): number {
+    return this.buffer.bytes;
   }
 
   start(): void {
@@ -41,6 +49,7 @@ export class ClusterHub {
    */
   attach(sender: CoalescingSender, resumeFrom?: string): 'snapshot' | 'resumed' | 'resync' {
     this.subscribers.add(sender);
+    sender.setResyncSource(this.resyncFrame);
     if (resumeFrom !== undefined) {
       const missed = this.buffer.since(resumeFrom, this.cache.resourceVersion);
       if (missed) {

@@ -38,7 +38,15 @@ export interface LiveUpdatesOptions {
 export interface LiveUpdatesHandle {
   connections(): { authenticated: number; unauthenticated: number };
   /** Per-socket backpressure state (server side). */
-  sockets(): { authenticated: boolean; bufferedAmount: number; pending: number; slow: boolean }[];
+  sockets(): {
+    authenticated: boolean;
+    bufferedAmount: number;
+    pending: number;
+    pendingBytes: number;
+    slow: boolean;
+  }[];
+  /** Bytes held: the replay history, and every socket's pending frames plus what `ws` has not sent yet. */
+  bufferedBytes(): { replay: number; send: number };
   closeAll(code: number, reason: string): void;
 }
 
@@ -61,8 +69,9 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
   const limits = {
     highWaterBytes: config.ws.slowClientHighWaterBytes,
     lowWaterBytes: config.ws.slowClientLowWaterBytes,
+    maxPendingBytes: config.ws.sendQueueBytes,
   };
-  const hub = new ClusterHub(clusterCache, config.ws.eventBuffer);
+  const hub = new ClusterHub(clusterCache, config.ws.eventBuffer, config.ws.eventBufferBytes);
   const registry = new ConnectionRegistry({
     unauthMax: config.ws.unauthMax,
     unauthMaxPerAddress: config.ws.unauthMaxPerAddress,
@@ -82,8 +91,14 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
         authenticated: c.authenticated,
         bufferedAmount: c.ws.bufferedAmount,
         pending: c.sender.pendingCount,
+        pendingBytes: c.sender.pendingBytes,
         slow: c.sender.slowSince > 0,
       }));
+    },
+    bufferedBytes() {
+      let send = 0;
+      for (const c of registry.all()) send += c.sender.pendingBytes + c.ws.bufferedAmount;
+      return { replay: hub.replayBytes, send };
     },
     closeAll: (code: number, reason: string) => registry.closeAll(code, reason),
   } satisfies LiveUpdatesHandle);

@@ -42,9 +42,12 @@ function tokenMatches(given: string | undefined, expected: string | undefined): 
 }
 
 interface ScrapeSources {
-  liveUpdates?: { connections(): { authenticated: number; unauthenticated: number } };
+  liveUpdates?: {
+    connections(): { authenticated: number; unauthenticated: number };
+    bufferedBytes(): { replay: number; send: number };
+  };
   terminals?: {
-    list(): { attached: boolean }[];
+    list(): { attached: boolean; bufferedAmount: number; scrollbackBytes: number }[];
     stats(): { kind: string; state: string; count: number }[];
   };
 }
@@ -58,6 +61,9 @@ function addScrapeSources(app: FastifyInstance, opts: MetricsPluginOptions): voi
     if (live) {
       metrics.wsConnections.set({ kind: 'clusters', authenticated: 'true' }, live.authenticated);
       metrics.wsConnections.set({ kind: 'clusters', authenticated: 'false' }, live.unauthenticated);
+      const held = sources.liveUpdates!.bufferedBytes();
+      metrics.bufferedBytes.set({ buffer: 'replay' }, held.replay);
+      metrics.bufferedBytes.set({ buffer: 'ws_send' }, held.send);
     }
     const terminals = sources.terminals;
     if (terminals) {
@@ -67,6 +73,14 @@ function addScrapeSources(app: FastifyInstance, opts: MetricsPluginOptions): voi
       );
       metrics.terminalSessions.reset();
       for (const s of terminals.stats()) metrics.terminalSessions.set({ kind: s.kind, state: s.state }, s.count);
+      let scrollback = 0;
+      let send = 0;
+      for (const s of terminals.list()) {
+        scrollback += s.scrollbackBytes;
+        send += s.bufferedAmount;
+      }
+      metrics.bufferedBytes.set({ buffer: 'terminal_scrollback' }, scrollback);
+      metrics.bufferedBytes.set({ buffer: 'terminal_send' }, send);
     }
     metrics.cacheObjects.set({ cache: 'tenantclusters' }, opts.services.clusterCache.list().length);
     metrics.cacheObjects.set({ cache: 'providerconfigs' }, opts.services.api.providers.list().length);

@@ -60,10 +60,18 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
   const limiter = createConcurrencyLimiter(config.proxy.maxStreamsPerUser);
   const maxBody = config.proxy.maxBodyBytes;
   const open = new Set<Closer>();
+  // Bytes each relay holds right now (stream buffers; backpressure keeps them to the streams' high-water marks).
+  const held = new Set<() => number>();
+  const removeMetric = services.metrics.onCollect(() => {
+    let bytes = 0;
+    for (const measure of held) bytes += measure();
+    services.metrics.bufferedBytes.set({ buffer: 'proxy' }, bytes);
+  });
 
   app.addHook('preClose', async () => {
     for (const close of [...open]) close();
   });
+  app.addHook('onClose', async () => removeMetric());
 
   // Errors of the proxy itself, including the auth hook's 401/403 for these routes, answer as Kubernetes Status.
   installStatusErrorHandler(app, maxBody);
@@ -119,6 +127,8 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
       res.end();
     };
     let stopWatching: (() => void) | undefined;
+    const measure = () => upstream.readableLength + res.writableLength;
+    held.add(measure);
     if (o.longRunning) {
       // Watch answers may not carry data for a while: the client should see the headers at once.
       res.once('pipe', () => res.flushHeaders());
@@ -128,6 +138,7 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
       stopWatching = watchSession(services.revocations, o.longRunning, closer);
     }
     res.once('close', () => {
+      held.delete(measure);
       stopWatching?.();
       open.delete(closer);
       if (!upstream.complete) upstream.destroy();
@@ -232,10 +243,15 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
       const spliced = spliceUpgraded(client, headBuffer(request.raw), answer);
       audit(request, 'proxy.upgrade', u, 101);
       open.add(spliced.destroy);
+      const upstreamSocket = answer.socket;
+      const measure = () =>
+        client.writableLength + client.readableLength + upstreamSocket.writableLength + upstreamSocket.readableLength;
+      held.add(measure);
       const stopWatching = watchSession(services.revocations, session, spliced.destroy);
       const done = release;
       release = undefined;
       void spliced.closed.then(() => {
+        held.delete(measure);
         stopWatching();
         open.delete(spliced.destroy);
         done();

@@ -114,6 +114,10 @@ export class TerminalSession {
     return this.ended;
   }
 
+  get scrollbackBytes(): number {
+    return this.scrollback.size;
+  }
+
   get bufferedAmount(): number {
     return this.socket?.bufferedAmount ?? 0;
   }
