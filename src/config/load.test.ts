@@ -88,7 +88,7 @@ describe('defaults', () => {
       maxChecksPerUser: 4,
       maxChecksTotal: 16,
     });
-    assert.deepEqual(c.proxy, { maxBodyBytes: 3 << 20, maxStreamsPerUser: 10 });
+    assert.deepEqual(c.proxy, { maxBodyBytes: 3 << 20, maxStreamsPerUser: 10, maxBufferedBytes: 32 << 20 });
     assert.deepEqual(c.metrics, {});
     assert.equal(c.tls, undefined);
     assert.deepEqual(c.audit, {});
@@ -150,6 +150,7 @@ describe('defaults', () => {
       BUTLER_PROVIDER_MAX_CHECKS_TOTAL: '2',
       BUTLER_PROXY_MAX_BODY_BYTES: '1000',
       BUTLER_PROXY_MAX_STREAMS_PER_USER: '4',
+      BUTLER_PROXY_MAX_BUFFERED_BYTES: '1MiB',
       BUTLER_METRICS_TOKEN: 'metrics-token-0123456789',
       BUTLER_METRICS_ADDR: ':9090',
       BUTLER_TLS_CERT_FILE: cert,
@@ -209,7 +210,7 @@ describe('defaults', () => {
       maxChecksPerUser: 1,
       maxChecksTotal: 2,
     });
-    assert.deepEqual(c.proxy, { maxBodyBytes: 1000, maxStreamsPerUser: 4 });
+    assert.deepEqual(c.proxy, { maxBodyBytes: 1000, maxStreamsPerUser: 4, maxBufferedBytes: 1 << 20 });
     assert.deepEqual(c.metrics, { token: 'metrics-token-0123456789', addr: ':9090' });
     assert.deepEqual(c.tls, { certFile: cert, keyFile: key });
     assert.deepEqual(c.audit, { file: join(dir, 'audit.log') });

@@ -228,6 +228,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
     proxy: {
       maxBodyBytes: size('BUTLER_PROXY_MAX_BODY_BYTES', '3MiB'),
       maxStreamsPerUser: int('BUTLER_PROXY_MAX_STREAMS_PER_USER', 10),
+      maxBufferedBytes: size('BUTLER_PROXY_MAX_BUFFERED_BYTES', '32MiB'),
     },
     metrics: {
       ...(readSecret(env, 'BUTLER_METRICS_TOKEN') !== undefined

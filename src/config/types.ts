@@ -102,6 +102,8 @@ export interface Config {
   proxy: {
     maxBodyBytes: number;
     maxStreamsPerUser: number;
+    /** BUTLER_PROXY_MAX_BUFFERED_BYTES (32 MiB): above this many bytes held by proxied streams, new requests get 503. */
+    maxBufferedBytes: number;
   };
 
   metrics: {

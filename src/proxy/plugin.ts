@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Session } from '../auth/session.js';
 import { watchSession } from '../auth/session-watch.js';
 import type { Config } from '../config/types.js';
-import { forbidden, HttpError, tooManyRequests, unauthorized } from '../http/errors.js';
+import { forbidden, HttpError, serviceUnavailable, tooManyRequests, unauthorized } from '../http/errors.js';
 import { isAllowedOrigin } from '../http/origin.js';
 import { loadManagementKubeConfig } from '../kube/connection.js';
 import { connectOptions } from '../kube/credentials.js';
@@ -62,11 +62,19 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
   const open = new Set<Closer>();
   // Bytes each relay holds right now (stream buffers; backpressure keeps them to the streams' high-water marks).
   const held = new Set<() => number>();
-  const removeMetric = services.metrics.onCollect(() => {
+  const heldBytes = () => {
     let bytes = 0;
     for (const measure of held) bytes += measure();
-    services.metrics.bufferedBytes.set({ buffer: 'proxy' }, bytes);
-  });
+    return bytes;
+  };
+  const removeMetric = services.metrics.onCollect(() =>
+    services.metrics.bufferedBytes.set({ buffer: 'proxy' }, heldBytes()),
+  );
+  /** Slow readers make streams hold their buffers; beyond the bound no new stream starts. */
+  const checkBuffers = () => {
+    if (heldBytes() > config.proxy.maxBufferedBytes)
+      throw serviceUnavailable('proxy buffers are full; try again later', { 'retry-after': '1' });
+  };
 
   app.addHook('preClose', async () => {
     for (const close of [...open]) close();
@@ -151,6 +159,7 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
     const session = sessionOf(request);
     const u = parseProxyUrl(request.raw.url ?? '/');
     const mutating = MUTATING.has(request.method);
+    checkBuffers();
     const release = isLongRunning(request.method, u) ? acquireStream(session) : undefined;
     const abort = new AbortController();
     try {
@@ -213,6 +222,7 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
       // Contract §6.1: a browser's upgrade must come from an allowed origin, whatever the method.
       if (request.headers.origin !== undefined && !isAllowedOrigin(request, config))
         throw forbidden('cross-origin request refused');
+      checkBuffers();
       release = acquireStream(session);
       const upstream = await resolveUpstream(u.target);
       let answer;
