@@ -2,6 +2,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { badRequest, notFound } from '../http/errors.js';
+import { principalOf } from '../identity/auth-routes.js';
+import { clusterTeam, filterAllows, type ClusterFilter } from '../identity/cluster-teams.js';
+import { ANNOTATION_CREATOR_EMAIL, LABEL_TEAM } from '../identity/paths.js';
+import { checkClusterCreate } from '../identity/policy.js';
+import type { Principal } from '../identity/principal.js';
+import { teamNamespace } from '../identity/views.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
 import type { KubeObject } from '../kube/cache.js';
 import { buildTenantCluster, type CreateClusterRequest, type ResolvedProvider } from './cluster-spec.js';
@@ -37,6 +43,7 @@ const CreateClusterBody = Type.Object(
     proxmoxNode: Type.Optional(R.ProxmoxNode()),
     proxmoxStorage: Type.Optional(R.ProxmoxStorage()),
     proxmoxTemplateID: Type.Optional(R.TemplateId()),
+    teamRef: Type.Optional(R.DnsLabel()),
   },
   { title: 'CreateClusterRequest' },
 );
@@ -45,7 +52,19 @@ const ScaleBody = Type.Object({
   replicas: R.Replicas({ fullMessage: 'replicas must be an integer between 1 and 100' }),
 });
 
-const ListQuery = Type.Object({ namespace: Type.Optional(R.DnsLabel()) });
+const ListQuery = Type.Object({ namespace: Type.Optional(R.DnsLabel()), team: Type.Optional(R.DnsLabel()) });
+
+const NOTHING: ClusterFilter = { all: false, teams: new Set() };
+
+/** The clusters a principal may list: the selected team's, else all (platform roles), else their teams'. */
+export function clusterFilterFor(p: Principal, team?: string): ClusterFilter {
+  let f: ClusterFilter;
+  if (p.selected) f = { all: false, teams: new Set([p.selected.team]) };
+  else if (p.platformRole) f = { all: true };
+  else f = { all: false, teams: new Set(p.teams.map((t) => t.name)) };
+  if (team === undefined) return f;
+  return filterAllows(f, team) ? { all: false, teams: new Set([team]) } : NOTHING;
+}
 
 const wrapClusters = (listJson: string) => `{"clusters":${listJson}}`;
 
@@ -103,11 +122,16 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
       },
     },
     async (request, reply) => {
-      const { namespace } = request.query as Static<typeof ListQuery>;
-      if (ctx.clusters.synced) return listSender.send(request, reply, ctx.clusters.listJson(namespace), wrapClusters);
+      const { namespace, team } = request.query as Static<typeof ListQuery>;
+      const filter = clusterFilterFor(principalOf(request), team);
+      if (ctx.clusters.synced)
+        return listSender.send(request, reply, ctx.clusterViews.listJson(filter, namespace), wrapClusters);
       try {
         const list = await ctx.kube.list<KubeObject>(paths.tenantClusters(namespace));
-        const clusters = list.items.map(stripManaged).sort(byNsName);
+        const clusters = list.items
+          .map(stripManaged)
+          .filter((c) => filterAllows(filter, clusterTeam(c)))
+          .sort(byNsName);
         return listSender.send(request, reply, JSON.stringify(clusters), wrapClusters);
       } catch (err) {
         throw toHttpError(err, { kind: 'TenantCluster', namespace, verb: 'list', resource: 'tenantclusters' });
@@ -125,13 +149,24 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
       },
     },
     async (request, reply) => {
-      const body = request.body as CreateClusterRequest;
-      const namespace = body.namespace ?? ctx.config.tenantNamespace;
+      const { teamRef, ...body } = request.body as CreateClusterRequest & { teamRef?: string };
+      const principal = principalOf(request);
+      const team = checkClusterCreate(principal, teamRef);
+      const teamObject = team ? ctx.identity.teams.get(team) : undefined;
+      if (team && !teamObject) throw badRequest(`teamRef: no Team "${team}"`, { field: 'teamRef' });
+      const namespace = body.namespace ?? (teamObject ? teamNamespace(teamObject) : ctx.config.tenantNamespace);
       const provider = await resolveProvider(ctx, body.providerConfigRef, namespace);
-      const object = buildTenantCluster(body, namespace, provider, createdBy(request));
+      const object = buildTenantCluster(body, namespace, provider, {
+        ...createdBy(request),
+        [ANNOTATION_CREATOR_EMAIL]: principal.identity.email,
+      }) as ReturnType<typeof buildTenantCluster> & { metadata: { labels?: Record<string, string> } };
+      if (team) {
+        object.spec.teamRef = { name: team };
+        object.metadata.labels = { ...object.metadata.labels, [LABEL_TEAM]: team };
+      }
       let created: KubeObject;
       try {
-        created = await ctx.kube.request<KubeObject>({
+        created = await ctx.kubeFor(request).request<KubeObject>({
           method: 'POST',
           path: paths.tenantClusters(namespace),
           query: STRICT,
