@@ -3,10 +3,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { badRequest, notFound } from '../http/errors.js';
 import { principalOf } from '../identity/auth-routes.js';
-import { clusterTeam, filterAllows, type ClusterFilter } from '../identity/cluster-teams.js';
+import { clusterTeam, filterAllows } from '../identity/cluster-teams.js';
 import { ANNOTATION_CREATOR_EMAIL, LABEL_TEAM } from '../identity/paths.js';
-import { checkClusterCreate } from '../identity/policy.js';
-import type { Principal } from '../identity/principal.js';
+import { checkClusterCreate, clusterFilterFor } from '../identity/policy.js';
 import { teamNamespace } from '../identity/views.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
 import type { KubeObject } from '../kube/cache.js';
@@ -53,18 +52,6 @@ const ScaleBody = Type.Object({
 });
 
 const ListQuery = Type.Object({ namespace: Type.Optional(R.DnsLabel()), team: Type.Optional(R.DnsLabel()) });
-
-const NOTHING: ClusterFilter = { all: false, teams: new Set() };
-
-/** The clusters a principal may list: the selected team's, else all (platform roles), else their teams'. */
-export function clusterFilterFor(p: Principal, team?: string): ClusterFilter {
-  let f: ClusterFilter;
-  if (p.selected) f = { all: false, teams: new Set([p.selected.team]) };
-  else if (p.platformRole) f = { all: true };
-  else f = { all: false, teams: new Set(p.teams.map((t) => t.name)) };
-  if (team === undefined) return f;
-  return filterAllows(f, team) ? { all: false, teams: new Set([team]) } : NOTHING;
-}
 
 const wrapClusters = (listJson: string) => `{"clusters":${listJson}}`;
 

@@ -8,7 +8,13 @@ import { forbidden, HttpError, serviceUnavailable, unauthorized } from '../http/
 import { isAllowedOrigin, isHttpsRequest } from '../http/origin.js';
 import type { Principal, PrincipalResolver, PrincipalResult } from '../identity/principal.js';
 import type { RevocationStore } from './revocations.js';
-import { createTokenService, LEGACY_SESSION_COOKIE, SESSION_COOKIE, type Session, type TokenService } from './session.js';
+import {
+  createTokenService,
+  LEGACY_SESSION_COOKIE,
+  SESSION_COOKIE,
+  type Session,
+  type TokenService,
+} from './session.js';
 
 export interface AuthPluginOptions {
   config: Config;
@@ -228,7 +234,6 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
       throw forbidden('cross-origin request refused');
     }
   });
-
 }
 
 // Registered without encapsulation (what fastify-plugin does) so the hook and decorators apply to the whole app.

@@ -173,7 +173,10 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
       verb: 'create',
       resource: 'configmaps',
     });
-    const e = new HttpError(mapped.status === 504 ? 504 : 502, `${what} could not be recorded; the session is still valid`);
+    const e = new HttpError(
+      mapped.status === 504 ? 504 : 502,
+      `${what} could not be recorded; the session is still valid`,
+    );
     Object.defineProperty(e, 'cause', { value: err, enumerable: false });
     return e;
   };

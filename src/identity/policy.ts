@@ -3,6 +3,7 @@
 // and test/identity/permission-matrix.test.ts fails for it. Handlers that need the request body (cluster create,
 // team resourceLimits) and the terminals call the exported check functions below.
 import { forbidden, HttpError } from '../http/errors.js';
+import { filterAllows, type ClusterFilter } from './cluster-teams.js';
 import { hasTeamAccess, roleInTeam, type Principal } from './principal.js';
 import { teamRoleRank, type TeamRole } from './roles.js';
 
@@ -76,7 +77,13 @@ export const POLICY: Readonly<Record<string, Rule>> = {
   'DELETE /api/admin/teams/:name': R.pa,
   'GET /api/teams/:name/clusters': R.member,
   'GET /api/teams/:name/groups': R.member,
-  'GET /api/teams/:name/members': { kind: 'team', param: 'name', role: 'viewer', platformViewer: true, message: 'members' },
+  'GET /api/teams/:name/members': {
+    kind: 'team',
+    param: 'name',
+    role: 'viewer',
+    platformViewer: true,
+    message: 'members',
+  },
   'POST /api/teams/:name/environments': teamAdmin(),
   'PUT /api/teams/:name/environments/:env': teamAdmin(),
   'DELETE /api/teams/:name/environments/:env': teamAdmin(),
@@ -210,11 +217,14 @@ export function checkCluster(p: Principal, team: string | undefined, op: Cluster
   }
   const role = roleInTeam(p, team);
   if (teamRoleRank(role) >= teamRoleRank(min)) return;
-  throw forbidden(role ? roleRefusal(role, op, team) : `you don't have permission to ${op} clusters for team '${team}'`);
+  throw forbidden(
+    role ? roleRefusal(role, op, team) : `you don't have permission to ${op} clusters for team '${team}'`,
+  );
 }
 
 function roleRefusal(role: TeamRole, op: ClusterOp, team: string | undefined): string {
-  if (role === 'viewer') return op === 'kubeconfig' ? 'viewer role cannot get kubeconfigs of clusters' : `viewer role cannot ${op} clusters`;
+  if (role === 'viewer')
+    return op === 'kubeconfig' ? 'viewer role cannot get kubeconfigs of clusters' : `viewer role cannot ${op} clusters`;
   return `you don't have permission to ${op} clusters for team '${team ?? ''}'`;
 }
 
@@ -243,21 +253,39 @@ export type TerminalMode = 'interactive' | 'read-only';
  * Tenant terminals: the team is the cluster's; platform admin, team admin or operator interactive; team viewer and
  * platform viewer read-only. Management terminals: platform admin only. Throws 403 otherwise.
  */
-export function terminalAccess(p: Principal, target: { kind: 'management' } | { kind: 'tenant'; team: string | undefined }): TerminalMode {
+export function terminalAccess(
+  p: Principal,
+  target: { kind: 'management' } | { kind: 'tenant'; team: string | undefined },
+): TerminalMode {
   if (target.kind === 'management') {
     if (p.platformRole === 'admin') return 'interactive';
     throw forbidden('forbidden: platform admin required');
   }
   if (p.platformRole === 'admin') return 'interactive';
-  const role = target.team === undefined ? (p.platformRole === 'viewer' ? 'viewer' : undefined) : roleInTeam(p, target.team);
+  const role =
+    target.team === undefined ? (p.platformRole === 'viewer' ? 'viewer' : undefined) : roleInTeam(p, target.team);
   if (teamRoleRank(role) >= teamRoleRank('operator')) return 'interactive';
   if (role === 'viewer') return 'read-only';
   throw forbidden('forbidden');
 }
 
-/** Whether a principal may read clusters of this team (undefined: team-less) — the list and live-update filter. */
-export function canSeeClustersOf(p: Principal, team: string | undefined): boolean {
-  if (p.selected) return team === p.selected.team;
-  if (p.platformRole) return true;
+const NOTHING: ClusterFilter = { all: false, teams: new Set() };
+
+/**
+ * The clusters a principal may list and receive live: the selected team's, else all (platform roles), else those of
+ * their teams. With `team` (a query parameter), only that team's, if allowed at all.
+ */
+export function clusterFilterFor(p: Principal, team?: string): ClusterFilter {
+  let f: ClusterFilter;
+  if (p.selected) f = { all: false, teams: new Set([p.selected.team]) };
+  else if (p.platformRole) f = { all: true };
+  else f = { all: false, teams: new Set(p.teams.map((t) => t.name)) };
+  if (team === undefined) return f;
+  return filterAllows(f, team) ? { all: false, teams: new Set([team]) } : NOTHING;
+}
+
+/** Notifications: platform admins all; everyone else those about one of their teams. */
+export function receivesNotification(p: Principal, team: string | undefined): boolean {
+  if (p.platformRole === 'admin') return true;
   return team !== undefined && p.teams.some((t) => t.name === team);
 }

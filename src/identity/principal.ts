@@ -63,7 +63,12 @@ export function createPrincipalResolver(deps: { users: UserStore; teams: TeamSto
       const teams = [...deps.teams.membershipsOf(identity.email, identity.groups)].sort((a, b) =>
         a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
       );
-      const principal: Principal = { identity, teams, ...(platformRole ? { platformRole } : {}), ...(user ? { user } : {}) };
+      const principal: Principal = {
+        identity,
+        teams,
+        ...(platformRole ? { platformRole } : {}),
+        ...(user ? { user } : {}),
+      };
       const header = Array.isArray(teamHeader) ? teamHeader[0] : teamHeader;
       if (header && isDnsLabel(header)) {
         const role = roleInTeam(principal, header);

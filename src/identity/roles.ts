@@ -30,10 +30,7 @@ export function higherTeamRole(a: TeamRole | undefined, b: TeamRole | undefined)
   return teamRoleRank(a) >= teamRoleRank(b) ? a : b;
 }
 
-export function higherPlatformRole(
-  a: PlatformRole | undefined,
-  b: PlatformRole | undefined,
-): PlatformRole | undefined {
+export function higherPlatformRole(a: PlatformRole | undefined, b: PlatformRole | undefined): PlatformRole | undefined {
   const ra = a ? PLATFORM_RANK[a] : 0;
   const rb = b ? PLATFORM_RANK[b] : 0;
   return ra >= rb ? a : b;

@@ -23,10 +23,7 @@ export interface IdentityServices {
   close(): void;
 }
 
-export function createIdentityServices(
-  config: Config,
-  deps: { kube: KubeClient; log?: Logger },
-): IdentityServices {
+export function createIdentityServices(config: Config, deps: { kube: KubeClient; log?: Logger }): IdentityServices {
   const logger = deps.log?.child({ component: 'identity' });
   const userCache = createResourceCache<UserObject>(deps.kube, {
     path: identityPaths.users(),

@@ -40,7 +40,10 @@ const ENV_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 type TeamSpec = {
   displayName?: string;
   description?: string;
-  access?: { users?: { name: string; role?: string }[]; groups?: { name: string; role?: string; identityProvider?: string }[] };
+  access?: {
+    users?: { name: string; role?: string }[];
+    groups?: { name: string; role?: string; identityProvider?: string }[];
+  };
   environments?: { name: string; [k: string]: unknown }[];
   resourceLimits?: unknown;
   clusterDefaults?: unknown;
@@ -61,7 +64,8 @@ function roleFrom(value: unknown, required: boolean): TeamRole {
 function optionalText(body: Record<string, unknown>, field: string): string | undefined {
   const v = body[field];
   if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v !== 'string' || v.length > MAX_TEXT) throw badRequest(`${field} must be a string of at most ${MAX_TEXT} characters`);
+  if (typeof v !== 'string' || v.length > MAX_TEXT)
+    throw badRequest(`${field} must be a string of at most ${MAX_TEXT} characters`);
   return v;
 }
 
@@ -227,9 +231,7 @@ export function registerTeamRoutes(app: FastifyInstance, deps: TeamRouteDeps): v
   app.get('/api/teams/:name/clusters', async (request) => {
     const name = teamOr404(nameParam(request)).metadata.name!;
     return {
-      clusters: clusters
-        .list()
-        .filter((c) => clusterTeam(c) === name || c.metadata.labels?.[LABEL_TEAM] === name),
+      clusters: clusters.list().filter((c) => clusterTeam(c) === name || c.metadata.labels?.[LABEL_TEAM] === name),
     };
   });
 
@@ -394,7 +396,10 @@ export function registerTeamRoutes(app: FastifyInstance, deps: TeamRouteDeps): v
       const key = groupKey({ name: group, identityProvider: idp });
       if (groups.some((g) => groupKey(g) === key))
         throw conflict('Group sync already exists for this group and identity provider');
-      spec.access = { ...spec.access, groups: [...groups, { name: group, role, ...(idp ? { identityProvider: idp } : {}) }] };
+      spec.access = {
+        ...spec.access,
+        groups: [...groups, { name: group, role, ...(idp ? { identityProvider: idp } : {}) }],
+      };
     });
     teamNotice(name, 'Group sync added', `Group ${group} now gives ${role} in team ${name}`);
     return reply.code(201).send({ status: 'added', name: group, role, identityProvider: idp ?? '' });
@@ -403,7 +408,8 @@ export function registerTeamRoutes(app: FastifyInstance, deps: TeamRouteDeps): v
   const findGroup = (spec: TeamSpec, group: string, idp: string | undefined) => {
     const groups = spec.access?.groups ?? [];
     const index = groups.findIndex(
-      (g) => groupMatches(g.name, new Set([normaliseGroup(group)])) && (idp === undefined || g.identityProvider === idp),
+      (g) =>
+        groupMatches(g.name, new Set([normaliseGroup(group)])) && (idp === undefined || g.identityProvider === idp),
     );
     if (index < 0) throw notFound('Group sync not found');
     return { groups, index };

@@ -51,7 +51,10 @@ export function registerUserRoutes(app: FastifyInstance, deps: { config: Config;
     if (typeof body.email !== 'string' || !body.email.trim()) throw badRequest('Email is required');
     const email = normaliseEmail(body.email);
     if (email.length > MAX_EMAIL || !EMAIL.test(email)) throw badRequest('Email is not a valid email address');
-    if (body.displayName !== undefined && (typeof body.displayName !== 'string' || body.displayName.length > MAX_DISPLAY_NAME))
+    if (
+      body.displayName !== undefined &&
+      (typeof body.displayName !== 'string' || body.displayName.length > MAX_DISPLAY_NAME)
+    )
       throw badRequest(`displayName must be a string of at most ${MAX_DISPLAY_NAME} characters`);
     let name: string;
     if (body.username !== undefined && body.username !== '') {
@@ -77,7 +80,9 @@ export function registerUserRoutes(app: FastifyInstance, deps: { config: Config;
     return reply.code(201).send({ user: item(created.user), inviteUrl: inviteUrl(request, created.token) });
   });
 
-  app.get('/api/admin/users/:username', async (request) => item(userOr404((request.params as { username: string }).username)));
+  app.get('/api/admin/users/:username', async (request) =>
+    item(userOr404((request.params as { username: string }).username)),
+  );
 
   app.delete('/api/admin/users/:username', async (request) => {
     const name = userOr404((request.params as { username: string }).username).metadata.name!;

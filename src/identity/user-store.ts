@@ -273,9 +273,7 @@ export function createUserStore(
       const lock = failures >= config.identity.lockoutFailures;
       await patchStatus(user.metadata.name!, {
         failedLoginAttempts: failures,
-        ...(lock
-          ? { phase: 'Locked', lockedUntil: rfc3339(new Date(Date.now() + config.identity.lockoutMs)) }
-          : {}),
+        ...(lock ? { phase: 'Locked', lockedUntil: rfc3339(new Date(Date.now() + config.identity.lockoutMs)) } : {}),
       });
       return lock;
     },

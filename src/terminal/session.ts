@@ -13,15 +13,7 @@ import { Scrollback, splitUtf8 } from './scrollback.js';
 import type { TerminalTarget } from './target.js';
 
 export type EndReason =
-  | 'exit'
-  | 'closed'
-  | 'idle'
-  | 'lifetime'
-  | 'expired'
-  | 'revoked'
-  | 'grace-expired'
-  | 'shutdown'
-  | 'access-removed';
+  'exit' | 'closed' | 'idle' | 'lifetime' | 'expired' | 'revoked' | 'grace-expired' | 'shutdown' | 'access-removed';
 
 /** Output is coalesced for up to this long, or until a frame holds FRAME_MAX_BYTES. */
 const COALESCE_MS = 10;

@@ -68,7 +68,10 @@ test('refresh issues a new token and revokes the old one', async () => {
   assert.equal(r.status, 200, r.text);
   assert.notEqual(r.json.token, token);
   assert.equal(r.json.status, 'refreshed');
-  assert.deepEqual([r.json.user.username, r.json.user.role, r.json.user.email], ['admin', 'admin', 'admin@butler.local']);
+  assert.deepEqual(
+    [r.json.user.username, r.json.user.role, r.json.user.email],
+    ['admin', 'admin', 'admin@butler.local'],
+  );
   assert.equal((await me(s, r.json.token)).status, 200);
   assert.equal((await me(s, token)).status, 401);
 });
@@ -104,6 +107,8 @@ test('until the revocation store has synced, authenticated requests get 503 sess
     await sim.faults.up({ keepState: true });
   }
   const began = Date.now();
-  while (!fresh.services.revocations.synced && Date.now() - began < 5000) await new Promise((r) => setTimeout(r, 20));
+  // Sessions need the revocation store and the user and team caches (per-request roles).
+  const ready = () => fresh!.services.revocations.synced && fresh!.services.identity.synced;
+  while (!ready() && Date.now() - began < 15_000) await new Promise((r) => setTimeout(r, 20));
   assert.equal((await me(fresh, token)).status, 200);
 });
