@@ -1,5 +1,6 @@
-// JWT sessions: HS256 pinned, issuer checked, 30 s leeway, jti of 128 random bits. A token carries who the user is
-// (identity), never what they may do: teams and roles are resolved on every request (src/identity/principal.ts).
+// JWT sessions: HS256 pinned, issuer checked, 30 s leeway, jti of 128 random bits, and no token may live longer than
+// the configured TTL, whoever signed it. A token carries who the user is (identity), never what they may do: teams
+// and roles are resolved on every request (src/identity/principal.ts).
 import { randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Config } from '../config/types.js';
@@ -51,6 +52,13 @@ export const newJti = (): string => randomBytes(16).toString('hex');
 
 const str = (x: unknown): x is string => typeof x === 'string';
 
+/** Issued no later than now and valid for at most the TTL, both within the leeway. */
+function withinLifetime(iat: unknown, exp: unknown, ttlSeconds: number): boolean {
+  if (typeof iat !== 'number' || typeof exp !== 'number') return false;
+  const now = Math.floor(Date.now() / 1000);
+  return iat <= now + LEEWAY_SECONDS && exp - iat <= ttlSeconds + LEEWAY_SECONDS;
+}
+
 export function createTokenService(config: Config): TokenService {
   const key = new TextEncoder().encode(config.auth.jwtSecret);
   const ttlSeconds = Math.max(1, Math.round(config.auth.tokenTtlMs / 1000));
@@ -85,9 +93,10 @@ export function createTokenService(config: Config): TokenService {
           algorithms: ['HS256'],
           issuer: TOKEN_ISSUER,
           clockTolerance: LEEWAY_SECONDS,
-          requiredClaims: ['exp', 'jti', 'sub'],
+          requiredClaims: ['exp', 'iat', 'jti', 'sub'],
         });
-        const { subject, username, email, name, provider, picture, groups, jti, exp, sub } = payload;
+        const { subject, username, email, name, provider, picture, groups, jti, exp, iat, sub } = payload;
+        if (!withinLifetime(iat, exp, ttlSeconds)) return null;
         if (!str(subject) || !subject || sub !== subject) return null;
         if (!str(username) || !username || !str(email) || !email || !str(name) || !str(provider)) return null;
         if (!str(jti) || !JTI_PATTERN.test(jti) || typeof exp !== 'number') return null;

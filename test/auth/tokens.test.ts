@@ -23,9 +23,14 @@ after(async () => {
 
 const now = () => Math.floor(Date.now() / 1000);
 const claims = (over: JWTPayload = {}): JWTPayload => ({
+  // the bootstrap admin's identity claims
+  subject: 'legacy:admin',
+  sub: 'legacy:admin',
   username: 'admin',
-  sub: 'admin',
-  role: 'admin',
+  email: 'admin@butler.local',
+  name: 'Platform Administrator',
+  provider: 'legacy',
+  groups: [],
   iss: 'butler-server',
   iat: now(),
   nbf: now(),
