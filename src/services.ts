@@ -13,6 +13,7 @@ import { createResourceCache, type KubeObject, type ResourceCache } from './kube
 import { createApiServices, type ApiServices } from './api/services.js';
 import { createIdentityServices, type IdentityServices } from './identity/services.js';
 import { createTeamClusterViews, type TeamClusterViews } from './identity/cluster-teams.js';
+import { watchClusterNotifications } from './identity/cluster-notifications.js';
 
 /** One readiness condition for /readyz: resolves null when ready, else a short reason. */
 export interface ReadinessCheck {
@@ -81,6 +82,7 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
     check: async () => (identity.synced ? null : 'users and teams caches not synced'),
   });
   const clusterViews = createTeamClusterViews(clusterCache);
+  const stopClusterNotifications = watchClusterNotifications(clusterCache, identity.notifications);
 
   const api = createApiServices(config, { kube, clusterCache, metrics, log: log.child({ component: 'api' }) });
 
@@ -98,6 +100,7 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
     close() {
       closing ??= (async () => {
         api.close();
+        stopClusterNotifications();
         identity.close();
         clusterCache.stop();
         await revocations.stop();

@@ -1,6 +1,6 @@
 // /api/clusters: list (from the watch cache), create, get, delete, scale (contract §3.1).
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, notFound } from '../http/errors.js';
 import { principalOf } from '../identity/auth-routes.js';
 import { clusterTeam, filterAllows } from '../identity/cluster-teams.js';
@@ -170,6 +170,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
         });
       }
       await waitVisible(ctx.clusters, created);
+      notifyCluster(ctx, request, created, 'created', 'success');
       return reply.code(201).send(stripManaged(created));
     },
   );
@@ -195,6 +196,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
           query: { propagationPolicy: 'Background' },
         });
         await waitVisible(ctx.clusters, res);
+        notifyCluster(ctx, request, res, 'deletion initiated', 'warning');
       } catch (err) {
         throw toHttpError(err, {
           kind: 'TenantCluster',
@@ -230,6 +232,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
           body: { spec: { workers: { replicas } } },
         });
         await waitVisible(ctx.clusters, patched);
+        notifyCluster(ctx, request, patched, 'scaled', 'info');
         return stripManaged(patched);
       } catch (err) {
         throw toHttpError(err, {
@@ -242,6 +245,31 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
       }
     },
   );
+}
+
+/** A `notification` for a user's successful cluster change, to the cluster's team and platform admins. */
+function notifyCluster(
+  ctx: ApiContext,
+  request: FastifyRequest,
+  cluster: KubeObject,
+  what: string,
+  severity: 'success' | 'warning' | 'info',
+): void {
+  const name = cluster.metadata?.name ?? '';
+  const team = clusterTeam(cluster);
+  const who = request.principal?.identity.email ?? 'someone';
+  ctx.identity.notifications.publish({
+    title: `Cluster ${name} ${what}`,
+    message: `Cluster ${cluster.metadata?.namespace ?? ''}/${name} ${what} by ${who}`,
+    severity,
+    category: 'cluster',
+    resourceRef: {
+      kind: 'TenantCluster',
+      name,
+      namespace: cluster.metadata?.namespace ?? '',
+      ...(team ? { team } : {}),
+    },
+  });
 }
 
 function byNsName(a: KubeObject, b: KubeObject): number {

@@ -226,7 +226,9 @@ export function createUserStore(
         await kube.request({ method: 'POST', path: identityPaths.secrets(ns), body: secret });
       } catch (err) {
         if (!isKubeStatus(err, 409)) throw err;
-        await kube.request({ method: 'PUT', path: identityPaths.secret(ns, secretName), body: secret });
+        // A password set again (a new invite): replaced, so the server needs no update right on Secrets.
+        await kube.request({ method: 'DELETE', path: identityPaths.secret(ns, secretName) });
+        await kube.request({ method: 'POST', path: identityPaths.secrets(ns), body: secret });
       }
       return patchStatus(name, {
         phase: 'Active',

@@ -29,6 +29,8 @@ import type { Principal } from '../identity/principal.js';
 export const LIVE_CLUSTERS_PATH = '/ws/clusters';
 /** How long a socket opened before the cache's first sync waits for it (contract §6.2), then 1011. */
 const SYNC_WAIT_MS = 30_000;
+/** Distinct coalescing keys for notifications (the console keeps the last 50). */
+const NOTIFICATION_SLOTS = 64;
 
 export interface LiveUpdatesServices {
   clusterCache: ResourceCache<KubeObjectLike>;
@@ -118,11 +120,15 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
     recheckQueued = true;
     queueMicrotask(recheck);
   });
+  // Notifications are advisory: a socket that is behind (coalescing) skips them, and at most NOTIFICATION_SLOTS of
+  // them can be pending per socket, so they never cost more than a bounded amount per client.
+  let slot = 0;
   const stopNotifications = identity.notifications.subscribe((n) => {
     const frame = notificationFrame(n);
     const team = n.resourceRef?.team;
+    const key = `\u0000notification:${(slot = (slot + 1) % NOTIFICATION_SLOTS)}`;
     for (const [conn, owner] of owners)
-      if (receivesNotification(owner.principal, team)) conn.sender.send(`\u0000notification:${n.id}`, frame);
+      if (conn.sender.slowSince === 0 && receivesNotification(owner.principal, team)) conn.sender.send(key, frame);
   });
 
   app.addHook('onClose', async () => {
