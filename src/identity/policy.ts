@@ -163,9 +163,10 @@ export const NO_TEAM_ACCESS = 'no team access - contact your administrator';
 /** Throws the 403 a principal gets for a rule that does not need a cluster lookup. */
 export function checkRule(p: Principal, rule: Rule, params: Record<string, string>): void {
   switch (rule.kind) {
+    // For `handler` the handler's own check (checkClusterCreate, checkCluster, terminalAccess) refuses users
+    // without teams.
     case 'public':
     case 'session':
-    // The handler's own check (checkClusterCreate, checkCluster, terminalAccess) refuses users without teams.
     case 'handler':
       return;
     case 'cluster':
