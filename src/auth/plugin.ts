@@ -68,6 +68,9 @@ function normalizedPath(url: string): string {
 
 const inSpace = (p: string, space: string) => p === space || p.startsWith(`${space}/`);
 
+export const PROXY_SPACE = '/api/proxy';
+const isProxyPath = (url: string) => inSpace(normalizedPath(url), PROXY_SPACE);
+
 /** Whether a path (or route pattern) needs a session. */
 export function requiresSession(path: string): boolean {
   const p = normalizedPath(path);
@@ -113,6 +116,10 @@ async function resolve(request: FastifyRequest, tokens: TokenService, store: Rev
   if (!token) return { kind: 'none' };
   const claims = await tokens.verify(token);
   if (!claims) return { kind: 'invalid', source };
+  // A kubectl token works only where kubectl sends it: as a Bearer header to the Kubernetes API proxy.
+  if (claims.kind === 'kubectl' && (source === 'cookie' || !isProxyPath(request.url))) {
+    return { kind: 'invalid', source };
+  }
   if (!store.synced) return { kind: 'not-ready', source };
   if (store.isRevoked(claims.jti)) return { kind: 'revoked', source };
   return { kind: 'ok', session: { ...claims, source } };

@@ -172,6 +172,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
       adminUsername,
       ...(adminPassword !== undefined ? { adminPassword } : { adminPasswordHash }),
       tokenTtlMs: positive('BUTLER_TOKEN_TTL', duration('BUTLER_TOKEN_TTL', '24h')),
+      kubectlTokenTtlMs: positive('BUTLER_KUBECTL_TOKEN_TTL', duration('BUTLER_KUBECTL_TOKEN_TTL', '8h')),
       cookieSecure: cookieSecure as CookieSecureMode,
       loginMaxFailures: int('BUTLER_LOGIN_MAX_FAILURES', 5),
       loginFailureWindowMs: positive('BUTLER_LOGIN_FAILURE_WINDOW', duration('BUTLER_LOGIN_FAILURE_WINDOW', '15m')),
@@ -184,6 +185,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
       corsOrigins,
       trustProxy: bool('BUTLER_TRUST_PROXY', false),
       ...(get('BUTLER_CSP') !== undefined ? { csp: cspValue(get('BUTLER_CSP')!) } : {}),
+      ...(get('BUTLER_PUBLIC_URL') !== undefined ? { publicUrl: publicUrl(get('BUTLER_PUBLIC_URL')!) } : {}),
+      ...(get('BUTLER_PUBLIC_CA_FILE') !== undefined
+        ? { publicCaFile: readableFile('BUTLER_PUBLIC_CA_FILE', get('BUTLER_PUBLIC_CA_FILE')!) }
+        : {}),
     },
     ws: {
       unauthTimeoutMs: positive('BUTLER_WS_UNAUTH_TIMEOUT', duration('BUTLER_WS_UNAUTH_TIMEOUT', '30s')),
@@ -292,6 +297,20 @@ function isSupportedHash(hash: string): boolean {
 function cspValue(value: string): string {
   if (/[\r\n]/.test(value)) throw new ConfigError('BUTLER_CSP: must be a single line');
   return value.trim();
+}
+
+/** An absolute http(s) URL without query or fragment; a trailing slash is dropped. */
+function publicUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`BUTLER_PUBLIC_URL: "${value}" is not a URL`);
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.username || url.password) {
+    throw new ConfigError('BUTLER_PUBLIC_URL: must be an http(s) URL without credentials, query or fragment');
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 function metricsToken(token: string): string {

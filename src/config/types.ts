@@ -42,6 +42,8 @@ export interface Config {
     adminPassword?: string;
     adminPasswordHash?: string;
     tokenTtlMs: number;
+    /** BUTLER_KUBECTL_TOKEN_TTL (8h): lifetime of a token issued inside a downloaded kubeconfig. */
+    kubectlTokenTtlMs: number;
     cookieSecure: CookieSecureMode;
     loginMaxFailures: number;
     loginFailureWindowMs: number;
@@ -57,6 +59,10 @@ export interface Config {
     corsOrigins: string[];
     trustProxy: boolean;
     csp?: string;
+    /** BUTLER_PUBLIC_URL: the server's address as clients reach it (e.g. behind an ingress), without a trailing slash. */
+    publicUrl?: string;
+    /** BUTLER_PUBLIC_CA_FILE: CA certificate(s) (PEM) that kubeconfigs for BUTLER_PUBLIC_URL embed. */
+    publicCaFile?: string;
   };
 
   ws: {

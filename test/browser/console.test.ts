@@ -47,7 +47,7 @@ test('the console: login, live clusters, create → Ready, scale, terminal, prov
     await page.locator('#login-form').waitFor({ state: 'visible' });
     await shot('01-login');
     await page.fill('#login-form input[name=username]', demo.username);
-    await page.fill('#login-form input[name=password]', demo.password);
+    await page.fill('#login-form input[name=password]', demo.password!);
     await page.click('#login-form button[type=submit]');
     await page.locator('#logout').waitFor({ state: 'visible' });
   });
