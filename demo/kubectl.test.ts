@@ -104,6 +104,62 @@ describe('kubectl through butler-server in the demo', { skip: !existsSync(KUBECT
     assert.ok(!logs.some((l) => l.includes(mgmt.parsed.users[0]!.user.token)), 'no token in the logs');
   });
 
+  it('the simulated world is consistent: pods 1/1, versions agree, endpoint and kubeconfig use https, unique names', async () => {
+    await download('/api/management/kubeconfig', 'world-mgmt.yaml');
+    await download('/api/clusters/butler-tenants/production/kubeconfig?via=butler', 'world-prod.yaml');
+    const pods = await kubectl('world-prod.yaml', 'get', 'pods', '-A', '--no-headers');
+    assert.equal(pods.code, 0, pods.stderr);
+    const rows = pods.stdout.trim().split('\n');
+    assert.ok(rows.length >= 4);
+    for (const row of rows) assert.match(row, /\s1\/1\s+Running\s/, row);
+    const mgmtPods = await kubectl('world-mgmt.yaml', 'get', 'pods', '-n', 'kube-system', '--no-headers');
+    assert.equal(mgmtPods.code, 0, mgmtPods.stderr);
+    for (const row of mgmtPods.stdout
+      .trim()
+      .split('\n')
+      .filter((r) => r.includes('Running')))
+      assert.match(row, /\s(\d+)\/\1\s+Running\s/, row);
+
+    const cluster = (await api('/api/clusters/butler-tenants/production')).json() as {
+      spec: { kubernetesVersion: string };
+      status: { controlPlaneEndpoint?: string };
+    };
+    const requested = cluster.spec.kubernetesVersion;
+    const version = await kubectl('world-prod.yaml', 'version', '-o', 'json');
+    const server = (JSON.parse(version.stdout) as { serverVersion: { gitVersion: string } }).serverVersion;
+    assert.equal(server.gitVersion, requested);
+    const nodes = await kubectl(
+      'world-prod.yaml',
+      'get',
+      'nodes',
+      '-o',
+      'jsonpath={.items[*].status.nodeInfo.kubeletVersion}',
+    );
+    assert.deepEqual([...new Set(nodes.stdout.split(' '))], [requested]);
+    const mgmtVersion = await kubectl('world-mgmt.yaml', 'version', '-o', 'json');
+    const mgmtNodes = await kubectl(
+      'world-mgmt.yaml',
+      'get',
+      'nodes',
+      '-o',
+      'jsonpath={.items[*].status.nodeInfo.kubeletVersion}',
+    );
+    assert.deepEqual(
+      [...new Set(mgmtNodes.stdout.split(' '))],
+      [(JSON.parse(mgmtVersion.stdout) as { serverVersion: { gitVersion: string } }).serverVersion.gitVersion],
+    );
+
+    // The cluster's own admin kubeconfig: same https endpoint as its status, and names that are not `sim`.
+    const admin = yaml.load(
+      ((await api('/api/clusters/butler-tenants/production/kubeconfig')).json() as { kubeconfig: string }).kubeconfig,
+    ) as Kubeconfig;
+    const endpoint = cluster.status.controlPlaneEndpoint;
+    if (endpoint !== undefined) assert.equal(endpoint, admin.clusters[0]!.cluster.server);
+    assert.match(admin.clusters[0]!.cluster.server, /^https:/);
+    for (const name of [admin.clusters[0]!.name, admin.users[0]!.name, admin.contexts[0]!.name])
+      assert.notEqual(name, 'sim');
+  });
+
   it('a kubectl token is accepted only as a Bearer header on the proxy', async () => {
     const { parsed } = await download('/api/management/kubeconfig', 'scoped.yaml');
     const token = parsed.users[0]!.user.token;

@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
+import { formattedStream } from '../src/observability/logger.js';
 import { parseAddr } from '../src/config/parse.js';
 import type { Config } from '../src/config/types.js';
 import { createKubeClient } from '../src/kube/client.js';
@@ -22,7 +23,7 @@ import { startSimulator, type Simulator } from '../sim/index.js';
 import { createDemoController, type ControllerTiming, type DemoController } from './controller.js';
 import { generateDemoCa, startKubectlListener } from './kubectl-listener.js';
 import { startProviderEndpoints, type ProviderEndpoints } from './provider-endpoints.js';
-import { demoSeed, PLATFORM_ADDONS } from './seed.js';
+import { demoSeed, MANAGEMENT_VERSION, PLATFORM_ADDONS } from './seed.js';
 import { nodeObject } from './tenant-sim.js';
 
 export const DEFAULT_DEMO_ADDR = '127.0.0.1:8080';
@@ -108,9 +109,11 @@ function cleanupStack() {
   };
 }
 
+const HARVESTER_VERSION = 'v1.29.4+rke2r1';
+
 function harvesterHosts(): object[] {
   return [1, 2, 3].map((i) =>
-    nodeObject(`harvester-node-${i}`, { role: 'control-plane', index: i, version: 'v1.29.4+rke2r1' }),
+    nodeObject(`harvester-node-${i}`, { role: 'control-plane', index: i, version: HARVESTER_VERSION }),
   );
 }
 
@@ -118,7 +121,11 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   const logStream = opts.logStream ?? process.stderr;
   const cleanup = cleanupStack();
   try {
-    const harvester = await startSimulator({ seed: harvesterHosts() });
+    const harvester = await startSimulator({
+      seed: harvesterHosts(),
+      name: 'demo-harvester',
+      kubernetesVersion: HARVESTER_VERSION,
+    });
     cleanup.push(() => harvester.stop());
     const providers = await startProviderEndpoints({
       nutanix: { username: 'admin', password: randomBytes(12).toString('base64url') },
@@ -126,6 +133,8 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     });
     cleanup.push(() => providers.stop());
     const management = await startSimulator({
+      name: 'demo-management',
+      kubernetesVersion: MANAGEMENT_VERSION,
       crds: butlerCrds(),
       seed: demoSeed({
         harvesterKubeconfig: harvester.kubeconfig,
@@ -170,7 +179,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
 
     const logger = pino(
       { level: config.logLevel, base: { component: 'demo-controller' } },
-      logStream as pino.DestinationStream,
+      formattedStream(config.logFormat, logStream) as pino.DestinationStream,
     );
     const controllerKube = createKubeClient(loadManagementKubeConfig(config.kube), {
       timeoutMs: 15_000,

@@ -21,7 +21,7 @@ import { RouteTable } from './http/route-table.js';
 import { liveUpdatesPlugin } from './live/plugin.js';
 import { proxyPlugin } from './proxy/plugin.js';
 import { installApiAudit, logDestination } from './observability/audit.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger, formattedStream } from './observability/logger.js';
 import { metricsPlugin } from './observability/metrics-plugin.js';
 import type { Services } from './services.js';
 import { createStaticHandler } from './static/handler.js';
@@ -45,7 +45,9 @@ export async function buildApp(
   opts: BuildAppOptions = {},
 ): Promise<FastifyInstance> {
   const logger =
-    opts.logger === false ? undefined : createLogger(config.logLevel, logDestination(config.audit, opts.logStream));
+    opts.logger === false
+      ? undefined
+      : createLogger(config.logLevel, logDestination(config.audit, formattedStream(config.logFormat, opts.logStream)));
   const tlsFiles = config.tls
     ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
     : undefined;

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/types.js';
 import { logDestination } from './observability/audit.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger, formattedStream } from './observability/logger.js';
 import { createMetrics, instrumentKubeClient, type Metrics } from './observability/metrics.js';
 import { createRevocationStore, type RevocationStore } from './auth/revocations.js';
 import { createKubeClient, type KubeClient } from './kube/client.js';
@@ -40,7 +40,10 @@ export interface BuildServicesOptions {
 }
 
 export async function buildServices(config: Config, opts: BuildServicesOptions = {}): Promise<Services> {
-  const log = createLogger(config.logLevel, logDestination(config.audit, opts.logStream));
+  const log = createLogger(
+    config.logLevel,
+    logDestination(config.audit, formattedStream(config.logFormat, opts.logStream)),
+  );
   const metrics = createMetrics();
   const kube = instrumentKubeClient(
     createKubeClient(loadManagementKubeConfig(config.kube), {

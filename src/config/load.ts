@@ -61,6 +61,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
     throw new ConfigError(`BUTLER_LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   }
 
+  const logFormat = (get('BUTLER_LOG_FORMAT') ?? (dev ? 'pretty' : 'json')).toLowerCase();
+  if (logFormat !== 'json' && logFormat !== 'pretty') {
+    throw new ConfigError(`BUTLER_LOG_FORMAT: "${logFormat}" is not json or pretty`);
+  }
+
   const systemNamespace = namespace('BUTLER_SYSTEM_NAMESPACE', get('BUTLER_SYSTEM_NAMESPACE') ?? 'butler-system');
   const tenantNamespace = namespace('BUTLER_TENANT_NAMESPACE', get('BUTLER_TENANT_NAMESPACE') ?? 'butler-tenants');
   const namespaces = (name: string, def: string[]) => {
@@ -154,6 +159,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
     port,
     staticDir,
     logLevel,
+    logFormat,
     kube: kubeConnection(flags.kubeconfig, get('KUBECONFIG'), get('KUBERNETES_SERVICE_HOST'), opts),
     kubeTimeoutMs: positive('BUTLER_KUBE_TIMEOUT', duration('BUTLER_KUBE_TIMEOUT', '15s')),
     tenantTimeoutMs: positive('BUTLER_TENANT_TIMEOUT', duration('BUTLER_TENANT_TIMEOUT', '10s')),

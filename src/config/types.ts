@@ -21,6 +21,8 @@ export interface Config {
   /** Directory served in place of the built-in page when no staticDir is configured (set by the demo, no flag). */
   builtinConsoleDir?: string;
   logLevel: string;
+  /** BUTLER_LOG_FORMAT: `json` (default) or `pretty` (readable lines; the default with --dev and in the demo). */
+  logFormat: 'json' | 'pretty';
 
   kube: KubeConnectionConfig;
   /** BUTLER_KUBE_TIMEOUT (15s): timeout of one Kubernetes API call. */
