@@ -13,6 +13,7 @@ import { answerUnmatchedApi, isApiOrWsPath, requestPath } from './http/api-fallb
 import { installApiHeaders } from './http/api-headers.js';
 import { installBodyParsers } from './http/body.js';
 import { installCors } from './http/cors.js';
+import { createClientErrorHandler, webSocketErrorHandler } from './http/client-errors.js';
 import { installErrorHandler, sendHttpError } from './http/error-handler.js';
 import { HttpError } from './http/errors.js';
 import { requestIdFor } from './http/request-id.js';
@@ -62,6 +63,7 @@ export async function buildApp(
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
     // URLs the router cannot even take apart get the same JSON error shape as everything else.
+    clientErrorHandler: createClientErrorHandler(() => app.log),
     frameworkErrors: (error, _request, reply) => {
       const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
       sendHttpError(reply, new HttpError(tooLong ? 414 : 400, tooLong ? 'request path too long' : 'malformed URL'));
@@ -99,6 +101,7 @@ export async function buildApp(
   await app.register(fastifyWebsocket, {
     options: { maxPayload: config.ws.maxMessageBytes },
     preClose: closeWebSocketsGoingAway,
+    errorHandler: webSocketErrorHandler,
   });
 
   // Authentication first: its hook answers 401 before any route (or the /api 404/405 below) is decided.

@@ -54,24 +54,31 @@ type Resolution =
   | { kind: 'invalid' | 'revoked' | 'not-ready'; source: Session['source'] }
   | { kind: 'ok'; session: Session };
 
-/** Path without query, percent-decoded and with repeated slashes collapsed, for the public/protected decision. */
-function normalizedPath(url: string): string {
+/** Path without query, percent-decoded (the raw form when it does not decode). */
+function decodedPath(url: string): string {
   const path = url.split('?')[0] ?? '';
-  let decoded = path;
   try {
-    decoded = decodeURIComponent(path);
+    return decodeURIComponent(path);
   } catch {
-    // keep the raw form
+    return path;
   }
-  return decoded.replace(/\/{2,}/g, '/');
+}
+
+/** The decoded path with repeated slashes collapsed, for deciding which space a path belongs to. */
+function normalizedPath(url: string): string {
+  return decodedPath(url).replace(/\/{2,}/g, '/');
 }
 
 const inSpace = (p: string, space: string) => p === space || p.startsWith(`${space}/`);
 
-/** Whether a path (or route pattern) needs a session. */
+/**
+ * Whether a path (or route pattern) needs a session. Public are exactly the login path and the public WebSockets:
+ * near misses (`/ws/clusters/`, `/ws//clusters`) are unknown paths like any other and answer 401 before anything else.
+ */
 export function requiresSession(path: string): boolean {
+  const exact = decodedPath(path);
+  if (exact === LOGIN_PATH || PUBLIC_WEBSOCKETS.has(exact)) return false;
   const p = normalizedPath(path);
-  if (p === LOGIN_PATH || PUBLIC_WEBSOCKETS.has(p.replace(/\/$/, ''))) return false;
   return inSpace(p, '/api') || inSpace(p, '/ws');
 }
 
