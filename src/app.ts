@@ -19,6 +19,7 @@ import { HttpError } from './http/errors.js';
 import { requestIdFor } from './http/request-id.js';
 import { installRequestLog } from './http/request-log.js';
 import { RouteTable } from './http/route-table.js';
+import { installUnauthenticatedCap } from './http/unauthenticated-cap.js';
 import { liveUpdatesPlugin } from './live/plugin.js';
 import { proxyPlugin } from './proxy/plugin.js';
 import { installApiAudit, logDestination } from './observability/audit.js';
@@ -36,6 +37,10 @@ export interface BuildAppOptions {
   logger?: boolean;
 }
 
+/** How often Node checks the header and body timeouts: a fraction of the shorter one, within these bounds. */
+const TIMEOUT_CHECK_MIN_MS = 50;
+const TIMEOUT_CHECK_MAX_MS = 1000;
+
 /** Close code for "server shutting down" (contract §6.1). */
 const WS_GOING_AWAY = 1001;
 const WS_TERMINATE_AFTER_MS = 2000;
@@ -50,8 +55,11 @@ export async function buildApp(
   const tlsFiles = config.tls
     ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
     : undefined;
+  const timeouts = serverTimeouts(config);
   const app = Fastify({
-    ...(tlsFiles ? { https: tlsFiles } : {}),
+    ...(tlsFiles ? { https: { ...tlsFiles, ...timeouts } } : { http: timeouts }),
+    requestTimeout: config.http.bodyTimeoutMs,
+    keepAliveTimeout: config.http.idleTimeoutMs,
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: requestIdFor,
@@ -106,6 +114,7 @@ export async function buildApp(
 
   // Authentication first: its hook answers 401 before any route (or the /api 404/405 below) is decided.
   await app.register(authPlugin, { config, services });
+  installUnauthenticatedCap(app, config);
   await app.register(metricsPlugin, { config, services });
   installApiAudit(app, config);
   await app.register(healthPlugin, {
@@ -130,6 +139,17 @@ export async function buildApp(
   );
 
   return app;
+}
+
+/** Node's own header and body timeouts (answered by the clientErrorHandler with 408), checked often enough. */
+function serverTimeouts(config: Config) {
+  const { headersTimeoutMs, bodyTimeoutMs } = config.http;
+  const check = Math.floor(Math.min(headersTimeoutMs, bodyTimeoutMs) / 4);
+  return {
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: bodyTimeoutMs,
+    connectionsCheckingInterval: Math.max(TIMEOUT_CHECK_MIN_MS, Math.min(TIMEOUT_CHECK_MAX_MS, check)),
+  };
 }
 
 /** @fastify/websocket preClose: every socket gets 1001, and is terminated if it does not finish the close handshake. */

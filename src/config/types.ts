@@ -57,6 +57,14 @@ export interface Config {
     corsOrigins: string[];
     trustProxy: boolean;
     csp?: string;
+    /** BUTLER_HTTP_HEADERS_TIMEOUT (10s): a request's headers must arrive within this (else 408, closed). */
+    headersTimeoutMs: number;
+    /** BUTLER_HTTP_BODY_TIMEOUT (30s): the whole request, body included, must arrive within this (else 408, closed). */
+    bodyTimeoutMs: number;
+    /** BUTLER_HTTP_IDLE_TIMEOUT (72s): a kept-alive connection without a request is closed after this. */
+    idleTimeoutMs: number;
+    /** BUTLER_HTTP_UNAUTH_MAX_PER_ADDRESS (32): requests without a session in progress at once per client address. */
+    unauthMaxPerAddress: number;
   };
 
   ws: {
