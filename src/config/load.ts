@@ -145,6 +145,12 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
     readableFile('BUTLER_MANAGEMENT_TERMINAL_KUBECONFIG', managementKubeconfigPath);
   }
 
+  const headersTimeoutMs = positive('BUTLER_HTTP_HEADERS_TIMEOUT', duration('BUTLER_HTTP_HEADERS_TIMEOUT', '10s'));
+  const bodyTimeoutMs = positive('BUTLER_HTTP_BODY_TIMEOUT', duration('BUTLER_HTTP_BODY_TIMEOUT', '30s'));
+  if (headersTimeoutMs > bodyTimeoutMs) {
+    throw new ConfigError('BUTLER_HTTP_HEADERS_TIMEOUT must not be above BUTLER_HTTP_BODY_TIMEOUT');
+  }
+
   const highWater = size('BUTLER_WS_SLOW_CLIENT_HIGH_WATER', '1MiB');
   const lowWater = size('BUTLER_WS_SLOW_CLIENT_LOW_WATER', '256KiB');
   if (lowWater >= highWater) {
@@ -184,6 +190,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
       loginFailureWindowMs: positive('BUTLER_LOGIN_FAILURE_WINDOW', duration('BUTLER_LOGIN_FAILURE_WINDOW', '15m')),
       loginRateLimit: int('BUTLER_LOGIN_RATE_LIMIT', 20),
       generatedSecrets: generated.length > 0,
+      revocationStaleAfterMs: positive(
+        'BUTLER_REVOCATION_STALE_AFTER',
+        duration('BUTLER_REVOCATION_STALE_AFTER', '15s'),
+      ),
     },
     http: {
       maxBodyBytes: size('BUTLER_MAX_BODY_BYTES', '1MiB'),
@@ -195,6 +205,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
       ...(get('BUTLER_PUBLIC_CA_FILE') !== undefined
         ? { publicCaFile: readableFile('BUTLER_PUBLIC_CA_FILE', get('BUTLER_PUBLIC_CA_FILE')!) }
         : {}),
+      headersTimeoutMs,
+      bodyTimeoutMs,
+      idleTimeoutMs: positive('BUTLER_HTTP_IDLE_TIMEOUT', duration('BUTLER_HTTP_IDLE_TIMEOUT', '72s')),
+      unauthMaxPerAddress: int('BUTLER_HTTP_UNAUTH_MAX_PER_ADDRESS', 32),
     },
     ws: {
       unauthTimeoutMs: positive('BUTLER_WS_UNAUTH_TIMEOUT', duration('BUTLER_WS_UNAUTH_TIMEOUT', '30s')),

@@ -53,6 +53,8 @@ export interface Config {
     loginRateLimit: number;
     /** True when secrets were generated at random (--dev / demo). */
     generatedSecrets: boolean;
+    /** BUTLER_REVOCATION_STALE_AFTER (15s): revocations not received for this long make /readyz not ready. */
+    revocationStaleAfterMs: number;
   };
 
   http: {
@@ -65,6 +67,14 @@ export interface Config {
     publicUrl?: string;
     /** BUTLER_PUBLIC_CA_FILE: CA certificate(s) (PEM) that kubeconfigs for BUTLER_PUBLIC_URL embed. */
     publicCaFile?: string;
+    /** BUTLER_HTTP_HEADERS_TIMEOUT (10s): a request's headers must arrive within this (else 408, closed). */
+    headersTimeoutMs: number;
+    /** BUTLER_HTTP_BODY_TIMEOUT (30s): the whole request, body included, must arrive within this (else 408, closed). */
+    bodyTimeoutMs: number;
+    /** BUTLER_HTTP_IDLE_TIMEOUT (72s): a kept-alive connection without a request is closed after this. */
+    idleTimeoutMs: number;
+    /** BUTLER_HTTP_UNAUTH_MAX_PER_ADDRESS (32): requests without a session in progress at once per client address. */
+    unauthMaxPerAddress: number;
   };
 
   ws: {
