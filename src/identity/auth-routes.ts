@@ -4,11 +4,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clientAddress } from '../auth/address.js';
 import { createCredentialCheck } from '../auth/credentials.js';
 import { clearSessionCookie, LOGIN_PATH, LOGOUT_PATH, setSessionCookie } from '../auth/plugin.js';
-import type { Identity, Session } from '../auth/session.js';
+import { identityOf, type Identity } from '../auth/session.js';
 import { createLoginThrottle } from '../auth/throttle.js';
 import type { Config } from '../config/types.js';
 import { badRequest, forbidden, HttpError, notFound, tooManyRequests, unauthorized } from '../http/errors.js';
-import { toHttpError } from '../kube/errors.js';
+import { KubeApiError, toHttpError } from '../kube/errors.js';
 import type { IdentityServices } from './services.js';
 import { normaliseEmail } from './membership.js';
 import { MAX_PASSWORD_LENGTH, passwordProblem } from './passwords.js';
@@ -299,15 +299,14 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-const identityOf = (s: Session): Identity => ({
-  subject: s.subject,
-  username: s.username,
-  email: s.email,
-  name: s.name,
-  provider: s.provider,
-  ...(s.picture ? { picture: s.picture } : {}),
-  groups: s.groups,
-});
+/** Why a revocation marker could not be stored, for the logout/refresh answer (no secrets, no Kubernetes internals). */
+function revocationFailureReason(err: unknown, mapped: HttpError, systemNamespace: string): string {
+  if (mapped.status === 404 && err instanceof KubeApiError && err.status?.details?.kind === 'namespaces')
+    return `namespace "${systemNamespace}" does not exist`;
+  // The mapped messages: "kubernetes API unavailable", "… timed out", "butler-server is not allowed to create
+  // configmaps in namespace …", "… rejected butler-server's credentials", "… is throttling requests".
+  return mapped.message;
+}
 
 function lockedNow(u: UserObject): boolean {
   if (u.status?.phase !== 'Locked') return false;

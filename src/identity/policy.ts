@@ -57,6 +57,8 @@ export const POLICY: Readonly<Record<string, Rule>> = {
   'POST /api/auth/logout': R.session,
   'POST /api/auth/refresh': R.session,
   'POST /api/auth/refresh-permissions': R.session,
+  // A kubectl token id is 128 random bits: knowing one is the right to revoke it.
+  'DELETE /api/auth/kubectl-tokens/:id': R.session,
 
   // users
   'GET /api/users': R.member,
@@ -113,6 +115,7 @@ export const POLICY: Readonly<Record<string, Rule>> = {
   // management cluster
   'GET /api/management': R.pv,
   'GET /api/management/nodes': R.pv,
+  'GET /api/management/kubeconfig': R.pa,
   'GET /api/management/namespaces/:ns/pods': R.pv,
   'GET /api/management/pods/:ns': R.pv,
   'GET /api/management/addons': R.pv,

@@ -37,6 +37,7 @@ const MATRIX: Record<string, string> = {
   'POST /api/auth/logout': ALL,
   'POST /api/auth/refresh': ALL,
   'POST /api/auth/refresh-permissions': ALL,
+  'DELETE /api/auth/kubectl-tokens/:id': ALL,
   'GET /api/openapi.json': ALL,
   'GET /ws/clusters': ALL,
 
@@ -85,6 +86,7 @@ const MATRIX: Record<string, string> = {
 
   'GET /api/management': PLATFORM,
   'GET /api/management/nodes': PLATFORM,
+  'GET /api/management/kubeconfig': PA,
   'GET /api/management/namespaces/:ns/pods': PLATFORM,
   'GET /api/management/pods/:ns': PLATFORM,
   'GET /api/management/addons': PLATFORM,
@@ -193,7 +195,8 @@ function concrete(route: string, role: Role): string {
     .replace(':group', 'no-group')
     .replace(':env', 'no-env')
     .replace(':addon', 'none-here')
-    .replace(':token', '0'.repeat(64));
+    .replace(':token', '0'.repeat(64))
+    .replace(':id', 'f'.repeat(32));
 }
 
 /** Bodies: empty (so allowed writes stop at validation) except where the rule is decided with the body. */
