@@ -175,7 +175,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     });
     const e = new HttpError(
       mapped.status === 504 ? 504 : 502,
-      `${what} could not be recorded; the session is still valid`,
+      `${what} could not be recorded (${revocationFailureReason(err, mapped, config.systemNamespace)}); the session is still valid`,
     );
     Object.defineProperty(e, 'cause', { value: err, enumerable: false });
     return e;
