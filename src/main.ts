@@ -3,15 +3,20 @@
 
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
-import { wantsVersion } from './config/flags.js';
+import { USAGE, wantsHelp, wantsVersion } from './config/flags.js';
 import type { Config } from './config/types.js';
 import { printVersion } from './config/version.js';
+import { errorMessage } from './observability/logger.js';
 import { buildServices } from './services.js';
 
 /** Shutdown must end within this; after it the process exits regardless. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
 async function main(argv: string[]): Promise<void> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(USAGE);
+    return;
+  }
   if (wantsVersion(argv)) {
     printVersion();
     return;
@@ -72,7 +77,10 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   // The revocation store's first LIST runs in the background: /readyz and authenticated requests answer 503 until it syncs.
-  services.revocations.start().catch((err: unknown) => app.log.error({ err }, 'revocation store failed'));
+  services.revocations.start().catch((err: unknown) => {
+    // start() gives up only when the store is stopped, which is part of shutting down.
+    if (!stopping) app.log.error({ error: errorMessage(err) }, 'revocation store failed');
+  });
 
   await app.listen({ host: config.host, port: config.port });
 }

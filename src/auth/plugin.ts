@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
 import { badRequest, forbidden, HttpError, serviceUnavailable, tooManyRequests, unauthorized } from '../http/errors.js';
 import { isAllowedOrigin, isHttpsRequest } from '../http/origin.js';
-import { toHttpError } from '../kube/errors.js';
+import { KubeApiError, toHttpError } from '../kube/errors.js';
 import { clientAddress } from './address.js';
 import { createCredentialCheck } from './credentials.js';
 import type { RevocationStore } from './revocations.js';
@@ -37,6 +37,15 @@ declare module 'fastify' {
 }
 
 export const LOGIN_PATH = '/api/auth/login';
+
+/** Why a revocation marker could not be stored, for the logout/refresh answer (no secrets, no Kubernetes internals). */
+function revocationFailureReason(err: unknown, mapped: HttpError, systemNamespace: string): string {
+  if (mapped.status === 404 && err instanceof KubeApiError && err.status?.details?.kind === 'namespaces')
+    return `namespace "${systemNamespace}" does not exist`;
+  // The mapped messages: "kubernetes API unavailable", "… timed out", "butler-server is not allowed to create
+  // configmaps in namespace …", "… rejected butler-server's credentials", "… is throttling requests".
+  return mapped.message;
+}
 const LOGOUT_PATH = '/api/auth/logout';
 /** Public in the data-less mode of contract §6.2: the route itself refuses data without a session. */
 export const PUBLIC_WEBSOCKETS = new Set(['/ws/clusters']);
@@ -54,24 +63,34 @@ type Resolution =
   | { kind: 'invalid' | 'revoked' | 'not-ready'; source: Session['source'] }
   | { kind: 'ok'; session: Session };
 
-/** Path without query, percent-decoded and with repeated slashes collapsed, for the public/protected decision. */
-function normalizedPath(url: string): string {
+/** Path without query, percent-decoded (the raw form when it does not decode). */
+function decodedPath(url: string): string {
   const path = url.split('?')[0] ?? '';
-  let decoded = path;
   try {
-    decoded = decodeURIComponent(path);
+    return decodeURIComponent(path);
   } catch {
-    // keep the raw form
+    return path;
   }
-  return decoded.replace(/\/{2,}/g, '/');
+}
+
+/** The decoded path with repeated slashes collapsed, for deciding which space a path belongs to. */
+function normalizedPath(url: string): string {
+  return decodedPath(url).replace(/\/{2,}/g, '/');
 }
 
 const inSpace = (p: string, space: string) => p === space || p.startsWith(`${space}/`);
 
-/** Whether a path (or route pattern) needs a session. */
+export const PROXY_SPACE = '/api/proxy';
+const isProxyPath = (url: string) => inSpace(normalizedPath(url), PROXY_SPACE);
+
+/**
+ * Whether a path (or route pattern) needs a session. Public are exactly the login path and the public WebSockets:
+ * near misses (`/ws/clusters/`, `/ws//clusters`) are unknown paths like any other and answer 401 before anything else.
+ */
 export function requiresSession(path: string): boolean {
+  const exact = decodedPath(path);
+  if (exact === LOGIN_PATH || PUBLIC_WEBSOCKETS.has(exact)) return false;
   const p = normalizedPath(path);
-  if (p === LOGIN_PATH || PUBLIC_WEBSOCKETS.has(p.replace(/\/$/, ''))) return false;
   return inSpace(p, '/api') || inSpace(p, '/ws');
 }
 
@@ -113,6 +132,10 @@ async function resolve(request: FastifyRequest, tokens: TokenService, store: Rev
   if (!token) return { kind: 'none' };
   const claims = await tokens.verify(token);
   if (!claims) return { kind: 'invalid', source };
+  // A kubectl token works only where kubectl sends it: as a Bearer header to the Kubernetes API proxy.
+  if (claims.kind === 'kubectl' && (source === 'cookie' || !isProxyPath(request.url))) {
+    return { kind: 'invalid', source };
+  }
   if (!store.synced) return { kind: 'not-ready', source };
   if (store.isRevoked(claims.jti)) return { kind: 'revoked', source };
   return { kind: 'ok', session: { ...claims, source } };
@@ -252,7 +275,10 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
       resource: 'configmaps',
     });
     const status = mapped.status === 504 ? 504 : 502;
-    const e = new HttpError(status, `${what} could not be recorded; the session is still valid`);
+    const e = new HttpError(
+      status,
+      `${what} could not be recorded (${revocationFailureReason(err, mapped, config.systemNamespace)}); the session is still valid`,
+    );
     Object.defineProperty(e, 'cause', { value: err, enumerable: false });
     return e;
   };
