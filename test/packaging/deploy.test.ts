@@ -78,6 +78,10 @@ describe('kustomize render', () => {
         [B, ['providerconfigs'], ['get', 'list', 'watch', 'create', 'delete']],
         [B, ['providerconfigs/status'], ['patch']],
         [B, ['tenantaddons', 'managementaddons'], ['get', 'list', 'create', 'update', 'delete']],
+        // users and teams (identity caches, team administration, invites, accounts, login bookkeeping)
+        [B, ['teams'], ['get', 'list', 'watch', 'create', 'update', 'delete']],
+        [B, ['users'], ['list', 'watch', 'create', 'patch', 'delete']],
+        [B, ['users/status'], ['patch']],
         [B, ['addondefinitions'], ['get', 'list']],
         ['', ['secrets'], ['get']],
         ['', ['nodes'], ['list']],
