@@ -7,6 +7,7 @@ import { badRequest, forbidden, HttpError, serviceUnavailable, tooManyRequests, 
 import { isAllowedOrigin, isHttpsRequest } from '../http/origin.js';
 import { KubeApiError, toHttpError } from '../kube/errors.js';
 import { clientAddress } from './address.js';
+import { browserIdOf, newBrowserId, setBrowserCookie } from './browser-id.js';
 import { createCredentialCheck } from './credentials.js';
 import type { RevocationStore } from './revocations.js';
 import { createTokenService, SESSION_COOKIE, type Session, type TokenService } from './session.js';
@@ -32,7 +33,12 @@ declare module 'fastify' {
     /** Every route registered after the auth plugin (method, URL pattern), for the route-coverage test. */
     registeredRoutes: RouteEntry[];
     /** Token verification and the revocation store, for authenticateRequest/watchSession in other plugins. */
-    butlerAuth: { tokens: TokenService; revocations: RevocationStore };
+    butlerAuth: {
+      tokens: TokenService;
+      revocations: RevocationStore;
+      /** Calls `listener` with the pre-login browser id of every successful login, once its answer is sent. */
+      onBrowserLogin(listener: (browserId: string) => void): void;
+    };
   }
 }
 
@@ -164,7 +170,12 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
     ratePerMinute: config.auth.loginRateLimit,
   });
   const ttlSeconds = Math.max(1, Math.round(config.auth.tokenTtlMs / 1000));
-  fastify.decorate('butlerAuth', { tokens, revocations: store });
+  const loginListeners: ((browserId: string) => void)[] = [];
+  fastify.decorate('butlerAuth', {
+    tokens,
+    revocations: store,
+    onBrowserLogin: (listener: (browserId: string) => void) => void loginListeners.push(listener),
+  });
 
   if (!fastify.hasRequestDecorator('cookies')) await fastify.register(cookie);
   fastify.decorateRequest('session', null);
@@ -221,6 +232,15 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
     }
   });
 
+  // Every page (HTML) gives a browser without one its pre-login id, before the console opens /ws/clusters.
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && type.startsWith('text/html') && !browserIdOf(request)) {
+      setBrowserCookie(reply, request, config, newBrowserId());
+    }
+    return payload;
+  });
+
   const loginResponse = (token: string, username: string, expiresAt: Date) => ({
     token,
     user: { username, role: 'admin' as const },
@@ -257,6 +277,10 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
     const issued = await tokens.issue(config.auth.adminUsername);
     setSessionCookie(reply, request, config, issued.token, ttlSeconds);
     audit(request, 'login.success', username, address, 'success');
+    // After the answer (with the session cookie) is on its way, this browser's anonymous sockets are closed (4401),
+    // so the console's reconnect carries the new session.
+    const browserId = browserIdOf(request);
+    if (browserId) reply.raw.once('finish', () => loginListeners.forEach((listener) => listener(browserId)));
     return loginResponse(issued.token, config.auth.adminUsername, issued.expiresAt);
   });
 

@@ -47,6 +47,8 @@ export class LiveConnection {
     /** The session's jti, or undefined for a data-less (unauthenticated) socket. */
     readonly jti: string | undefined,
     limits: SenderLimits,
+    /** The pre-login browser id of an unauthenticated socket: that browser's login closes it. */
+    readonly browserId?: string,
   ) {
     this.sender = new CoalescingSender(ws, limits);
     limitIncomingMessages(ws);

@@ -2,13 +2,16 @@
 //
 // Upgrade rules: a foreign Origin gets 403 and a plain GET 426 (both JSON, before any upgrade); a socket without a
 // session is accepted but data-less (pongs and protocol pings only) and closed with 4401 after
-// BUTLER_WS_UNAUTH_TIMEOUT, within the unauthenticated caps (503 beyond them). An authenticated socket gets a
+// BUTLER_WS_UNAUTH_TIMEOUT, or as soon as the same browser (its pre-login cookie, src/auth/browser-id.ts) logs in,
+// within the unauthenticated caps (503 beyond them). An authenticated socket gets a
 // `snapshot` (or, with `?resourceVersion=`, the missed events or a `resync`) and then every change, until its session
 // is revoked or expires (4401). Server shutdown (1001) is done by app.ts for every WebSocket.
 import type {} from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { clientAddress } from '../auth/address.js';
+import { browserCookieHeader, browserIdOf, newBrowserId } from '../auth/browser-id.js';
 import type { RevocationStore } from '../auth/revocations.js';
 import { watchSession } from '../auth/session-watch.js';
 import type { Config } from '../config/types.js';
@@ -93,15 +96,35 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
     hub.stop();
   });
 
+  // A login closes the anonymous sockets of the same browser, so the console's reconnect carries the new session
+  // at once instead of after BUTLER_WS_UNAUTH_TIMEOUT.
+  app.butlerAuth.onBrowserLogin((browserId) =>
+    registry.closeUnauthenticatedOf(browserId, CLOSE.unauthenticated, 'logged in; reconnect'),
+  );
+  // The browser id of each anonymous upgrade; a browser without one gets it with the upgrade answer.
+  const browserIds = new WeakMap<IncomingMessage, string>();
+  const browserCookies = new WeakMap<IncomingMessage, string>();
+  app.websocketServer.on('headers', (headers: string[], req: IncomingMessage) => {
+    const cookie = browserCookies.get(req);
+    if (cookie !== undefined) headers.push(`Set-Cookie: ${cookie}`);
+  });
+
   const checkUpgrade = async (request: FastifyRequest) => {
     if (!request.ws) return;
     const origin = request.headers.origin;
     if (origin !== undefined && !isAllowedOriginValue(origin, request, config)) {
       throw forbidden('cross-origin WebSocket refused');
     }
-    if (!request.session && !registry.canAcceptUnauthenticated(clientAddress(request, config))) {
+    if (request.session) return;
+    if (!registry.canAcceptUnauthenticated(clientAddress(request, config))) {
       throw serviceUnavailable('too many unauthenticated connections; try again later', { 'retry-after': '5' });
     }
+    let browserId = browserIdOf(request);
+    if (browserId === undefined) {
+      browserId = newBrowserId();
+      browserCookies.set(request.raw, browserCookieHeader(request, config, browserId));
+    }
+    browserIds.set(request.raw, browserId);
   };
 
   app.route({
@@ -115,7 +138,7 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
     wsHandler: (ws: WebSocket, request: FastifyRequest) => {
       const session = request.session;
       const address = clientAddress(request, config);
-      const conn = new LiveConnection(ws, address, session?.jti, limits);
+      const conn = new LiveConnection(ws, address, session?.jti, limits, browserIds.get(request.raw));
       ws.on('close', () => {
         registry.remove(conn);
         hub.detach(conn.sender);
