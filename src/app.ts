@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { apiPlugin } from './api/plugin.js';
 import { authPlugin } from './auth/plugin.js';
+import { identityPlugin } from './identity/plugin.js';
 import type { Config } from './config/types.js';
 import { healthPlugin } from './health/plugin.js';
 import { kubeVersionCheck } from './health/kube-version-check.js';
@@ -23,7 +24,7 @@ import { installUnauthenticatedCap } from './http/unauthenticated-cap.js';
 import { liveUpdatesPlugin } from './live/plugin.js';
 import { proxyPlugin } from './proxy/plugin.js';
 import { installApiAudit, logDestination } from './observability/audit.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger, formattedStream } from './observability/logger.js';
 import { metricsPlugin } from './observability/metrics-plugin.js';
 import type { Services } from './services.js';
 import { createStaticHandler } from './static/handler.js';
@@ -51,7 +52,9 @@ export async function buildApp(
   opts: BuildAppOptions = {},
 ): Promise<FastifyInstance> {
   const logger =
-    opts.logger === false ? undefined : createLogger(config.logLevel, logDestination(config.audit, opts.logStream));
+    opts.logger === false
+      ? undefined
+      : createLogger(config.logLevel, logDestination(config.audit, formattedStream(config.logFormat, opts.logStream)));
   const tlsFiles = config.tls
     ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
     : undefined;
@@ -115,6 +118,8 @@ export async function buildApp(
   // Authentication first: its hook answers 401 before any route (or the /api 404/405 below) is decided.
   await app.register(authPlugin, { config, services });
   installUnauthenticatedCap(app, config);
+  // Then the permission matrix (its hook judges every route registered after it) and the identity routes.
+  await app.register(identityPlugin, { config, services });
   await app.register(metricsPlugin, { config, services });
   installApiAudit(app, config);
   await app.register(healthPlugin, {

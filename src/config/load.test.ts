@@ -51,6 +51,7 @@ describe('defaults', () => {
       adminUsername: 'admin',
       adminPassword: 'correct horse battery',
       tokenTtlMs: 24 * 3600_000,
+      kubectlTokenTtlMs: 8 * 3600_000,
       cookieSecure: 'auto',
       loginMaxFailures: 5,
       loginFailureWindowMs: 15 * 60_000,
@@ -484,4 +485,39 @@ test('static dir symlink is resolved to its real path', () => {
   const link = join(dir, 'link-static');
   symlinkSync(real, link);
   assert.equal(load({ BUTLER_STATIC_DIR: link }).staticDir, real);
+});
+
+describe('kubectl access and log format settings', () => {
+  test('BUTLER_PUBLIC_URL: an http(s) URL, trailing slash dropped; BUTLER_PUBLIC_CA_FILE must exist', () => {
+    assert.equal(load().http.publicUrl, undefined);
+    assert.equal(
+      load({ BUTLER_PUBLIC_URL: 'https://butler.example.com/' }).http.publicUrl,
+      'https://butler.example.com',
+    );
+    assert.equal(load({ BUTLER_PUBLIC_URL: 'https://x.example/sub/' }).http.publicUrl, 'https://x.example/sub');
+    refuses(
+      () => load({ BUTLER_PUBLIC_URL: 'butler.example.com' }),
+      /BUTLER_PUBLIC_URL: "butler.example.com" is not a URL/,
+    );
+    refuses(() => load({ BUTLER_PUBLIC_URL: 'ftp://x.example' }), /BUTLER_PUBLIC_URL: must be an http\(s\) URL/);
+    refuses(() => load({ BUTLER_PUBLIC_URL: 'https://x.example/?a=1' }), /BUTLER_PUBLIC_URL/);
+    refuses(
+      () => load({ BUTLER_PUBLIC_CA_FILE: join(dir, 'no-such-ca.pem') }),
+      /BUTLER_PUBLIC_CA_FILE: file .* does not exist/,
+    );
+  });
+
+  test('BUTLER_KUBECTL_TOKEN_TTL defaults to 8h', () => {
+    assert.equal(load().auth.kubectlTokenTtlMs, 8 * 3600_000);
+    assert.equal(load({ BUTLER_KUBECTL_TOKEN_TTL: '30m' }).auth.kubectlTokenTtlMs, 30 * 60_000);
+    refuses(() => load({ BUTLER_KUBECTL_TOKEN_TTL: '0s' }), /BUTLER_KUBECTL_TOKEN_TTL/);
+  });
+
+  test('BUTLER_LOG_FORMAT: json by default, pretty with --dev, either when set', () => {
+    assert.equal(load().logFormat, 'json');
+    assert.equal(load({}, ['--kubeconfig', kubeconfig, '--dev']).logFormat, 'pretty');
+    assert.equal(load({ BUTLER_LOG_FORMAT: 'json' }, ['--kubeconfig', kubeconfig, '--dev']).logFormat, 'json');
+    assert.equal(load({ BUTLER_LOG_FORMAT: 'pretty' }).logFormat, 'pretty');
+    refuses(() => load({ BUTLER_LOG_FORMAT: 'xml' }), /BUTLER_LOG_FORMAT: "xml" is not json or pretty/);
+  });
 });

@@ -61,6 +61,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
     throw new ConfigError(`BUTLER_LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   }
 
+  const logFormat = (get('BUTLER_LOG_FORMAT') ?? (dev ? 'pretty' : 'json')).toLowerCase();
+  if (logFormat !== 'json' && logFormat !== 'pretty') {
+    throw new ConfigError(`BUTLER_LOG_FORMAT: "${logFormat}" is not json or pretty`);
+  }
+
   const systemNamespace = namespace('BUTLER_SYSTEM_NAMESPACE', get('BUTLER_SYSTEM_NAMESPACE') ?? 'butler-system');
   const tenantNamespace = namespace('BUTLER_TENANT_NAMESPACE', get('BUTLER_TENANT_NAMESPACE') ?? 'butler-tenants');
   const namespaces = (name: string, def: string[]) => {
@@ -160,6 +165,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
     port,
     staticDir,
     logLevel,
+    logFormat,
     kube: kubeConnection(flags.kubeconfig, get('KUBECONFIG'), get('KUBERNETES_SERVICE_HOST'), opts),
     kubeTimeoutMs: positive('BUTLER_KUBE_TIMEOUT', duration('BUTLER_KUBE_TIMEOUT', '15s')),
     tenantTimeoutMs: positive('BUTLER_TENANT_TIMEOUT', duration('BUTLER_TENANT_TIMEOUT', '10s')),
@@ -178,6 +184,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
       adminUsername,
       ...(adminPassword !== undefined ? { adminPassword } : { adminPasswordHash }),
       tokenTtlMs: positive('BUTLER_TOKEN_TTL', duration('BUTLER_TOKEN_TTL', '24h')),
+      kubectlTokenTtlMs: positive('BUTLER_KUBECTL_TOKEN_TTL', duration('BUTLER_KUBECTL_TOKEN_TTL', '8h')),
       cookieSecure: cookieSecure as CookieSecureMode,
       loginMaxFailures: int('BUTLER_LOGIN_MAX_FAILURES', 5),
       loginFailureWindowMs: positive('BUTLER_LOGIN_FAILURE_WINDOW', duration('BUTLER_LOGIN_FAILURE_WINDOW', '15m')),
@@ -188,12 +195,22 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
         duration('BUTLER_REVOCATION_STALE_AFTER', '15s'),
       ),
     },
+    identity: {
+      ...(get('BUTLER_BASE_URL') !== undefined ? { baseUrl: baseUrl(get('BUTLER_BASE_URL')!) } : {}),
+      inviteTtlMs: positive('BUTLER_INVITE_TTL', duration('BUTLER_INVITE_TTL', '168h')),
+      lockoutFailures: int('BUTLER_USER_LOCKOUT_FAILURES', 5),
+      lockoutMs: positive('BUTLER_USER_LOCKOUT_DURATION', duration('BUTLER_USER_LOCKOUT_DURATION', '15m')),
+    },
     http: {
       maxBodyBytes: size('BUTLER_MAX_BODY_BYTES', '1MiB'),
       allowedOrigins: parseOrigins('BUTLER_ALLOWED_ORIGINS', get('BUTLER_ALLOWED_ORIGINS') ?? ''),
       corsOrigins,
       trustProxy: bool('BUTLER_TRUST_PROXY', false),
       ...(get('BUTLER_CSP') !== undefined ? { csp: cspValue(get('BUTLER_CSP')!) } : {}),
+      ...(get('BUTLER_PUBLIC_URL') !== undefined ? { publicUrl: publicUrl(get('BUTLER_PUBLIC_URL')!) } : {}),
+      ...(get('BUTLER_PUBLIC_CA_FILE') !== undefined
+        ? { publicCaFile: readableFile('BUTLER_PUBLIC_CA_FILE', get('BUTLER_PUBLIC_CA_FILE')!) }
+        : {}),
       headersTimeoutMs,
       bodyTimeoutMs,
       idleTimeoutMs: positive('BUTLER_HTTP_IDLE_TIMEOUT', duration('BUTLER_HTTP_IDLE_TIMEOUT', '72s')),
@@ -248,6 +265,19 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
       ...(get('BUTLER_AUDIT_LOG_FILE') !== undefined ? { file: get('BUTLER_AUDIT_LOG_FILE')! } : {}),
     },
   };
+}
+
+/** An http(s) origin, optionally with a path prefix, without a trailing slash. */
+function baseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`BUTLER_BASE_URL: "${value}" is not a URL`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username)
+    throw new ConfigError(`BUTLER_BASE_URL: "${value}" must be an http(s) URL without query, fragment or credentials`);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 function kubeConnection(
@@ -306,6 +336,20 @@ function isSupportedHash(hash: string): boolean {
 function cspValue(value: string): string {
   if (/[\r\n]/.test(value)) throw new ConfigError('BUTLER_CSP: must be a single line');
   return value.trim();
+}
+
+/** An absolute http(s) URL without query or fragment; a trailing slash is dropped. */
+function publicUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`BUTLER_PUBLIC_URL: "${value}" is not a URL`);
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.username || url.password) {
+    throw new ConfigError('BUTLER_PUBLIC_URL: must be an http(s) URL without credentials, query or fragment');
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 function metricsToken(token: string): string {

@@ -38,7 +38,7 @@ test('clusters appear within 3 s of the login, on the socket opened before it', 
   await page.evaluate(() => ((globalThis as unknown as { noReload: boolean }).noReload = true));
 
   await page.fill('#login-form input[name=username]', demo.username);
-  await page.fill('#login-form input[name=password]', demo.password);
+  await page.fill('#login-form input[name=password]', demo.password!);
   const loginAnswer = page.waitForResponse((r) => r.url().endsWith('/api/auth/login'));
   await page.click('#login-form button[type=submit]');
   assert.equal((await loginAnswer).status(), 200);

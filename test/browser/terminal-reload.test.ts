@@ -24,7 +24,7 @@ test('the terminal works again after a page reload (the browser closes it with 1
   const { demo, page } = browserPage.current();
   await page.goto(demo.url);
   await page.fill('#login-form input[name=username]', demo.username);
-  await page.fill('#login-form input[name=password]', demo.password);
+  await page.fill('#login-form input[name=password]', demo.password!);
   await page.click('#login-form button[type=submit]');
   await page.locator('#logout').waitFor({ state: 'visible' });
   await page.goto(`${demo.url}/#/terminal/management`);

@@ -66,7 +66,7 @@ class ConsoleLikeSocket {
 
   open(): void {
     if (this.stopped) return;
-    const withSession = this.jar.get('butler_token') !== undefined;
+    const withSession = this.jar.get('butler_session') !== undefined;
     const cookie = this.jar.header();
     const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/ws/clusters`, {
       headers: { origin: server.url, ...(cookie ? { cookie } : {}) },

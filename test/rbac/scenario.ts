@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { butlerCrds } from '../../sim/crds.js';
 import { startSimulator, type Simulator } from '../../sim/index.js';
 import { REVOCATION_LABELS, REVOCATION_PREFIX } from '../../src/auth/revocations.js';
+import { userImpersonation } from '../../src/kube/impersonation.js';
 import { kubectl, renderKustomization } from '../packaging/render.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -106,6 +107,9 @@ export async function startWorld(): Promise<World> {
   };
 }
 
+/** The email the bootstrap admin's session carries: what its writes to the management cluster impersonate. */
+export const ADMIN_EMAIL = 'admin@butler.local';
+
 /** butler-server authenticated as the deploy/ ServiceAccount (not started waiting for readiness: step 1 checks it). */
 export function startServerAsServiceAccount(world: World): Promise<TestServer> {
   const kubeconfig = world.management.kubeconfigFor(SA.namespace, SA.name);
@@ -114,6 +118,10 @@ export function startServerAsServiceAccount(world: World): Promise<TestServer> {
     args: ['--kubeconfig', kubeconfig],
     waitForSync: false,
     env: { BUTLER_PROVIDER_ALLOWED_CIDRS: '127.0.0.0/8', BUTLER_PROVIDER_CHECK_TIMEOUT: '2s' },
+    // The management proxy impersonates the session's user, as a deployment with users does.
+    configureServices: (services) => {
+      services.impersonationFor = (request) => (request.session ? userImpersonation(ADMIN_EMAIL) : undefined);
+    },
   });
 }
 
@@ -328,6 +336,32 @@ export async function exerciseEveryFeature(
       },
     },
     {
+      name: 'kubectl through the management proxy, as the user (impersonated writes)',
+      run: async () => {
+        const tcs =
+          '/api/proxy/management/apis/butler.butlerlabs.dev/v1alpha1/namespaces/butler-tenants/tenantclusters';
+        await expect(201, 'POST', tcs, {
+          apiVersion: 'butler.butlerlabs.dev/v1alpha1',
+          kind: 'TenantCluster',
+          metadata: { name: 'rbac-proxied' },
+          spec: { kubernetesVersion: 'v1.30.2', providerConfigRef: { name: 'pmx' }, workers: { replicas: 1 } },
+        });
+        // the management cluster decides as the user, through the group butler-api-users
+        const review = await expect(
+          201,
+          'POST',
+          '/api/proxy/management/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+          { spec: { resourceAttributes: { group: 'butler.butlerlabs.dev', verb: 'create', resource: 'teams' } } },
+        );
+        assert.deepEqual(review.status, {
+          allowed: true,
+          reason:
+            'RBAC: allowed by ClusterRoleBinding "butler-api-users" of ClusterRole "butler-api-users" to Group "butler-api-users"',
+        });
+        await expect(200, 'DELETE', `${tcs}/rbac-proxied`);
+      },
+    },
+    {
       name: 'management summary, nodes and pods',
       run: async () => {
         const summary = await expect(200, 'GET', '/api/management');
@@ -359,6 +393,38 @@ export async function exerciseEveryFeature(
         } finally {
           ws.terminate();
         }
+      },
+    },
+    {
+      name: 'teams: create, add a member, delete',
+      run: async () => {
+        await expect(201, 'POST', '/api/admin/teams', { name: 'rbac-team' });
+        await expect(201, 'POST', '/api/admin/teams/rbac-team/members', {
+          email: 'member@example.com',
+          role: 'operator',
+        });
+        await expect(200, 'DELETE', '/api/admin/teams/rbac-team');
+      },
+    },
+    {
+      name: 'users: invite, set a password, log in, disable, delete',
+      run: async () => {
+        const invited = await expect(201, 'POST', '/api/admin/users', { email: 'rbac-user@example.com' });
+        const inviteToken = /\/invite\/([0-9a-f]{64})$/.exec(invited.inviteUrl)![1];
+        const set = await fetch(`${url}/api/auth/set-password`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ token: inviteToken, password: 'Rbac-secret-42' }),
+        });
+        assert.equal(set.status, 200, await set.text());
+        const login = await fetch(`${url}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'rbac-user', password: 'Rbac-secret-42' }),
+        });
+        assert.equal(login.status, 200, await login.text());
+        await expect(200, 'POST', '/api/admin/users/rbac-user/disable');
+        await expect(200, 'DELETE', '/api/admin/users/rbac-user');
       },
     },
     {
