@@ -28,7 +28,7 @@ test('clusters appear within 3 s of the login, on the socket opened before it', 
 
   await page.goto(demo.url);
   await page.locator('#login-form').waitFor({ state: 'visible' });
-  await page.locator('#live.on').waitFor();
+  await page.locator('#live.on').waitFor({ state: 'attached' });
   assert.equal(sockets.length, 1, 'the login page opened one anonymous socket');
   const cookies = await page.context().cookies();
   assert.ok(
