@@ -160,7 +160,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     cleanup.push(() => services.close());
     const app = await buildApp(config, services, { logStream });
     cleanup.push(() => app.close());
-    services.revocations.start().catch((err: unknown) => services.log.error({ err }, 'revocation store failed'));
+    services.start();
     await waitForReadiness(services);
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();

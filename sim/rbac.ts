@@ -2,7 +2,7 @@
 // The admin token stays all-powerful; a service-account token may do exactly what the Role, ClusterRole,
 // RoleBinding and ClusterRoleBinding objects stored in the simulator grant its account.
 import { randomBytes } from 'node:crypto';
-import type { ResourcePath } from './server.js';
+import type { ResourcePath } from './resources.js';
 import type { ApiState } from './state.js';
 import { forbidden, type ApiError } from './status.js';
 

@@ -1,35 +1,51 @@
-// The composition root: every long-lived service the app uses, built once from the Config.
-// Tests and the demo build exactly these; capabilities add their services here.
-
+// The composition root: every long-lived service of the process, built once from the Config, with one lifecycle.
+//
+//   config ─► log, metrics
+//          ─► managementKubeConfig ─► kube (management client) ─► revocations (ConfigMaps)
+//                                                             ─► clusterCache (TenantClusters)
+//                                                             ─► providerCache (ProviderConfigs)
+//          ─► checks (provider checks + address guard) ─► tenants (tenant cluster access, uses clusterCache)
+//
+// buildServices() builds; start() starts every watch cache and store exactly once; close() stops them. Plugins take
+// the narrow slice they use (`Pick<Services, …>`), never the whole object. main.ts, the test harness and the demo
+// build exactly this.
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { createRevocationStore, type RevocationStore } from './auth/revocations.js';
 import type { Config } from './config/types.js';
+import type { ReadinessCheck } from './health/readiness.js';
+import { paths } from './kube/butler.js';
+import { createResourceCache, type KubeObject, type ResourceCache } from './kube/cache.js';
+import { createKubeClient, type KubeClient } from './kube/client.js';
+import { loadManagementKubeConfig } from './kube/connection.js';
+import { createTenantClusterAccess, type TenantClusterAccess } from './kube/tenant-access.js';
 import { logDestination } from './observability/audit.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics, instrumentKubeClient, type Metrics } from './observability/metrics.js';
-import { createRevocationStore, type RevocationStore } from './auth/revocations.js';
-import { createKubeClient, type KubeClient } from './kube/client.js';
-import { loadManagementKubeConfig } from './kube/connection.js';
-import { createResourceCache, type KubeObject, type ResourceCache } from './kube/cache.js';
-import { createApiServices, type ApiServices } from './api/services.js';
-
-/** One readiness condition for /readyz: resolves null when ready, else a short reason. */
-export interface ReadinessCheck {
-  name: string;
-  check(): Promise<string | null>;
-}
+import { createProviderCheckService, type ProviderCheckService } from './providers/service.js';
 
 export interface Services {
   /** Logger for background work (watches, clean-ups) that has no request. */
   log: Logger;
-  kube: KubeClient;
   /** Prometheus registry and series of this instance (src/observability/metrics.ts). */
   metrics: Metrics;
+  /** The management cluster's credentials, loaded once: the client, the proxy's upgrades and pod exec share them. */
+  managementKubeConfig: KubeConfig;
+  /** The management cluster's client (instrumented). */
+  kube: KubeClient;
   revocations: RevocationStore;
-  /** TenantClusters (all namespaces): REST reads and /ws/clusters. */
+  /** TenantClusters (all namespaces): REST reads, /ws/clusters, tenant access. */
   clusterCache: ResourceCache<KubeObject>;
-  /** ProviderConfig cache, tenant cluster access and provider checks, shared by the API, terminals and the proxy. */
-  api: ApiServices;
+  /** ProviderConfigs (all namespaces): REST reads and metrics. */
+  providerCache: ResourceCache<KubeObject>;
+  /** Tenant cluster clients from their kubeconfig Secrets, shared by the API, terminals and the proxy. */
+  tenants: TenantClusterAccess;
+  /** Provider connectivity checks and the outbound address guard. */
+  checks: ProviderCheckService;
+  /** What /readyz asks besides the Kubernetes API itself: the revocation store and the caches have synced. */
   readiness: ReadinessCheck[];
+  /** Starts every watch cache and store (once; later calls do nothing). Their first sync runs in the background. */
+  start(): void;
   /** Stops watches and timers and closes connections; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -42,46 +58,62 @@ export interface BuildServicesOptions {
 export async function buildServices(config: Config, opts: BuildServicesOptions = {}): Promise<Services> {
   const log = createLogger(config.logLevel, logDestination(config.audit, opts.logStream));
   const metrics = createMetrics();
+  const managementKubeConfig = loadManagementKubeConfig(config.kube);
   const kube = instrumentKubeClient(
-    createKubeClient(loadManagementKubeConfig(config.kube), {
-      timeoutMs: config.kubeTimeoutMs,
-      name: 'management',
-    }),
+    createKubeClient(managementKubeConfig, { timeoutMs: config.kubeTimeoutMs, name: 'management' }),
     metrics,
   );
   const revocations = createRevocationStore(kube, config, { log: log.child({ component: 'revocations' }) });
-  const readiness: ReadinessCheck[] = [
-    {
-      name: 'revocations',
-      check: async () => (revocations.synced ? null : 'revocation store not synced'),
-    },
-  ];
-  // Capability services (cluster cache, terminals, …) are created here and their readiness checks appended.
+  const cacheLog = log.child({ component: 'cache' });
   const clusterCache = createResourceCache<KubeObject>(kube, {
-    path: '/apis/butler.butlerlabs.dev/v1alpha1/tenantclusters',
+    path: paths.tenantClusters(),
     name: 'tenantclusters',
-    logger: log.child({ component: 'cache' }),
+    logger: cacheLog,
   });
-  clusterCache.start();
-  readiness.push({
-    name: 'caches',
-    check: async () => (clusterCache.synced ? null : 'tenantclusters cache not synced'),
+  const providerCache = createResourceCache<KubeObject>(kube, {
+    path: paths.providerConfigs(),
+    name: 'providerconfigs',
   });
+  const checks = createProviderCheckService(config.providers, (provider, result) =>
+    metrics.providerChecks.inc({ provider, result }),
+  );
+  const tenants = createTenantClusterAccess(kube, {
+    tenantTimeoutMs: config.tenantTimeoutMs,
+    guard: checks.guard,
+    getCluster: (ns, name) => (clusterCache.synced ? clusterCache.get(ns, name) : undefined),
+    logger: log.child({ component: 'tenants' }),
+  });
+  const readiness: ReadinessCheck[] = [
+    { name: 'revocations', check: async () => (revocations.synced ? null : 'revocation store not synced') },
+    { name: 'caches', check: async () => (clusterCache.synced ? null : 'tenantclusters cache not synced') },
+  ];
 
-  const api = createApiServices(config, { kube, clusterCache, metrics, log: log.child({ component: 'api' }) });
-
+  let started = false;
   let closing: Promise<void> | undefined;
   return {
     log,
-    kube,
     metrics,
+    managementKubeConfig,
+    kube,
     revocations,
     clusterCache,
-    api,
+    providerCache,
+    tenants,
+    checks,
     readiness,
+    start() {
+      if (started || closing) return;
+      started = true;
+      clusterCache.start();
+      providerCache.start();
+      // The revocation store's first LIST runs in the background: /readyz and authenticated requests answer 503
+      // until it syncs.
+      revocations.start().catch((err: unknown) => log.error({ err }, 'revocation store failed'));
+    },
     close() {
       closing ??= (async () => {
-        api.close();
+        providerCache.stop();
+        tenants.close();
         clusterCache.stop();
         await revocations.stop();
         kube.close();

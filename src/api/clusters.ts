@@ -4,10 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import { badRequest, notFound } from '../http/errors.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
 import type { KubeObject } from '../kube/cache.js';
+import { getCached, listCachedJson } from '../kube/cached-read.js';
 import { buildTenantCluster, type CreateClusterRequest, type ResolvedProvider } from './cluster-spec.js';
 import { waitVisible, type ApiContext } from './context.js';
 import { createJsonTextSender } from './json-reply.js';
-import { createdBy, paths, STRICT, stripManaged } from './kube-helpers.js';
+import { createdBy, paths, STRICT } from './kube-helpers.js';
+import { stripManagedFields } from '../kube/cache-store.js';
 import { K8sObject, MessageResponse } from './schemas.js';
 import * as R from './validation/rules.js';
 
@@ -55,16 +57,9 @@ export function clusterNotFound(ns: string, name: string) {
 
 /** The TenantCluster from the cache (synced) or a GET; 404 `TenantCluster "<ns>/<name>" not found`. */
 export async function getTenantCluster(ctx: ApiContext, ns: string, name: string): Promise<KubeObject> {
-  if (ctx.clusters.synced) {
-    const cached = ctx.clusters.get(ns, name);
-    if (!cached) throw clusterNotFound(ns, name);
-    return cached;
-  }
-  try {
-    return stripManaged(await ctx.kube.request<KubeObject>({ method: 'GET', path: paths.tenantCluster(ns, name) }));
-  } catch (err) {
-    throw toHttpError(err, { kind: 'TenantCluster', namespace: ns, name, verb: 'get', resource: 'tenantclusters' });
-  }
+  const cluster = await getCached(ctx.reads.clusters, ns, name);
+  if (!cluster) throw clusterNotFound(ns, name);
+  return cluster;
 }
 
 async function resolveProvider(ctx: ApiContext, ref: string, namespace: string): Promise<ResolvedProvider> {
@@ -104,14 +99,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
     async (request, reply) => {
       const { namespace } = request.query as Static<typeof ListQuery>;
-      if (ctx.clusters.synced) return listSender.send(request, reply, ctx.clusters.listJson(namespace), wrapClusters);
-      try {
-        const list = await ctx.kube.list<KubeObject>(paths.tenantClusters(namespace));
-        const clusters = list.items.map(stripManaged).sort(byNsName);
-        return listSender.send(request, reply, JSON.stringify(clusters), wrapClusters);
-      } catch (err) {
-        throw toHttpError(err, { kind: 'TenantCluster', namespace, verb: 'list', resource: 'tenantclusters' });
-      }
+      return listSender.send(request, reply, await listCachedJson(ctx.reads.clusters, namespace), wrapClusters);
     },
   );
 
@@ -148,7 +136,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
         });
       }
       await waitVisible(ctx.clusters, created);
-      return reply.code(201).send(stripManaged(created));
+      return reply.code(201).send(stripManagedFields(created));
     },
   );
 
@@ -208,7 +196,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
           body: { spec: { workers: { replicas } } },
         });
         await waitVisible(ctx.clusters, patched);
-        return stripManaged(patched);
+        return stripManagedFields(patched);
       } catch (err) {
         throw toHttpError(err, {
           kind: 'TenantCluster',
@@ -220,10 +208,4 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
       }
     },
   );
-}
-
-function byNsName(a: KubeObject, b: KubeObject): number {
-  const x = `${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}`;
-  const y = `${b.metadata.namespace ?? ''}/${b.metadata.name ?? ''}`;
-  return x < y ? -1 : x > y ? 1 : 0;
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject, ResourceCache } from '../kube/cache.js';
+import type { CachedSource } from '../kube/cached-read.js';
 import type { TenantClusterAccess } from '../kube/tenant-access.js';
 import type { ProviderCheckService } from '../providers/service.js';
 
@@ -13,6 +14,8 @@ export interface ApiContext {
   providers: ResourceCache<KubeObject>;
   tenants: TenantClusterAccess;
   checks: ProviderCheckService;
+  /** The cached read path (src/kube/cached-read.ts) of the two watched resources. */
+  reads: { clusters: CachedSource<KubeObject>; providers: CachedSource<KubeObject> };
 }
 
 export type RouteModule = (app: FastifyInstance, ctx: ApiContext) => void;

@@ -2,6 +2,7 @@
 // messages (validation/compiler.ts), and the OpenAPI document generated from the same schemas.
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Config } from '../config/types.js';
+import { PROVIDER_CONFIGS, TENANT_CLUSTERS } from '../kube/butler.js';
 import type { Services } from '../services.js';
 import { registerAddonRoutes } from './addons.js';
 import { registerCatalogRoutes } from './catalog.js';
@@ -16,19 +17,23 @@ import { validatorCompiler } from './validation/compiler.js';
 
 export interface ApiPluginOptions {
   config: Config;
-  services: Services;
+  services: Pick<Services, 'kube' | 'clusterCache' | 'providerCache' | 'tenants' | 'checks'>;
 }
 
 export async function apiPlugin(app: FastifyInstance, opts: ApiPluginOptions): Promise<void> {
   const { config, services } = opts;
-  const { api } = services;
+  const { kube, clusterCache, providerCache } = services;
   const ctx: ApiContext = {
     config,
-    kube: services.kube,
-    clusters: services.clusterCache,
-    providers: api.providers,
-    tenants: api.tenants,
-    checks: api.checks,
+    kube,
+    clusters: clusterCache,
+    providers: providerCache,
+    tenants: services.tenants,
+    checks: services.checks,
+    reads: {
+      clusters: { type: TENANT_CLUSTERS, cache: clusterCache, kube },
+      providers: { type: PROVIDER_CONFIGS, cache: providerCache, kube },
+    },
   };
 
   const routes: RouteOptions[] = [];

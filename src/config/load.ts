@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_BLOCKED_CIDRS } from '../providers/address-guard.js';
+import { DEFAULT_BLOCKED_CIDRS } from '../net/address-guard.js';
 import { parseFlags } from './flags.js';
 import {
   ConfigError,

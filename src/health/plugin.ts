@@ -1,7 +1,7 @@
 // /healthz (process alive, no Kubernetes call) and /readyz (contract §8).
 
 import type { FastifyInstance } from 'fastify';
-import type { ReadinessCheck } from '../services.js';
+import type { ReadinessCheck } from './readiness.js';
 
 export interface HealthOptions {
   checks: ReadinessCheck[];

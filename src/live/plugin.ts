@@ -70,7 +70,6 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
     slowClientMaxMs: config.ws.slowClientMaxMs,
   });
   hub.start();
-  clusterCache.start();
 
   app.decorate('liveUpdates', {
     connections() {

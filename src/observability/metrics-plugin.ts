@@ -17,7 +17,7 @@ export interface MetricsPluginOptions {
     metrics: Metrics;
     revocations: RevocationStore;
     clusterCache: { list(): unknown[] };
-    api: { providers: { list(): unknown[] } };
+    providerCache: { list(): unknown[] };
   };
 }
 
@@ -69,7 +69,7 @@ function addScrapeSources(app: FastifyInstance, opts: MetricsPluginOptions): voi
       for (const s of terminals.stats()) metrics.terminalSessions.set({ kind: s.kind, state: s.state }, s.count);
     }
     metrics.cacheObjects.set({ cache: 'tenantclusters' }, opts.services.clusterCache.list().length);
-    metrics.cacheObjects.set({ cache: 'providerconfigs' }, opts.services.api.providers.list().length);
+    metrics.cacheObjects.set({ cache: 'providerconfigs' }, opts.services.providerCache.list().length);
     metrics.revokedTokens.set(opts.services.revocations.size);
   });
   app.addHook('onClose', async () => removeSource());

@@ -9,7 +9,6 @@ import { watchSession } from '../auth/session-watch.js';
 import type { Config } from '../config/types.js';
 import { forbidden, HttpError, tooManyRequests, unauthorized } from '../http/errors.js';
 import { isAllowedOrigin } from '../http/origin.js';
-import { loadManagementKubeConfig } from '../kube/connection.js';
 import { connectOptions } from '../kube/credentials.js';
 import { toHttpError } from '../kube/errors.js';
 import type { Services } from '../services.js';
@@ -23,13 +22,13 @@ import {
   TENANT_PREFIX,
   type ProxyUrl,
 } from './proxy-url.js';
-import { createConcurrencyLimiter } from '../providers/limiter.js';
+import { createConcurrencyLimiter } from '../net/limiter.js';
 import { createUpstreamResolver, type Upstream } from './upstream.js';
 import { requestUpgrade, spliceUpgraded } from './upgrade.js';
 
 export interface ProxyPluginOptions {
   config: Config;
-  services: Services;
+  services: Pick<Services, 'kube' | 'managementKubeConfig' | 'tenants' | 'revocations'>;
 }
 
 const METHODS = ['DELETE', 'GET', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
@@ -53,8 +52,8 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
   const { config, services } = opts;
   const resolveUpstream = createUpstreamResolver({
     management: services.kube,
-    managementKubeConfig: loadManagementKubeConfig(config.kube),
-    tenants: services.api.tenants,
+    managementKubeConfig: services.managementKubeConfig,
+    tenants: services.tenants,
   });
   const limiter = createConcurrencyLimiter(config.proxy.maxStreamsPerUser);
   const maxBody = config.proxy.maxBodyBytes;

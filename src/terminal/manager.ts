@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RevocationStore } from '../auth/revocations.js';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { TenantClusterAccess } from '../kube/tenant-access.js';
@@ -17,7 +18,9 @@ export interface TerminalManagerOptions {
   kube: KubeClient;
   revocations: RevocationStore;
   log: Logger;
-  /** The shared tenant access (services.api.tenants); not closed here. */
+  /** The management cluster's credentials (services.managementKubeConfig), for pod exec and the shell. */
+  managementKubeConfig: KubeConfig;
+  /** The shared tenant access (services.tenants); not closed here. */
   tenants: TenantClusterAccess;
 }
 
@@ -118,6 +121,7 @@ export class TerminalManager {
     return openTarget(target, {
       config: this.o.config,
       kube: this.o.kube,
+      managementKubeConfig: this.o.managementKubeConfig,
       tenants: this.o.tenants,
     });
   }

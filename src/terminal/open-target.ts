@@ -4,7 +4,6 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/types.js';
 import { HttpError } from '../http/errors.js';
 import type { KubeClient } from '../kube/client.js';
-import { loadManagementKubeConfig } from '../kube/connection.js';
 import { toHttpError } from '../kube/errors.js';
 import type { TenantClusterAccess } from '../kube/tenant-access.js';
 import type { TerminalBackend } from './backend.js';
@@ -30,8 +29,9 @@ export class TerminalRefusal extends Error {
 
 export interface TargetDeps {
   config: Config;
-  /** The management cluster (the server's own credentials, loadManagementKubeConfig(config.kube)). */
+  /** The management cluster: its client and the server's own credentials. */
   kube: KubeClient;
+  managementKubeConfig: KubeConfig;
   tenants: TenantClusterAccess;
 }
 
@@ -102,7 +102,7 @@ export async function openTarget(target: TerminalTarget, deps: TargetDeps): Prom
   try {
     switch (target.kind) {
       case 'management-shell': {
-        const kubeconfig = managementShellKubeconfig(deps.config);
+        const kubeconfig = managementShellKubeconfig(deps.config, deps.managementKubeConfig);
         return { backend: LocalShell.start({ kubeconfig, label: 'management' }), showExitStatus: false };
       }
       case 'tenant-shell': {
@@ -116,8 +116,13 @@ export async function openTarget(target: TerminalTarget, deps: TargetDeps): Prom
         const ref = `"${target.podNamespace}/${target.pod}"`;
         const pod = await getPod(deps.kube, target.podNamespace, target.pod, 'management');
         const container = chooseContainer(pod, target.container, ref);
-        const kc = loadManagementKubeConfig(deps.config.kube);
-        const backend = await startExec(kc, deps.kube.name, target.podNamespace, target.pod, container);
+        const backend = await startExec(
+          deps.managementKubeConfig,
+          deps.kube.name,
+          target.podNamespace,
+          target.pod,
+          container,
+        );
         return { backend, showExitStatus: true };
       }
       case 'tenant-pod': {

@@ -16,7 +16,7 @@ import { isManagementTarget, parseTerminalPath, TERMINAL_PREFIX } from './target
 
 export interface TerminalPluginOptions {
   config: Config;
-  services: Services;
+  services: Pick<Services, 'kube' | 'managementKubeConfig' | 'tenants' | 'revocations'>;
 }
 
 declare module 'fastify' {
@@ -68,7 +68,8 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
   const manager = new TerminalManager({
     config,
     kube: services.kube,
-    tenants: services.api.tenants,
+    tenants: services.tenants,
+    managementKubeConfig: services.managementKubeConfig,
     revocations: services.revocations,
     log: app.log.child({ component: 'terminal' }) as unknown as Services['log'],
   });

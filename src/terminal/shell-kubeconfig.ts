@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 import type { Config } from '../config/types.js';
-import { loadManagementKubeConfig } from '../kube/connection.js';
 
 type Obj = Record<string, unknown>;
 
@@ -69,7 +68,7 @@ export function currentContextKubeconfig(kc: KubeConfig): string {
 }
 
 /** The YAML for the management shell's KUBECONFIG. */
-export function managementShellKubeconfig(config: Config): string {
+export function managementShellKubeconfig(config: Config, management: KubeConfig): string {
   if (config.terminal.managementKubeconfigPath) return readFileSync(config.terminal.managementKubeconfigPath, 'utf8');
-  return currentContextKubeconfig(loadManagementKubeConfig(config.kube));
+  return currentContextKubeconfig(management);
 }

@@ -49,7 +49,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
   let app: FastifyInstance | undefined;
   try {
     app = await buildApp(config, services, { logStream });
-    services.revocations.start().catch(() => undefined);
+    services.start();
     if (opts.waitForSync !== false) await waitForReadiness(services, SYNC_WAIT_MS);
     await opts.beforeListen?.(app);
     await app.listen({ host: '127.0.0.1', port: 0 });

@@ -105,7 +105,7 @@ describe('/metrics on the main listener', () => {
     const other = await server.login();
     assert.equal((await post('/api/auth/logout', {}, { authorization: `Bearer ${other.token}` })).status, 200);
 
-    assert.ok(await server.services.api.providers.waitForSync(5000), 'providerconfigs cache synced');
+    assert.ok(await server.services.providerCache.waitForSync(5000), 'providerconfigs cache synced');
     const m = await scrape({ authorization: `Bearer ${METRICS_TOKEN}` });
     const v = (name: string, labels: Record<string, string> = {}) => sampleValue(m, name, labels);
     assert.ok(v('butler_http_requests_total', { method: 'GET', route: '/api/clusters', status: '200' })! >= 1);

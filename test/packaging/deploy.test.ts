@@ -184,6 +184,17 @@ describe('image and Makefile', () => {
     }
   });
 
+  test('the production build and the image hold no simulator, demo, test or benchmark code', () => {
+    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+    for (const dir of ['sim', 'demo', 'test', 'bench']) assert.ok(!copied.includes(dir), `Dockerfile copies ${dir}`);
+    // The build compiles src/ only (tests excluded); dependency-cruiser (npm run lint) keeps src/ from importing the rest.
+    const build = JSON.parse(readFileSync('tsconfig.build.json', 'utf8')) as { include: string[]; exclude: string[] };
+    assert.deepEqual(build.include, ['src']);
+    assert.ok(build.exclude.includes('**/*.test.ts'));
+    const rules = JSON.parse(readFileSync('.dependency-cruiser.json', 'utf8')) as { forbidden: { name: string }[] };
+    assert.ok(rules.forbidden.some((r) => r.name === 'production-stays-production'));
+  });
+
   test('Makefile targets are thin wrappers over npm scripts', () => {
     const dry = (target: string) =>
       execFileSync('make', ['-n', target, 'KUBECTL_SHA256=0'], { encoding: 'utf8', timeout: 10_000 });
