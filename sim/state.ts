@@ -145,9 +145,16 @@ export class ApiState {
     this.compactedRv = rv;
   }
 
-  /** Drops every object and custom resource type (the version counter keeps increasing). */
-  reset(): void {
+  /**
+   * Drops every object and custom resource type. The version counter keeps increasing, unless `newStorage`: then
+   * it starts again from 0, as on an API server that came back with a new, empty etcd.
+   */
+  reset(o: { newStorage?: boolean } = {}): void {
     for (const name of [...this.crdTypes.keys()]) this.unserveCrd(name);
+    if (o.newStorage) {
+      this.rv = 0;
+      this.compactedRv = 0;
+    }
     for (const s of this.stores.values()) s.clear(this.rv);
   }
 
@@ -691,6 +698,7 @@ export class ApiState {
       return;
     }
     const ns = entry.obj.metadata.namespace;
+    if (ns && entry.obj.metadata.uid) this.collectDependents(ns, entry.obj.metadata.uid);
     if (ns) {
       const nsEntry = this.namespaceEntry(ns);
       if (nsEntry?.obj.metadata.deletionTimestamp) this.tryFinalizeNamespace(ns);
@@ -699,6 +707,35 @@ export class ApiState {
       const crd = this.storeByKey(CRD_STORE)!.get(rt.crdName);
       if (crd?.obj.metadata.deletionTimestamp) this.tryFinalizeCrd(rt.crdName);
     }
+  }
+
+  /**
+   * The garbage collector, for namespaced owners: objects in the namespace whose only remaining ownerReference
+   * pointed at the removed object are deleted too (background propagation).
+   */
+  private collectDependents(ns: string, ownerUid: string): void {
+    for (const rt of this.primaryTypes()) {
+      if (!rt.namespaced) continue;
+      for (const e of [...this.store(rt).items.values()]) {
+        const refs: { uid?: string }[] = e.obj.metadata.namespace === ns ? (e.obj.metadata.ownerReferences ?? []) : [];
+        if (!refs.some((r) => r.uid === ownerUid)) continue;
+        if (refs.some((r) => r.uid !== ownerUid && this.uidExists(ns, r.uid))) continue;
+        try {
+          this.delete(rt, ns, e.obj.metadata.name);
+        } catch {
+          // removed meanwhile
+        }
+      }
+    }
+  }
+
+  private uidExists(ns: string, uid: string | undefined): boolean {
+    if (!uid) return false;
+    return this.primaryTypes().some((rt) =>
+      [...this.store(rt).items.values()].some(
+        (e) => e.obj.metadata.uid === uid && (!rt.namespaced || e.obj.metadata.namespace === ns),
+      ),
+    );
   }
 
   private terminateNamespace(ns: string): void {

@@ -13,7 +13,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { createRevocationStore, type RevocationStore } from './auth/revocations.js';
 import type { Config } from './config/types.js';
-import type { ReadinessCheck } from './health/readiness.js';
+import { revocationReadiness, type ReadinessCheck } from './health/readiness.js';
 import { paths } from './kube/butler.js';
 import { createResourceCache, type KubeObject, type ResourceCache } from './kube/cache.js';
 import { createKubeClient, type KubeClient } from './kube/client.js';
@@ -84,7 +84,7 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
     logger: log.child({ component: 'tenants' }),
   });
   const readiness: ReadinessCheck[] = [
-    { name: 'revocations', check: async () => (revocations.synced ? null : 'revocation store not synced') },
+    { name: 'revocations', check: async () => revocationReadiness(revocations, config.auth.revocationStaleAfterMs) },
     { name: 'caches', check: async () => (clusterCache.synced ? null : 'tenantclusters cache not synced') },
   ];
 
