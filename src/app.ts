@@ -35,7 +35,7 @@ export interface BuildAppOptions {
   logger?: boolean;
 }
 
-/** Close code for "server shutting down" (contract §6.1). */
+/** Close code for "server shutting down" (docs/api.md §6.1). */
 const WS_GOING_AWAY = 1001;
 const WS_TERMINATE_AFTER_MS = 2000;
 

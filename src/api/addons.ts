@@ -1,4 +1,4 @@
-// Tenant-cluster addons (contract §3.4): the cluster's TenantAddons plus the platform's observed addons.
+// Tenant-cluster addons (docs/api.md §3.4): the cluster's TenantAddons plus the platform's observed addons.
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { badRequest, conflict, notFound } from '../http/errors.js';

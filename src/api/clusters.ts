@@ -1,4 +1,4 @@
-// /api/clusters: list (from the watch cache), create, get, delete, scale (contract §3.1).
+// /api/clusters: list (from the watch cache), create, get, delete, scale (docs/api.md §3.1).
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { badRequest, notFound } from '../http/errors.js';

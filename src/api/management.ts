@@ -1,4 +1,4 @@
-// The management cluster overview, its nodes and pods (contract §3.2).
+// The management cluster overview, its nodes and pods (docs/api.md §3.2).
 import { listCached } from '../kube/cached-read.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';

@@ -52,7 +52,7 @@ const LoginResponse = {
 };
 const errorRef = (description: string) => ({ description, content: json({ $ref: '#/components/schemas/ApiError' }) });
 
-/** The session endpoints of contract §2.3 (served by the auth plugin, described here so the document is complete). */
+/** The session endpoints of docs/api.md §2.3 (served by the auth plugin, described here so the document is complete). */
 const AUTH_PATHS: Record<string, Record<string, unknown>> = {
   '/api/auth/login': {
     post: {

@@ -1,4 +1,4 @@
-// The REST API of contract §3 as one Fastify plugin: schemas beside each route, validated by the contract's
+// The REST API of docs/api.md §3 as one Fastify plugin: schemas beside each route, validated by the contract's
 // messages (validation/compiler.ts), and the OpenAPI document generated from the same schemas.
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Config } from '../config/types.js';

@@ -1,4 +1,4 @@
-// /api/providers: list, get, create (Secret + ProviderConfig), delete, and the connectivity checks (§3.6, §5).
+// /api/providers: list, get, create (Secret + ProviderConfig), delete, and the connectivity checks (docs/api.md §3.6, §5).
 import { getCached, listCached } from '../kube/cached-read.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';

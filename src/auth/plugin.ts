@@ -1,4 +1,4 @@
-// Sessions for the whole app (contract §2): session resolution, the 401/503 gate for /api and /ws, the CSRF rule
+// Sessions for the whole app (docs/api.md §2): session resolution, the 401/503 gate for /api and /ws, the CSRF rule
 // and the /api/auth routes.
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -47,7 +47,7 @@ function revocationFailureReason(err: unknown, mapped: HttpError, systemNamespac
   return mapped.message;
 }
 const LOGOUT_PATH = '/api/auth/logout';
-/** Public in the data-less mode of contract §6.2: the route itself refuses data without a session. */
+/** Public in the data-less mode of docs/api.md §6.2: the route itself refuses data without a session. */
 export const PUBLIC_WEBSOCKETS = new Set(['/ws/clusters']);
 const MAX_CREDENTIAL_LENGTH = 256;
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -188,12 +188,12 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
       return;
     }
     // Terminal upgrades without a valid session are refused after the upgrade, with a red line and 4401
-    // (contract §6.3), so the browser terminal can tell the user why; the route itself checks request.session.
+    // (docs/api.md §6.3), so the browser terminal can tell the user why; the route itself checks request.session.
     if (r.kind !== 'ok' && r.kind !== 'not-ready' && isTerminalUpgrade(request)) {
       if (r.kind !== 'none' && r.source === 'cookie') clearSessionCookie(reply, request, config);
       return;
     }
-    // A refused logout still clears the cookie (contract §2.3), whatever carried the token.
+    // A refused logout still clears the cookie (docs/api.md §2.3), whatever carried the token.
     const isLogout = request.method === 'POST' && normalizedPath(request.url) === LOGOUT_PATH;
     switch (r.kind) {
       case 'none':

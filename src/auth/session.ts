@@ -1,4 +1,4 @@
-// JWT sessions (contract §2.2): HS256 pinned, issuer checked, 30 s leeway, jti of 128 random bits, and no token may
+// JWT sessions (docs/api.md §2.2): HS256 pinned, issuer checked, 30 s leeway, jti of 128 random bits, and no token may
 // live longer than the configured TTL, whoever signed it.
 import { randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';

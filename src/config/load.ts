@@ -30,7 +30,7 @@ export const IN_CLUSTER_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceacco
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const DEV_CORS_ORIGINS = ['http://localhost:3000', 'http://127.0.0.1:3000'];
 
-/** Blocked targets of provider checks (contract §5); the list lives with the guard that enforces it. */
+/** Blocked targets of provider checks (docs/api.md §5); the list lives with the guard that enforces it. */
 export const DEFAULT_PROVIDER_BLOCKED_CIDRS = DEFAULT_BLOCKED_CIDRS;
 
 export interface LoadOptions {

@@ -1,4 +1,4 @@
-// /healthz (process alive, no Kubernetes call) and /readyz (contract §8).
+// /healthz (process alive, no Kubernetes call) and /readyz (docs/api.md §8).
 
 import type { FastifyInstance } from 'fastify';
 import type { ReadinessCheck } from './readiness.js';

@@ -1,4 +1,4 @@
-// Tenant cluster access (contract §9.2, §4): finds a TenantCluster's admin kubeconfig, checks it as untrusted input,
+// Tenant cluster access (docs/api.md §9.2, §4): finds a TenantCluster's admin kubeconfig, checks it as untrusted input,
 // and keeps one KubeClient per tenant cluster, rebuilt when the kubeconfig Secret's resourceVersion changes.
 import { lookup } from 'node:dns/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -58,7 +58,7 @@ export interface TenantClusterAccess {
 
 export interface TenantAccessOptions {
   tenantTimeoutMs: number;
-  /** Address guard for tenant API servers (contract §4: the §5 guard applies when butler-server contacts them). */
+  /** Address guard for tenant API servers (docs/api.md §4: the §5 guard applies when butler-server contacts them). */
   guard?: AddressGuard;
   /** Reads the TenantCluster (e.g. from the watch cache); falls back to a GET when it returns undefined. */
   getCluster?: (namespace: string, name: string) => TenantClusterObject | undefined;

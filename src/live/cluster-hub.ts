@@ -1,4 +1,4 @@
-// Fans the TenantCluster cache out to the authenticated /ws/clusters sockets (contract §6.2): every change is
+// Fans the TenantCluster cache out to the authenticated /ws/clusters sockets (docs/api.md §6.2): every change is
 // serialised once, kept in the replay buffer and handed to each socket's CoalescingSender.
 import type { CacheSignal, ResourceCache } from '../kube/cache.js';
 import { objectKey, type KubeObjectLike } from '../kube/cache-store.js';

@@ -1,4 +1,4 @@
-// /ws/clusters (contract §6.2): live TenantCluster updates for the console.
+// /ws/clusters (docs/api.md §6.2): live TenantCluster updates for the console.
 //
 // Upgrade rules: a foreign Origin gets 403 and a plain GET 426 (both JSON, before any upgrade); a socket without a
 // session is accepted but data-less (pongs and protocol pings only) and closed with 4401 after
@@ -21,7 +21,7 @@ import { ConnectionRegistry } from './connection-registry.js';
 import { CLOSE, LiveConnection } from './live-connection.js';
 
 export const LIVE_CLUSTERS_PATH = '/ws/clusters';
-/** How long a socket opened before the cache's first sync waits for it (contract §6.2), then 1011. */
+/** How long a socket opened before the cache's first sync waits for it (docs/api.md §6.2), then 1011. */
 const SYNC_WAIT_MS = 30_000;
 
 export interface LiveUpdatesServices {

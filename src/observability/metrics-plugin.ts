@@ -1,4 +1,4 @@
-// GET /metrics (contract §8): on the main listener for an admin session or `Authorization: Bearer
+// GET /metrics (docs/api.md §8): on the main listener for an admin session or `Authorization: Bearer
 // <BUTLER_METRICS_TOKEN>`; with BUTLER_METRICS_ADDR also on a separate listener without authentication.
 // Also installs the HTTP hooks and the gauges read at scrape time (WebSockets, terminals, caches, revocations).
 import { createHash, timingSafeEqual } from 'node:crypto';

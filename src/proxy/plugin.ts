@@ -198,7 +198,7 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
     const u = parseProxyUrl(request.raw.url ?? '/');
     let release: (() => void) | undefined;
     try {
-      // Contract §6.1: a browser's upgrade must come from an allowed origin, whatever the method.
+      // docs/api.md §6.1: a browser's upgrade must come from an allowed origin, whatever the method.
       if (request.headers.origin !== undefined && !isAllowedOrigin(request, config))
         throw forbidden('cross-origin request refused');
       release = acquireStream(session);

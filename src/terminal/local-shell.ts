@@ -1,4 +1,4 @@
-// A local shell on a real PTY (contract §6.3): private temp dir (0700) as HOME and cwd, the kubeconfig in it (0600),
+// A local shell on a real PTY (docs/api.md §6.3): private temp dir (0700) as HOME and cwd, the kubeconfig in it (0600),
 // an environment built from scratch; at the end SIGHUP to the whole session, SIGKILL after the grace, dir removed.
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

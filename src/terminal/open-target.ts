@@ -1,4 +1,4 @@
-// Resolving a terminal target and starting its backend (contract §6.3): the TenantCluster and its kubeconfig (§9.2),
+// Resolving a terminal target and starting its backend (docs/api.md §6.3): the TenantCluster and its kubeconfig (§9.2),
 // the pod and its container; anything missing is a 4404 refusal, other failures a 1011 with the mapped message.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/types.js';

@@ -1,4 +1,4 @@
-// /ws/terminal/... (contract §6.3). Admission in the contract's order: Origin (403, before the upgrade) → upgrade →
+// /ws/terminal/... (docs/api.md §6.3). Admission in the contract's order: Origin (403, before the upgrade) → upgrade →
 // login session (4401) → admin role and enabled type (4403) → session caps (4429) → target (4404); each refusal
 // after the upgrade is one red line, then the close. `?session=<id>` reattaches to a running session.
 import type {} from '@fastify/websocket';

@@ -1,4 +1,4 @@
-// An interactive exec into a pod through the Kubernetes exec API (contract §6.3): v5.channel.k8s.io, else v4;
+// An interactive exec into a pod through the Kubernetes exec API (docs/api.md §6.3): v5.channel.k8s.io, else v4;
 // first byte of each message = channel (0 stdin, 1 stdout, 2 stderr, 3 status, 4 resize; v5: 255 closes a channel).
 import type { KubeConfig } from '@kubernetes/client-node';
 import type WebSocket from 'ws';

@@ -1,4 +1,4 @@
-// The local shell's environment, built from scratch (contract §6.3): nothing of the server's environment leaks in,
+// The local shell's environment, built from scratch (docs/api.md §6.3): nothing of the server's environment leaks in,
 // no BUTLER_*, no KUBERNETES_SERVICE_* (kubectl must not fall back to the server's in-cluster identity), no proxies.
 import { accessSync, constants } from 'node:fs';
 

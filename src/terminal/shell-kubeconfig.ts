@@ -1,4 +1,4 @@
-// The kubeconfig a management shell gets (contract §6.3): BUTLER_MANAGEMENT_TERMINAL_KUBECONFIG as it is, else one
+// The kubeconfig a management shell gets (docs/api.md §6.3): BUTLER_MANAGEMENT_TERMINAL_KUBECONFIG as it is, else one
 // for the server's own connection: for a kubeconfig file, its current context only (file paths made absolute); for
 // the in-cluster service account, `tokenFile` and `certificate-authority` pointing at the mounted files, so no
 // secret is copied.

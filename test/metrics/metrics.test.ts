@@ -1,4 +1,4 @@
-// /metrics: valid Prometheus text with the contract §8 series after a short scripted session; 401 without an admin
+// /metrics: valid Prometheus text with the docs/api.md §8 series after a short scripted session; 401 without an admin
 // session or the metrics token; the BUTLER_METRICS_ADDR listener serves without authentication.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 // deploy/ renders with kustomize, is accepted by `kubectl apply --dry-run=server` against the simulator, and
-// says what the contract requires: exactly the §9.5 grants, a hardened Deployment, the Go server's env names.
+// says what docs/api.md requires: exactly the §9.5 grants, a hardened Deployment, the Go server's env names.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,7 +56,7 @@ describe('kustomize render', () => {
     assert.deepEqual(crb.subjects, [{ kind: 'ServiceAccount', name: 'butler-server', namespace: 'butler-system' }]);
   });
 
-  test('the ClusterRole and Roles are contract §9.5 (plus watch on providerconfigs)', () => {
+  test('the ClusterRole and Roles are docs/api.md §9.5 (plus watch on providerconfigs)', () => {
     const norm = (rules: any[]) =>
       rules
         .flatMap((r) =>

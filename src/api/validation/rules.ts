@@ -1,4 +1,4 @@
-// Field rules of contract §4 as TypeBox schemas. Each schema carries `errorMessage` (the `<problem>` part of the
+// Field rules of docs/api.md §4 as TypeBox schemas. Each schema carries `errorMessage` (the `<problem>` part of the
 // 400 answer `<field>: <problem>`); the validator compiler (compiler.ts) turns failures into those messages.
 import { FormatRegistry, Type, type SchemaOptions, type TSchema } from '@sinclair/typebox';
 import { parseIp } from '../../net/ip.js';
