@@ -20,7 +20,7 @@ import { createKubeClient, type KubeClient } from './kube/client.js';
 import { loadManagementKubeConfig } from './kube/connection.js';
 import { createTenantClusterAccess, type TenantClusterAccess } from './kube/tenant-access.js';
 import { logDestination } from './observability/audit.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger, errorMessage, formattedStream } from './observability/logger.js';
 import { createMetrics, instrumentKubeClient, type Metrics } from './observability/metrics.js';
 import { createProviderCheckService, type ProviderCheckService } from './providers/service.js';
 
@@ -56,7 +56,10 @@ export interface BuildServicesOptions {
 }
 
 export async function buildServices(config: Config, opts: BuildServicesOptions = {}): Promise<Services> {
-  const log = createLogger(config.logLevel, logDestination(config.audit, opts.logStream));
+  const log = createLogger(
+    config.logLevel,
+    logDestination(config.audit, formattedStream(config.logFormat, opts.logStream)),
+  );
   const metrics = createMetrics();
   const managementKubeConfig = loadManagementKubeConfig(config.kube);
   const kube = instrumentKubeClient(
@@ -108,7 +111,10 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
       providerCache.start();
       // The revocation store's first LIST runs in the background: /readyz and authenticated requests answer 503
       // until it syncs.
-      revocations.start().catch((err: unknown) => log.error({ err }, 'revocation store failed'));
+      revocations.start().catch((err: unknown) => {
+        // start() gives up only when the store is stopped, which is part of shutting down.
+        if (!closing) log.error({ error: errorMessage(err) }, 'revocation store failed');
+      });
     },
     close() {
       closing ??= (async () => {
