@@ -1,5 +1,6 @@
 // The REST API of docs/api.md §3 as one Fastify plugin: schemas beside each route, validated by the contract's
 // messages (validation/compiler.ts), and the OpenAPI document generated from the same schemas.
+import fp from 'fastify-plugin';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Config } from '../config/types.js';
 import { PROVIDER_CONFIGS, TENANT_CLUSTERS } from '../kube/butler.js';
@@ -21,7 +22,7 @@ export interface ApiPluginOptions {
   services: Pick<Services, 'kube' | 'clusterCache' | 'providerCache' | 'tenants' | 'checks'>;
 }
 
-export async function apiPlugin(app: FastifyInstance, opts: ApiPluginOptions): Promise<void> {
+async function apiPluginImpl(app: FastifyInstance, opts: ApiPluginOptions): Promise<void> {
   const { config, services } = opts;
   const { kube, clusterCache, providerCache } = services;
   const ctx: ApiContext = {
@@ -53,3 +54,11 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiPluginOptions): P
   registerProviderRoutes(app, ctx);
   registerOpenApiRoute(app, () => routes, config.version);
 }
+
+// Encapsulated: its validator compiler applies to the REST routes only.
+export const apiPlugin = fp(apiPluginImpl, {
+  name: 'butler-api',
+  fastify: '5.x',
+  dependencies: ['butler-auth'],
+  encapsulate: true,
+});

@@ -1,5 +1,6 @@
 // Sessions for the whole app (docs/api.md §2): session resolution, the 401/503 gate for /api and /ws, the CSRF rule
 // and the /api/auth routes.
+import fp from 'fastify-plugin';
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
@@ -323,10 +324,10 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
   });
 }
 
-// Registered without encapsulation (what fastify-plugin does) so the hook and decorators apply to the whole app.
-(authPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
-(authPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] = 'butler-auth';
-
-export const authPlugin = authPluginImpl;
+// Not encapsulated: the hook and the decorators (`session`, `butlerAuth`) apply to the whole app.
+export const authPlugin = fp(authPluginImpl, {
+  name: 'butler-auth',
+  fastify: '5.x',
+});
 export { watchSession } from './session-watch.js';
 export type { Session } from './session.js';

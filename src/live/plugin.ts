@@ -5,6 +5,7 @@
 // BUTLER_WS_UNAUTH_TIMEOUT, within the unauthenticated caps (503 beyond them). An authenticated socket gets a
 // `snapshot` (or, with `?resourceVersion=`, the missed events or a `resync`) and then every change, until its session
 // is revoked or expires (4401). Server shutdown (1001) is done by app.ts for every WebSocket.
+import fp from 'fastify-plugin';
 import type {} from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -12,6 +13,7 @@ import { clientAddress } from '../auth/address.js';
 import type { RevocationStore } from '../auth/revocations.js';
 import { watchSession } from '../auth/session-watch.js';
 import type { Config } from '../config/types.js';
+import type { Metrics } from '../observability/metrics.js';
 import { forbidden, HttpError, serviceUnavailable } from '../http/errors.js';
 import { isAllowedOriginValue } from '../http/origin.js';
 import type { ResourceCache } from '../kube/cache.js';
@@ -27,6 +29,7 @@ const SYNC_WAIT_MS = 30_000;
 export interface LiveUpdatesServices {
   clusterCache: ResourceCache<KubeObjectLike>;
   revocations: RevocationStore;
+  metrics: Pick<Metrics, 'onCollect' | 'wsConnections'>;
 }
 
 export interface LiveUpdatesOptions {
@@ -87,7 +90,15 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
     closeAll: (code: number, reason: string) => registry.closeAll(code, reason),
   } satisfies LiveUpdatesHandle);
 
+  const removeCollector = opts.services.metrics.onCollect(() => {
+    const unauthenticated = registry.unauthenticated;
+    const gauge = opts.services.metrics.wsConnections;
+    gauge.set({ kind: 'clusters', authenticated: 'true' }, registry.size - unauthenticated);
+    gauge.set({ kind: 'clusters', authenticated: 'false' }, unauthenticated);
+  });
+
   app.addHook('onClose', async () => {
+    removeCollector();
     registry.stop();
     hub.stop();
   });
@@ -153,9 +164,10 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
   });
 }
 
-// Registered without encapsulation (what fastify-plugin does) so that `app.liveUpdates` is visible to the app.
-(liveUpdatesPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
-(liveUpdatesPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] =
-  'butler-live-updates';
-
-export const liveUpdatesPlugin = liveUpdatesPluginImpl;
+// Not encapsulated, so `app.liveUpdates` is visible to the app (tests, introspection).
+export const liveUpdatesPlugin = fp(liveUpdatesPluginImpl, {
+  name: 'butler-live-updates',
+  fastify: '5.x',
+  dependencies: ['butler-auth', '@fastify/websocket'],
+  decorators: { request: ['session'] },
+});

@@ -1,6 +1,7 @@
 // The Kubernetes API proxy: `/api/proxy/management/<k8s path>` and `/api/proxy/tenant/{ns}/{cluster}/<k8s path>`.
 // Bodies stream both ways (a watch flows event by event, a large list is never held whole); upgrades (exec,
 // attach, port-forward) are spliced end to end. Sessions, Origin and CSRF rules come from the auth hook.
+import fp from 'fastify-plugin';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -49,7 +50,7 @@ function headBuffer(raw: IncomingMessage): Buffer {
 const isUpgrade = (request: FastifyRequest) =>
   (request as unknown as { ws?: boolean }).ws === true && typeof request.headers.upgrade === 'string';
 
-export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions): Promise<void> {
+async function proxyPluginImpl(app: FastifyInstance, opts: ProxyPluginOptions): Promise<void> {
   const { config, services } = opts;
   const resolveUpstream = createUpstreamResolver({
     management: services.kube,
@@ -254,3 +255,11 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
       app.route({ method: METHODS, url, preHandler: proxyUpgrade, handler: proxyHttp });
   }
 }
+
+// Encapsulated: its pass-through body parser applies to the proxy routes only.
+export const proxyPlugin = fp(proxyPluginImpl, {
+  name: 'butler-proxy',
+  fastify: '5.x',
+  dependencies: ['butler-auth', '@fastify/websocket'],
+  encapsulate: true,
+});

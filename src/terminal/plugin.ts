@@ -1,6 +1,7 @@
 // /ws/terminal/... (docs/api.md §6.3). Admission in the contract's order: Origin (403, before the upgrade) → upgrade →
 // login session (4401) → admin role and enabled type (4403) → session caps (4429) → target (4404); each refusal
 // after the upgrade is one red line, then the close. `?session=<id>` reattaches to a running session.
+import fp from 'fastify-plugin';
 import type {} from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
@@ -16,7 +17,7 @@ import { isManagementTarget, parseTerminalPath, TERMINAL_PREFIX } from './target
 
 export interface TerminalPluginOptions {
   config: Config;
-  services: Pick<Services, 'kube' | 'managementKubeConfig' | 'tenants' | 'revocations'>;
+  services: Pick<Services, 'kube' | 'managementKubeConfig' | 'tenants' | 'revocations' | 'metrics'>;
 }
 
 declare module 'fastify' {
@@ -62,8 +63,18 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
     log: app.log.child({ component: 'terminal' }) as unknown as Services['log'],
   });
   app.decorate('terminals', manager);
+  const { metrics } = services;
+  const removeCollector = metrics.onCollect(() => {
+    const attached = manager.list().filter((s) => s.attached).length;
+    metrics.wsConnections.set({ kind: 'terminal', authenticated: 'true' }, attached);
+    metrics.terminalSessions.reset();
+    for (const s of manager.stats()) metrics.terminalSessions.set({ kind: s.kind, state: s.state }, s.count);
+  });
   // The server's own shutdown ends the sessions (app.ts, before the WebSockets get 1001); here it waits for them.
-  app.addHook('onClose', async () => manager.closeAll());
+  app.addHook('onClose', async () => {
+    removeCollector();
+    await manager.closeAll();
+  });
 
   async function admit(ws: WebSocket, request: FastifyRequest): Promise<void> {
     const early: [Buffer, boolean][] = [];
@@ -158,9 +169,11 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
     });
 }
 
-// Registered without encapsulation so `app.terminals` is visible to the app (metrics, tests).
-(terminalPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
-(terminalPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] = 'butler-terminal';
-
-export const terminalPlugin = terminalPluginImpl;
+// Not encapsulated, so `app.terminals` is visible to the app (tests, introspection).
+export const terminalPlugin = fp(terminalPluginImpl, {
+  name: 'butler-terminal',
+  fastify: '5.x',
+  dependencies: ['butler-auth', '@fastify/websocket'],
+  decorators: { request: ['session'] },
+});
 export { TerminalManager } from './manager.js';
