@@ -1,7 +1,7 @@
 // The REST API of docs/api.md §3 as one Fastify plugin: schemas beside each route, validated by the contract's
 // messages (validation/compiler.ts), and the OpenAPI document generated from the same schemas.
 import fp from 'fastify-plugin';
-import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/types.js';
 import { PROVIDER_CONFIGS, TENANT_CLUSTERS } from '../kube/butler.js';
 import type { Services } from '../services.js';
@@ -38,10 +38,6 @@ async function apiPluginImpl(app: FastifyInstance, opts: ApiPluginOptions): Prom
     },
   };
 
-  const routes: RouteOptions[] = [];
-  app.addHook('onRoute', (route) => {
-    routes.push(route);
-  });
   app.setValidatorCompiler(validatorCompiler);
 
   registerClusterRoutes(app, ctx);
@@ -52,7 +48,7 @@ async function apiPluginImpl(app: FastifyInstance, opts: ApiPluginOptions): Prom
   registerCatalogRoutes(app, ctx);
   registerKubectlAccessRoutes(app, ctx);
   registerProviderRoutes(app, ctx);
-  registerOpenApiRoute(app, () => routes, config.version);
+  registerOpenApiRoute(app, () => app.registeredRoutes, config.version);
 }
 
 // Encapsulated: its validator compiler applies to the REST routes only.
@@ -60,5 +56,6 @@ export const apiPlugin = fp(apiPluginImpl, {
   name: 'butler-api',
   fastify: '5.x',
   dependencies: ['butler-auth'],
+  decorators: { fastify: ['registeredRoutes'] },
   encapsulate: true,
 });

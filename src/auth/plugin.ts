@@ -18,20 +18,12 @@ export interface AuthPluginOptions {
   services: { revocations: RevocationStore };
 }
 
-export interface RouteEntry {
-  method: string;
-  url: string;
-  websocket: boolean;
-}
-
 declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated session, or null (public routes, or before the auth hook ran). */
     session: Session | null;
   }
   interface FastifyInstance {
-    /** Every route registered after the auth plugin (method, URL pattern), for the route-coverage test. */
-    registeredRoutes: RouteEntry[];
     /** Token verification and the revocation store, for authenticateRequest/watchSession in other plugins. */
     butlerAuth: { tokens: TokenService; revocations: RevocationStore };
   }
@@ -176,18 +168,6 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
 
   if (!fastify.hasRequestDecorator('cookies')) await fastify.register(cookie);
   fastify.decorateRequest('session', null);
-  fastify.decorate('registeredRoutes', [] as RouteEntry[]);
-  fastify.addHook('onRoute', (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    for (const method of methods) {
-      fastify.registeredRoutes.push({
-        method,
-        url: route.url,
-        websocket: Boolean((route as { websocket?: boolean }).websocket),
-      });
-    }
-  });
-
   fastify.addHook('onRequest', async (request, reply) => {
     const r = await resolve(request, tokens, store);
     request.session = r.kind === 'ok' ? r.session : null;
