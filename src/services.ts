@@ -23,6 +23,9 @@ import { logDestination } from './observability/audit.js';
 import { createLogger, errorMessage, formattedStream } from './observability/logger.js';
 import { createMetrics, instrumentKubeClient, type Metrics } from './observability/metrics.js';
 import { createProviderCheckService, type ProviderCheckService } from './providers/service.js';
+import { watchClusterNotifications } from './identity/cluster-notifications.js';
+import { createTeamClusterViews, type TeamClusterViews } from './identity/cluster-teams.js';
+import { createIdentityServices, type IdentityServices } from './identity/services.js';
 
 export interface Services {
   /** Logger for background work (watches, clean-ups) that has no request. */
@@ -42,6 +45,10 @@ export interface Services {
   tenants: TenantClusterAccess;
   /** Provider connectivity checks and the outbound address guard. */
   checks: ProviderCheckService;
+  /** Users, teams, the per-request principal resolver and notifications (src/identity/). */
+  identity: IdentityServices;
+  /** Team-filtered views of the TenantCluster cache (serialised once per change). */
+  clusterViews: TeamClusterViews;
   /** What /readyz asks besides the Kubernetes API itself: the revocation store and the caches have synced. */
   readiness: ReadinessCheck[];
   /** Starts every watch cache and store (once; later calls do nothing). Their first sync runs in the background. */
@@ -91,6 +98,14 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
     { name: 'caches', check: async () => (clusterCache.synced ? null : 'tenantclusters cache not synced') },
   ];
 
+  const identity = createIdentityServices(config, { kube, log });
+  readiness.push({
+    name: 'identity',
+    check: async () => (identity.synced ? null : 'users and teams caches not synced'),
+  });
+  const clusterViews = createTeamClusterViews(clusterCache);
+  let stopClusterNotifications: (() => void) | undefined;
+
   let started = false;
   let closing: Promise<void> | undefined;
   return {
@@ -103,12 +118,16 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
     providerCache,
     tenants,
     checks,
+    identity,
+    clusterViews,
     readiness,
     start() {
       if (started || closing) return;
       started = true;
       clusterCache.start();
       providerCache.start();
+      identity.start();
+      stopClusterNotifications = watchClusterNotifications(clusterCache, identity.notifications);
       // The revocation store's first LIST runs in the background: /readyz and authenticated requests answer 503
       // until it syncs.
       revocations.start().catch((err: unknown) => {
@@ -120,6 +139,8 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
       closing ??= (async () => {
         providerCache.stop();
         tenants.close();
+        stopClusterNotifications?.();
+        identity.close();
         clusterCache.stop();
         await revocations.stop();
         kube.close();

@@ -1,10 +1,15 @@
 // /api/clusters: list (from the watch cache), create, get, delete, scale (docs/api.md §3.1).
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, notFound } from '../http/errors.js';
+import { principalOf } from '../identity/auth-routes.js';
+import { clusterTeam, filterAllows } from '../identity/cluster-teams.js';
+import { ANNOTATION_CREATOR_EMAIL, LABEL_TEAM } from '../identity/paths.js';
+import { checkClusterCreate, clusterFilterFor } from '../identity/policy.js';
+import { teamNamespace } from '../identity/views.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
 import type { KubeObject } from '../kube/cache.js';
-import { getCached, listCachedJson } from '../kube/cached-read.js';
+import { getCached, listCached } from '../kube/cached-read.js';
 import { buildTenantCluster, type CreateClusterRequest, type ResolvedProvider } from './cluster-spec.js';
 import { waitVisible, type ApiContext } from './context.js';
 import { createJsonTextSender } from './json-reply.js';
@@ -39,6 +44,7 @@ const CreateClusterBody = Type.Object(
     proxmoxNode: Type.Optional(R.ProxmoxNode()),
     proxmoxStorage: Type.Optional(R.ProxmoxStorage()),
     proxmoxTemplateID: Type.Optional(R.TemplateId()),
+    teamRef: Type.Optional(R.DnsLabel()),
   },
   { title: 'CreateClusterRequest' },
 );
@@ -47,7 +53,7 @@ const ScaleBody = Type.Object({
   replicas: R.Replicas({ fullMessage: 'replicas must be an integer between 1 and 100' }),
 });
 
-const ListQuery = Type.Object({ namespace: Type.Optional(R.DnsLabel()) });
+const ListQuery = Type.Object({ namespace: Type.Optional(R.DnsLabel()), team: Type.Optional(R.DnsLabel()) });
 
 const wrapClusters = (listJson: string) => `{"clusters":${listJson}}`;
 
@@ -98,8 +104,14 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
       },
     },
     async (request, reply) => {
-      const { namespace } = request.query as Static<typeof ListQuery>;
-      return listSender.send(request, reply, await listCachedJson(ctx.reads.clusters, namespace), wrapClusters);
+      const { namespace, team } = request.query as Static<typeof ListQuery>;
+      const filter = clusterFilterFor(principalOf(request), team);
+      if (ctx.clusters.synced)
+        return listSender.send(request, reply, ctx.clusterViews.listJson(filter, namespace), wrapClusters);
+      const clusters = (await listCached(ctx.reads.clusters, namespace)).filter((c) =>
+        filterAllows(filter, clusterTeam(c)),
+      );
+      return listSender.send(request, reply, JSON.stringify(clusters), wrapClusters);
     },
   );
 
@@ -113,13 +125,24 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
       },
     },
     async (request, reply) => {
-      const body = request.body as CreateClusterRequest;
-      const namespace = body.namespace ?? ctx.config.tenantNamespace;
+      const { teamRef, ...body } = request.body as CreateClusterRequest & { teamRef?: string };
+      const principal = principalOf(request);
+      const team = checkClusterCreate(principal, teamRef);
+      const teamObject = team ? ctx.identity.teams.get(team) : undefined;
+      if (team && !teamObject) throw badRequest(`teamRef: no Team "${team}"`, { field: 'teamRef' });
+      const namespace = body.namespace ?? (teamObject ? teamNamespace(teamObject) : ctx.config.tenantNamespace);
       const provider = await resolveProvider(ctx, body.providerConfigRef, namespace);
-      const object = buildTenantCluster(body, namespace, provider, createdBy(request));
+      const object = buildTenantCluster(body, namespace, provider, {
+        ...createdBy(request),
+        [ANNOTATION_CREATOR_EMAIL]: principal.identity.email,
+      }) as ReturnType<typeof buildTenantCluster> & { metadata: { labels?: Record<string, string> } };
+      if (team) {
+        object.spec.teamRef = { name: team };
+        object.metadata.labels = { ...object.metadata.labels, [LABEL_TEAM]: team };
+      }
       let created: KubeObject;
       try {
-        created = await ctx.kube.request<KubeObject>({
+        created = await ctx.kubeFor(request).request<KubeObject>({
           method: 'POST',
           path: paths.tenantClusters(namespace),
           query: STRICT,
@@ -136,6 +159,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
         });
       }
       await waitVisible(ctx.clusters, created);
+      notifyCluster(ctx, request, created, 'created', 'success');
       return reply.code(201).send(stripManagedFields(created));
     },
   );
@@ -161,6 +185,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
           query: { propagationPolicy: 'Background' },
         });
         await waitVisible(ctx.clusters, res);
+        notifyCluster(ctx, request, res, 'deletion initiated', 'warning');
       } catch (err) {
         throw toHttpError(err, {
           kind: 'TenantCluster',
@@ -196,6 +221,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
           body: { spec: { workers: { replicas } } },
         });
         await waitVisible(ctx.clusters, patched);
+        notifyCluster(ctx, request, patched, 'scaled', 'info');
         return stripManagedFields(patched);
       } catch (err) {
         throw toHttpError(err, {
@@ -208,4 +234,29 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
       }
     },
   );
+}
+
+/** A `notification` for a user's successful cluster change, to the cluster's team and platform admins. */
+function notifyCluster(
+  ctx: ApiContext,
+  request: FastifyRequest,
+  cluster: KubeObject,
+  what: string,
+  severity: 'success' | 'warning' | 'info',
+): void {
+  const name = cluster.metadata?.name ?? '';
+  const team = clusterTeam(cluster);
+  const who = request.principal?.identity.email ?? 'someone';
+  ctx.identity.notifications.publish({
+    title: `Cluster ${name} ${what}`,
+    message: `Cluster ${cluster.metadata?.namespace ?? ''}/${name} ${what} by ${who}`,
+    severity,
+    category: 'cluster',
+    resourceRef: {
+      kind: 'TenantCluster',
+      name,
+      namespace: cluster.metadata?.namespace ?? '',
+      ...(team ? { team } : {}),
+    },
+  });
 }

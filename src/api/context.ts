@@ -6,6 +6,8 @@ import type { KubeObject, ResourceCache } from '../kube/cache.js';
 import type { CachedSource } from '../kube/cached-read.js';
 import type { TenantClusterAccess } from '../kube/tenant-access.js';
 import type { ProviderCheckService } from '../providers/service.js';
+import type { TeamClusterViews } from '../identity/cluster-teams.js';
+import type { IdentityServices } from '../identity/services.js';
 
 export interface ApiContext {
   config: Config;
@@ -16,6 +18,11 @@ export interface ApiContext {
   checks: ProviderCheckService;
   /** The cached read path (src/kube/cached-read.ts) of the two watched resources. */
   reads: { clusters: CachedSource<KubeObject>; providers: CachedSource<KubeObject> };
+  /** Team-filtered cluster lists. */
+  clusterViews: TeamClusterViews;
+  identity: IdentityServices;
+  /** The client a user's writes go through (impersonating the user where supported). */
+  kubeFor(request: import('fastify').FastifyRequest): KubeClient;
 }
 
 export type RouteModule = (app: FastifyInstance, ctx: ApiContext) => void;

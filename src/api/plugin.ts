@@ -19,7 +19,10 @@ import { validatorCompiler } from './validation/compiler.js';
 
 export interface ApiPluginOptions {
   config: Config;
-  services: Pick<Services, 'kube' | 'clusterCache' | 'providerCache' | 'tenants' | 'checks'>;
+  services: Pick<
+    Services,
+    'kube' | 'clusterCache' | 'providerCache' | 'tenants' | 'checks' | 'clusterViews' | 'identity'
+  >;
 }
 
 async function apiPluginImpl(app: FastifyInstance, opts: ApiPluginOptions): Promise<void> {
@@ -36,6 +39,9 @@ async function apiPluginImpl(app: FastifyInstance, opts: ApiPluginOptions): Prom
       clusters: { type: TENANT_CLUSTERS, cache: clusterCache, kube },
       providers: { type: PROVIDER_CONFIGS, cache: providerCache, kube },
     },
+    clusterViews: services.clusterViews,
+    identity: services.identity,
+    kubeFor: () => services.kube,
   };
 
   app.setValidatorCompiler(validatorCompiler);
