@@ -10,6 +10,7 @@
 // the narrow slice they use (`Pick<Services, …>`), never the whole object. main.ts, the test harness and the demo
 // build exactly this.
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { createRevocationStore, type RevocationStore } from './auth/revocations.js';
 import type { Config } from './config/types.js';
@@ -17,6 +18,7 @@ import { revocationReadiness, type ReadinessCheck } from './health/readiness.js'
 import { paths } from './kube/butler.js';
 import { createResourceCache, type KubeObject, type ResourceCache } from './kube/cache.js';
 import { createKubeClient, type KubeClient } from './kube/client.js';
+import type { Impersonation } from './kube/impersonation.js';
 import { loadManagementKubeConfig } from './kube/connection.js';
 import { createTenantClusterAccess, type TenantClusterAccess } from './kube/tenant-access.js';
 import { logDestination } from './observability/audit.js';
@@ -51,6 +53,11 @@ export interface Services {
   clusterViews: TeamClusterViews;
   /** What /readyz asks besides the Kubernetes API itself: the revocation store and the caches have synced. */
   readiness: ReadinessCheck[];
+  /**
+   * Whom a user's request to the management cluster impersonates (the Kubernetes API proxy; src/kube/impersonation.ts
+   * `userImpersonation(email)`); unset or undefined: nobody, the request goes with the server's own identity.
+   */
+  impersonationFor?: (request: FastifyRequest) => Impersonation | undefined;
   /** Starts every watch cache and store (once; later calls do nothing). Their first sync runs in the background. */
   start(): void;
   /** Stops watches and timers and closes connections; safe to call more than once. */

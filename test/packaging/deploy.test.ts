@@ -35,7 +35,9 @@ describe('kustomize render', () => {
   test('contains every object the base promises, in the system namespace', () => {
     const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
     assert.deepEqual(kinds, [
+      'ClusterRole/butler-api-users',
       'ClusterRole/butler-server',
+      'ClusterRoleBinding/butler-api-users',
       'ClusterRoleBinding/butler-server',
       'Deployment/butler-server',
       'Namespace/butler-system',
@@ -76,13 +78,27 @@ describe('kustomize render', () => {
         [B, ['providerconfigs'], ['get', 'list', 'watch', 'create', 'delete']],
         [B, ['providerconfigs/status'], ['patch']],
         [B, ['tenantaddons', 'managementaddons'], ['get', 'list', 'create', 'update', 'delete']],
+        // users and teams (identity caches, team administration, invites, accounts, login bookkeeping)
+        [B, ['teams'], ['get', 'list', 'watch', 'create', 'update', 'delete']],
+        [B, ['users'], ['list', 'watch', 'create', 'patch', 'delete']],
+        [B, ['users/status'], ['patch']],
         [B, ['addondefinitions'], ['get', 'list']],
         ['', ['secrets'], ['get']],
         ['', ['nodes'], ['list']],
         ['', ['pods'], ['list', 'get']],
         ['', ['events'], ['list']],
         ['', ['pods/exec'], ['get', 'create']],
+        ['', ['users', 'groups'], ['impersonate']],
       ]),
+    );
+    // impersonation: any user, but only the two groups butler-server puts users in
+    const impersonation = find('ClusterRole').rules.filter((r: any) => r.verbs.includes('impersonate'));
+    assert.deepEqual(
+      impersonation.map((r: any) => [r.resources, r.resourceNames]),
+      [
+        [['users'], undefined],
+        [['groups'], ['butler-api-users', 'system:authenticated']],
+      ],
     );
     assert.deepEqual(
       norm(find('Role', 'butler-server-revocations').rules),
@@ -98,6 +114,48 @@ describe('kustomize render', () => {
       assert.deepEqual(b.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: rb });
       assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: 'butler-server', namespace: 'butler-system' }]);
     }
+  });
+
+  test('impersonated users get the ClusterRole butler-api-users through their group', () => {
+    const role = find('ClusterRole', 'butler-api-users');
+    const B = 'butler.butlerlabs.dev';
+    assert.deepEqual(role.rules, [
+      {
+        apiGroups: [B],
+        resources: [
+          'teams',
+          'tenantclusters',
+          'tenantaddons',
+          'providerconfigs',
+          'workspaces',
+          'workspacetemplates',
+          'ipallocations',
+          'networkpools',
+          'identityproviders',
+          'users',
+        ],
+        verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+      },
+      {
+        apiGroups: [''],
+        resources: ['namespaces', 'secrets', 'events', 'configmaps'],
+        verbs: ['get', 'list', 'watch'],
+      },
+      {
+        apiGroups: ['rbac.authorization.k8s.io'],
+        resources: ['rolebindings'],
+        verbs: ['create', 'update', 'patch', 'delete'],
+      },
+    ]);
+    const binding = find('ClusterRoleBinding', 'butler-api-users');
+    assert.deepEqual(binding.roleRef, {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'butler-api-users',
+    });
+    assert.deepEqual(binding.subjects, [
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'butler-api-users' },
+    ]);
   });
 
   test('the Deployment is hardened, probed, and uses the Go server env and Secret names', () => {
