@@ -41,7 +41,11 @@ export interface Simulator {
     setLatency(ms: number): void;
     compact(): void;
     down(): Promise<void>;
-    up(o?: { keepState?: boolean }): Promise<void>;
+    /**
+     * Listens again. `keepState: false` comes back with only the CRDs and seed, history compacted; with `newStorage`
+     * too, resourceVersions start again from the beginning (an API server whose etcd was lost).
+     */
+    up(o?: { keepState?: boolean; newStorage?: boolean }): Promise<void>;
   };
   requests: RecordedRequest[];
   recordRequests(on: boolean): void;
@@ -284,9 +288,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       up: async (o) => {
         if (isUp) return;
         if (o?.keepState === false) {
-          state.reset();
+          state.reset({ newStorage: o.newStorage });
           seedState(state, crds, seed);
-          state.compact();
+          if (!o.newStorage) state.compact();
         }
         await listen();
         isUp = true;

@@ -12,10 +12,30 @@ import { loadManagementKubeConfig } from './kube/connection.js';
 import { createResourceCache, type KubeObject, type ResourceCache } from './kube/cache.js';
 import { createApiServices, type ApiServices } from './api/services.js';
 
-/** One readiness condition for /readyz: resolves null when ready, else a short reason. */
+/**
+ * One readiness condition for /readyz: resolves null when ready, a short reason when not ready, or a status to show
+ * while still ready (e.g. a problem within its grace period).
+ */
 export interface ReadinessCheck {
   name: string;
-  check(): Promise<string | null>;
+  check(): Promise<string | null | { ready: true; status: string }>;
+}
+
+/**
+ * Not ready before the first LIST, and when revocations from other replicas have not been received for
+ * `staleAfterMs` (BUTLER_REVOCATION_STALE_AFTER): a token logged out elsewhere would still be accepted here.
+ */
+export function revocationReadiness(
+  store: RevocationStore,
+  staleAfterMs: number,
+  now = Date.now(),
+): string | null | { ready: true; status: string } {
+  if (!store.synced) return 'revocation store not synced';
+  const health = store.health();
+  if (health.receiving) return null;
+  const seconds = Math.max(0, Math.floor((now - health.since) / 1000));
+  const status = `not received for ${seconds}s (${health.error})`;
+  return now - health.since >= staleAfterMs ? status : { ready: true, status };
 }
 
 export interface Services {
@@ -53,7 +73,7 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
   const readiness: ReadinessCheck[] = [
     {
       name: 'revocations',
-      check: async () => (revocations.synced ? null : 'revocation store not synced'),
+      check: async () => revocationReadiness(revocations, config.auth.revocationStaleAfterMs),
     },
   ];
   // Capability services (cluster cache, terminals, …) are created here and their readiness checks appended.

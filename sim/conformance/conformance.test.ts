@@ -8,6 +8,7 @@ import { exec, execPath, isRefusal, type ExecInput, type ExecResult } from './ex
 import { startStandInKubelet, type StandInKubelet } from './standin-kubelet.js';
 import { openTarget, type ConformanceTarget } from './target.js';
 import { butlerCrds } from '../crds.js';
+import { invalidButlerCases, validButlerSamples, type ButlerSample } from '../schema/butler-samples.js';
 import {
   configMap,
   configmaps,
@@ -590,6 +591,42 @@ describe('watch', () => {
     assert.equal(typeof st.metadata.continue, 'string', 'an inconsistent-continue token is offered');
   });
 
+  // An API server that lost its state (new etcd, same address) is behind every resourceVersion its clients hold.
+  test('a WATCH from a resourceVersion the server has not reached is accepted and stays silent', async () => {
+    const lbl = `future-${runId}`;
+    const list = await kube().request('GET', `${configmaps}?limit=1`);
+    assert.equal(list.status, 200, list.text);
+    const asked = BigInt(list.body.metadata.resourceVersion) + 1_000_000n;
+    const w = await watch(
+      `${configmaps}?watch=1&allowWatchBookmarks=true&resourceVersion=${asked}&labelSelector=suite%3D${lbl}`,
+    );
+    await create(configmaps, configMap('future-a', { suite: lbl }));
+    await settle(3000);
+    assert.deepEqual(w.events, [], 'no event, no bookmark, no error');
+    assert.ok(!w.isEnded(), 'the stream stays open');
+  });
+
+  test('a LIST at a resourceVersion the server has not reached is 504 ResourceVersionTooLarge after ~3 s', async () => {
+    const list = await kube().request('GET', `${configmaps}?limit=1`);
+    assert.equal(list.status, 200, list.text);
+    const current = BigInt(list.body.metadata.resourceVersion);
+    const asked = current + 1_000_000n;
+    const started = Date.now();
+    const res = await kube().request('GET', `${configmaps}?resourceVersion=${asked}`, { timeoutMs: 30000 });
+    const took = Date.now() - started;
+    const st = expectStatus(res, 504, 'Timeout');
+    const m = /^Timeout: Too large resource version: (\d+), current: (\d+)$/.exec(st.message);
+    assert.ok(m, st.message);
+    assert.equal(m[1], String(asked));
+    assert.ok(BigInt(m[2]!) >= current && BigInt(m[2]!) < asked, st.message);
+    assert.deepEqual(st.details, {
+      causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+      retryAfterSeconds: 1,
+    });
+    assert.equal(res.headers['retry-after'], '1');
+    assert.ok(took >= 2500 && took < 15000, `answered after ${took} ms`);
+  });
+
   test('allowWatchBookmarks sends BOOKMARK events; timeoutSeconds ends the stream', async () => {
     const start = Date.now();
     const w = await watch(
@@ -741,15 +778,17 @@ describe('pod exec', () => {
 });
 
 describe("the project's CRD manifests", () => {
-  test('are accepted by the server, become Established and serve their resources', async (t) => {
-    const crdPath = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
-    const created: string[] = [];
-    try {
+  const crdPath = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+  const created: string[] = [];
+  let setUp: Promise<void> | undefined;
+  /** Creates the project's CRDs (unless the server already has them) and waits until they are served. */
+  const installCrds = () =>
+    (setUp ??= (async () => {
       for (const crd of butlerCrds() as any[]) {
         const name = crd.metadata.name;
         const existing = await kube().request('GET', `${crdPath}/${name}`);
         if (existing.status === 200) {
-          t.diagnostic(`${name} already exists on the server; not replaced`);
+          console.log(`# ${name} already exists on the server; not replaced`);
           continue;
         }
         const res = await kube().request('POST', crdPath, { body: crd });
@@ -775,8 +814,60 @@ describe("the project's CRD manifests", () => {
             await eventually(`${list} served`, async () => (await kube().request('GET', list)).status === 200);
           }),
       );
+    })());
+  after(async () => {
+    for (const name of created) await kube().request('DELETE', `${crdPath}/${name}`);
+  });
+
+  /** A sample moved into this run's namespace, with a per-run name (cluster-scoped objects outlive a namespace). */
+  const place = (s: ButlerSample) => {
+    const { status: _status, ...object } = s.object;
+    const name = `${s.object.metadata.name}-${runId}`;
+    const metadata = s.namespaced ? { name, namespace: ns } : { name };
+    const base = `/apis/${s.object.apiVersion}${s.namespaced ? `/namespaces/${ns}` : ''}/${s.resource}`;
+    return { name, base, object: { ...object, metadata }, status: s.object.status };
+  };
+
+  test('are accepted by the server, become Established and serve their resources', async () => {
+    await installCrds();
+  });
+
+  test('accept the valid Butler samples and refuse the invalid ones with the same causes', async () => {
+    await installCrds();
+    const cleanup: string[] = [];
+    try {
+      for (const s of validButlerSamples) {
+        const p = place(s);
+        const res = await kube().request('POST', p.base, { body: p.object });
+        assert.equal(res.status, 201, `${s.kind} ${p.name}: ${res.text}`);
+        cleanup.push(`${p.base}/${p.name}`);
+        if (p.status) {
+          const st = await kube().request('PUT', `${p.base}/${p.name}/status`, {
+            body: { ...res.body, status: p.status },
+          });
+          assert.equal(st.status, 200, `${s.kind} ${p.name} status: ${st.text}`);
+        }
+      }
+      for (const c of invalidButlerCases) {
+        const p = place(c);
+        let res;
+        if (c.statusOnly) {
+          const made = await kube().request('POST', p.base, { body: p.object });
+          assert.equal(made.status, 201, made.text);
+          cleanup.push(`${p.base}/${p.name}`);
+          res = await kube().request('PUT', `${p.base}/${p.name}/status`, { body: { ...made.body, status: p.status } });
+        } else {
+          res = await kube().request('POST', p.base, { body: { ...p.object, status: p.status } });
+        }
+        const st = expectStatus(res, 422, 'Invalid');
+        assert.deepEqual(
+          st.details.causes.map((x: any) => `${x.reason} ${x.field}`).sort(),
+          c.causes,
+          `${c.title}: ${res.text}`,
+        );
+      }
     } finally {
-      for (const name of created) await kube().request('DELETE', `${crdPath}/${name}`);
+      for (const path of cleanup) await kube().request('DELETE', path);
     }
   });
 });

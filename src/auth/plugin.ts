@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
 import { badRequest, forbidden, HttpError, serviceUnavailable, tooManyRequests, unauthorized } from '../http/errors.js';
 import { isAllowedOrigin, isHttpsRequest } from '../http/origin.js';
-import { toHttpError } from '../kube/errors.js';
+import { KubeApiError, toHttpError } from '../kube/errors.js';
 import { clientAddress } from './address.js';
 import { createCredentialCheck } from './credentials.js';
 import type { RevocationStore } from './revocations.js';
@@ -37,6 +37,15 @@ declare module 'fastify' {
 }
 
 export const LOGIN_PATH = '/api/auth/login';
+
+/** Why a revocation marker could not be stored, for the logout/refresh answer (no secrets, no Kubernetes internals). */
+function revocationFailureReason(err: unknown, mapped: HttpError, systemNamespace: string): string {
+  if (mapped.status === 404 && err instanceof KubeApiError && err.status?.details?.kind === 'namespaces')
+    return `namespace "${systemNamespace}" does not exist`;
+  // The mapped messages: "kubernetes API unavailable", "… timed out", "butler-server is not allowed to create
+  // configmaps in namespace …", "… rejected butler-server's credentials", "… is throttling requests".
+  return mapped.message;
+}
 const LOGOUT_PATH = '/api/auth/logout';
 /** Public in the data-less mode of contract §6.2: the route itself refuses data without a session. */
 export const PUBLIC_WEBSOCKETS = new Set(['/ws/clusters']);
@@ -252,7 +261,10 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
       resource: 'configmaps',
     });
     const status = mapped.status === 504 ? 504 : 502;
-    const e = new HttpError(status, `${what} could not be recorded; the session is still valid`);
+    const e = new HttpError(
+      status,
+      `${what} could not be recorded (${revocationFailureReason(err, mapped, config.systemNamespace)}); the session is still valid`,
+    );
     Object.defineProperty(e, 'cause', { value: err, enumerable: false });
     return e;
   };

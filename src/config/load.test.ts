@@ -56,6 +56,7 @@ describe('defaults', () => {
       loginFailureWindowMs: 15 * 60_000,
       loginRateLimit: 20,
       generatedSecrets: false,
+      revocationStaleAfterMs: 15_000,
     });
     assert.deepEqual(c.http, { maxBodyBytes: 1 << 20, allowedOrigins: [], corsOrigins: [], trustProxy: false });
     assert.deepEqual(c.ws, {
@@ -120,6 +121,7 @@ describe('defaults', () => {
       BUTLER_COOKIE_SECURE: 'true',
       BUTLER_LOGIN_MAX_FAILURES: '3',
       BUTLER_LOGIN_FAILURE_WINDOW: '5m',
+      BUTLER_REVOCATION_STALE_AFTER: '45s',
       BUTLER_LOGIN_RATE_LIMIT: '7',
       BUTLER_MAX_BODY_BYTES: '2MiB',
       BUTLER_ALLOWED_ORIGINS: 'https://console.example.com, https://other.example:8443/',
@@ -176,6 +178,7 @@ describe('defaults', () => {
     assert.equal(c.auth.cookieSecure, 'true');
     assert.equal(c.auth.loginMaxFailures, 3);
     assert.equal(c.auth.loginFailureWindowMs, 5 * 60_000);
+    assert.equal(c.auth.revocationStaleAfterMs, 45_000);
     assert.equal(c.auth.loginRateLimit, 7);
     assert.deepEqual(c.http, {
       maxBodyBytes: 2 << 20,

@@ -203,6 +203,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
       loginFailureWindowMs: positive('BUTLER_LOGIN_FAILURE_WINDOW', duration('BUTLER_LOGIN_FAILURE_WINDOW', '15m')),
       loginRateLimit: int('BUTLER_LOGIN_RATE_LIMIT', 20),
       generatedSecrets: generated.length > 0,
+      revocationStaleAfterMs: positive(
+        'BUTLER_REVOCATION_STALE_AFTER',
+        duration('BUTLER_REVOCATION_STALE_AFTER', '15s'),
+      ),
     },
     http: {
       maxBodyBytes: size('BUTLER_MAX_BODY_BYTES', '1MiB'),

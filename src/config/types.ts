@@ -49,6 +49,8 @@ export interface Config {
     loginRateLimit: number;
     /** True when secrets were generated at random (--dev / demo). */
     generatedSecrets: boolean;
+    /** BUTLER_REVOCATION_STALE_AFTER (15s): revocations not received for this long make /readyz not ready. */
+    revocationStaleAfterMs: number;
   };
 
   http: {

@@ -25,6 +25,7 @@ import {
 } from './proxy-url.js';
 import { createConcurrencyLimiter } from '../providers/limiter.js';
 import { createUpstreamResolver, type Upstream } from './upstream.js';
+import { installStatusErrorHandler } from './status.js';
 import { requestUpgrade, spliceUpgraded } from './upgrade.js';
 
 export interface ProxyPluginOptions {
@@ -63,6 +64,9 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
   app.addHook('preClose', async () => {
     for (const close of [...open]) close();
   });
+
+  // Errors of the proxy itself, including the auth hook's 401/403 for these routes, answer as Kubernetes Status.
+  installStatusErrorHandler(app, maxBody);
 
   // The body stays a stream: no parser, no buffering, and this limit instead of the JSON API's.
   app.removeAllContentTypeParsers();

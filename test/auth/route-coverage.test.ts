@@ -83,6 +83,13 @@ test('every registered /api and /ws route (and /metrics) answers 401 JSON withou
     if (r.method === 'HEAD') continue;
     // /metrics has its own rule (session or metrics token, contract §8) and so its own 401 text.
     if (r.url === '/metrics') assert.equal(typeof a.json?.error, 'string', `${r.method} ${path}`);
+    // The Kubernetes API proxy answers its own errors as Kubernetes Status objects (for kubectl).
+    else if (r.url.startsWith('/api/proxy/'))
+      assert.deepEqual(
+        [a.json?.kind, a.json?.code, a.json?.message],
+        ['Status', 401, 'unauthorized'],
+        `${r.method} ${path}`,
+      );
     else assert.deepEqual(a.json, { error: 'unauthorized' }, `${r.method} ${path}`);
   }
   assert.ok(checked >= 3, `only ${checked} routes checked`);
