@@ -41,6 +41,7 @@ export class TerminalManager {
   private readonly sessions = new Map<string, TerminalSession>();
   private readonly perUser = new Map<string, number>();
   private readonly reservedIds = new Set<string>();
+  private readonly ending = new Set<string>();
   private reserved = 0;
   private shuttingDown: Promise<void> | undefined;
   private stopping = false;
@@ -125,7 +126,7 @@ export class TerminalManager {
    */
   reserve(user: string, id: string): Reservation {
     const { maxPerUser, maxTotal } = this.o.config.terminal;
-    const elsewhere = this.shellPods?.counts(new Set([...this.sessions.keys(), ...this.reservedIds]));
+    const elsewhere = this.shellPods?.counts(new Set([...this.sessions.keys(), ...this.reservedIds, ...this.ending]));
     if ((this.perUser.get(user) ?? 0) + (elsewhere?.perUser.get(user) ?? 0) >= maxPerUser)
       throw new TerminalRefusal(CLOSE.tooMany, `too many terminal sessions (limit ${maxPerUser} per user)`);
     if (this.sessions.size + this.reserved + (elsewhere?.total ?? 0) >= maxTotal)
@@ -220,6 +221,10 @@ export class TerminalManager {
         log.info({ audit: true, event, ...fields, user: fields.user.slice(0, 64) }, `audit ${event}`),
       onEnded: (s) => {
         if (this.sessions.delete(s.id)) this.addUser(s.user, -1);
+        // Its pod is being deleted: the cluster's count must not bring it back meanwhile.
+        this.ending.add(s.id);
+        // (`finished` is set once end() returns.)
+        queueMicrotask(() => void s.finished.finally(() => this.ending.delete(s.id)));
       },
     });
     this.addUser(user, 1);

@@ -81,6 +81,8 @@ export class ShellPods {
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private handingOver = false;
+  /** Sessions whose pods this replica deleted (or is deleting), until the informer no longer lists them. */
+  private readonly removed = new Set<string>();
 
   constructor(private readonly o: ShellPodsOptions) {
     this.namespace = o.config.systemNamespace;
@@ -118,13 +120,17 @@ export class ShellPods {
   counts(except: Set<string>): { perUser: Map<string, number>; total: number } {
     const perUser = new Map<string, number>();
     let total = 0;
+    const listed = new Set<string>();
     for (const pod of this.cache.list()) {
       const id = pod.metadata.labels?.[LABELS.session];
-      if (!id || except.has(id) || pod.metadata.deletionTimestamp || isFinished(pod)) continue;
+      if (id) listed.add(id);
+      if (!id || except.has(id) || this.removed.has(id) || pod.metadata.deletionTimestamp || isFinished(pod)) continue;
       total++;
       const user = pod.metadata.annotations?.[ANNOTATIONS.user] ?? '';
       perUser.set(user, (perUser.get(user) ?? 0) + 1);
     }
+    // A removed pod counts no more; its id is forgotten once the informer has seen it go.
+    for (const id of this.removed) if (!listed.has(id)) this.removed.delete(id);
     return { perUser, total };
   }
 
@@ -242,6 +248,7 @@ export class ShellPods {
   }
 
   private async remove(sessionId: string): Promise<void> {
+    this.removed.add(sessionId);
     const name = shellPodName(sessionId);
     const ns = encodeURIComponent(this.namespace);
     for (const path of [this.podsPath(name), `/api/v1/namespaces/${ns}/secrets/${encodeURIComponent(name)}`]) {
