@@ -118,6 +118,7 @@ export function startServerAsServiceAccount(world: World): Promise<TestServer> {
       BUTLER_PROVIDER_CHECK_TIMEOUT: '2s',
       // Short, so the shell pod's heartbeat (a third of it) runs within the scenario.
       BUTLER_TERMINAL_REATTACH_GRACE: '3s',
+      BUTLER_TERMINAL_MAX_PER_USER: '1',
       BUTLER_TERMINAL_IMAGE: 'local/shell:rbac',
     },
   });
@@ -370,6 +371,63 @@ export async function exerciseEveryFeature(
     {
       name: 'management shell in a shell pod (create, attach, watch, renew, delete)',
       run: async () => {
+        // Limits count the shell pods of every replica, seen through the informer's watch: a pod of "another
+        // replica" created now (after the informer's LIST) takes the one slot of the user.
+        await waitUntil(() => server.app.terminals.size === 0, 10_000, 'earlier terminal sessions to end');
+        const foreign = `${sim.url}/api/v1/namespaces/butler-system/pods/butler-terminal-${'f'.repeat(32)}`;
+        const admin = (method: string, path: string, body?: unknown) =>
+          fetch(path, {
+            method,
+            headers: { authorization: `Bearer ${sim.token}`, 'content-type': 'application/json' },
+            ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          });
+        const created = await admin('POST', `${sim.url}/api/v1/namespaces/butler-system/pods`, {
+          metadata: {
+            name: `butler-terminal-${'f'.repeat(32)}`,
+            labels: {
+              'app.kubernetes.io/name': 'butler-terminal',
+              'app.kubernetes.io/managed-by': 'butler-server',
+              'butler.butlerlabs.dev/terminal-session': 'f'.repeat(32),
+            },
+            annotations: {
+              'butler.butlerlabs.dev/terminal-user': 'admin',
+              'butler.butlerlabs.dev/terminal-holder': 'another-replica',
+              'butler.butlerlabs.dev/terminal-renewed': new Date().toISOString(),
+            },
+          },
+          spec: { containers: [{ name: 'shell', image: 'elsewhere' }] },
+        });
+        assert.equal(created.status, 201, await created.text());
+        const refusal = async () => {
+          const probe = new WebSocket(`${url.replace('http', 'ws')}/ws/terminal/management`, {
+            headers: { cookie, origin: url },
+          });
+          return new Promise<number>((resolve) => {
+            probe.on('close', (code) => resolve(code));
+            probe.on('message', (d) => {
+              if (String(d).includes('butler-session=')) probe.close(1000);
+            });
+            probe.on('error', () => resolve(0));
+          });
+        };
+        let code = 0;
+        await waitUntil(
+          () => code === 4429,
+          10_000,
+          'the other replica’s pod to count',
+          async () => {
+            code = await refusal();
+            if (code !== 4429) await waitUntil(() => server.app.terminals.size === 0, 10_000, 'the probe to end');
+          },
+        );
+        await admin('DELETE', foreign);
+        await waitUntil(() => server.app.terminals.size === 0, 10_000, 'the probe to end');
+        await waitUntil(
+          () => server.app.terminals.shellPods?.counts(new Set()).total === 0,
+          10_000,
+          'the informer to see the other pod go',
+        );
+
         const ws = new WebSocket(`${url.replace('http', 'ws')}/ws/terminal/management`, {
           headers: { cookie, origin: url },
         });
