@@ -58,6 +58,8 @@ export interface ServerContext {
   serverAddress(): string;
   openapi: OpenApiV3;
   rbac: RbacAuthorizer;
+  /** What `/version` answers. */
+  versionInfo: typeof VERSION_INFO;
 }
 
 /** A parsed resource path: /api/v1/namespaces/{ns}/{resource}/{name}/{subresource}. */
@@ -264,7 +266,7 @@ async function route(
   const state = ctx.state;
   const accept = String(req.headers.accept ?? '');
 
-  if (path === '/version') return sendJson(res, 200, VERSION_INFO);
+  if (path === '/version') return sendJson(res, 200, ctx.versionInfo);
   if (path === '/healthz' || path === '/livez' || path === '/readyz') {
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
     res.end('ok');

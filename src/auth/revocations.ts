@@ -3,6 +3,7 @@ import type { Config } from '../config/types.js';
 import type { KubeClient, KubeWatchEvent } from '../kube/client.js';
 import { isKubeStatus, KubeApiError } from '../kube/errors.js';
 import { lostStateVersion } from '../kube/lost-state.js';
+import { errorMessage } from '../observability/logger.js';
 
 export const REVOCATION_PREFIX = 'butler-revoked-';
 export const REVOCATION_LABELS = {
@@ -215,7 +216,11 @@ export function createRevocationStore(
           continue;
         }
         failing ??= { since: Date.now(), error: failureReason(err) };
-        opts.log?.warn({ err }, 'revocation watch failed; retrying');
+        const delay = Math.round(backoff + Math.random() * backoff * 0.2);
+        opts.log?.warn({ error: errorMessage(err), retryInMs: delay }, 'revocation watch failed; retrying');
+        await sleep(delay, signal);
+        backoff = Math.min(backoffMax, backoff * 2);
+        continue;
       }
       await sleep(backoff + Math.random() * backoff * 0.2, signal);
       backoff = Math.min(backoffMax, backoff * 2);

@@ -10,6 +10,7 @@
 import type { Logger } from 'pino';
 import type { KubeClient, KubeWatchEvent } from './client.js';
 import { isKubeStatus } from './errors.js';
+import { errorMessage } from '../observability/logger.js';
 import { ObjectStore, stripManagedFields, type KubeObjectLike } from './cache-store.js';
 
 export type { KubeObject, KubeObjectLike } from './cache-store.js';
@@ -235,7 +236,11 @@ class WatchedResourceCache<T> implements ResourceCache<T> {
         }
         failures++;
         const log = failures === 1 ? this.o.logger?.warn : this.o.logger?.debug;
-        log?.call(this.o.logger, { err, cache: this.o.name, failures }, needList ? 'list failed' : 'watch failed');
+        log?.call(
+          this.o.logger,
+          { error: errorMessage(err), cache: this.o.name, failures },
+          needList ? 'list failed; retrying' : 'watch failed; retrying',
+        );
       }
       if (failures > 0 && !signal.aborted) {
         const delay = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.min(failures - 1, 20));
