@@ -35,8 +35,10 @@ describe('kustomize render', () => {
   test('contains every object the base promises, in the system namespace', () => {
     const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
     assert.deepEqual(kinds, [
+      'ClusterRole/butler-api-users',
       'ClusterRole/butler-server',
       'ClusterRole/butler-terminal',
+      'ClusterRoleBinding/butler-api-users',
       'ClusterRoleBinding/butler-server',
       'ClusterRoleBinding/butler-terminal',
       'Deployment/butler-server',
@@ -59,15 +61,6 @@ describe('kustomize render', () => {
     }
     const crb = find('ClusterRoleBinding');
     assert.deepEqual(crb.subjects, [{ kind: 'ServiceAccount', name: 'butler-server', namespace: 'butler-system' }]);
-    // The management shells' identity: its own binding, no token mounted anywhere by default.
-    const terminal = find('ClusterRoleBinding', 'butler-terminal');
-    assert.deepEqual(terminal.subjects, [
-      { kind: 'ServiceAccount', name: 'butler-terminal', namespace: 'butler-system' },
-    ]);
-    assert.equal(find('ServiceAccount', 'butler-terminal').automountServiceAccountToken, false);
-    const terminalVerbs = (find('ClusterRole', 'butler-terminal').rules as any[]).flatMap((r) => r.verbs);
-    assert.deepEqual([...new Set(terminalVerbs)].sort(), ['get', 'list', 'watch'], 'read-only by default');
-    assert.ok(!(find('ClusterRole', 'butler-terminal').rules as any[]).some((r) => r.resources.includes('secrets')));
   });
 
   test('the ClusterRole and Roles are contract §9.5 (plus watch on providerconfigs)', () => {
@@ -90,13 +83,27 @@ describe('kustomize render', () => {
         [B, ['providerconfigs'], ['get', 'list', 'watch', 'create', 'delete']],
         [B, ['providerconfigs/status'], ['patch']],
         [B, ['tenantaddons', 'managementaddons'], ['get', 'list', 'create', 'update', 'delete']],
+        // users and teams (identity caches, team administration, invites, accounts, login bookkeeping)
+        [B, ['teams'], ['get', 'list', 'watch', 'create', 'update', 'delete']],
+        [B, ['users'], ['list', 'watch', 'create', 'patch', 'delete']],
+        [B, ['users/status'], ['patch']],
         [B, ['addondefinitions'], ['get', 'list']],
         ['', ['secrets'], ['get']],
         ['', ['nodes'], ['list']],
         ['', ['pods'], ['list', 'get']],
         ['', ['events'], ['list']],
         ['', ['pods/exec'], ['get', 'create']],
+        ['', ['users', 'groups'], ['impersonate']],
       ]),
+    );
+    // impersonation: any user, but only the two groups butler-server puts users in
+    const impersonation = find('ClusterRole').rules.filter((r: any) => r.verbs.includes('impersonate'));
+    assert.deepEqual(
+      impersonation.map((r: any) => [r.resources, r.resourceNames]),
+      [
+        [['users'], undefined],
+        [['groups'], ['butler-api-users', 'system:authenticated']],
+      ],
     );
     assert.deepEqual(
       norm(find('Role', 'butler-server-revocations').rules),
@@ -114,6 +121,15 @@ describe('kustomize render', () => {
         ['', ['pods/attach'], ['get', 'create']],
       ]),
     );
+    // The management shells' identity: its own binding, read-only, no token mounted anywhere by default.
+    const terminal = find('ClusterRoleBinding', 'butler-terminal');
+    assert.deepEqual(terminal.subjects, [
+      { kind: 'ServiceAccount', name: 'butler-terminal', namespace: 'butler-system' },
+    ]);
+    assert.equal(find('ServiceAccount', 'butler-terminal').automountServiceAccountToken, false);
+    const terminalVerbs = (find('ClusterRole', 'butler-terminal').rules as any[]).flatMap((r) => r.verbs);
+    assert.deepEqual([...new Set(terminalVerbs)].sort(), ['get', 'list', 'watch'], 'read-only by default');
+    assert.ok(!(find('ClusterRole', 'butler-terminal').rules as any[]).some((r) => r.resources.includes('secrets')));
     for (const rb of [
       'butler-server-revocations',
       'butler-server-provider-credentials',
@@ -123,6 +139,48 @@ describe('kustomize render', () => {
       assert.deepEqual(b.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: rb });
       assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: 'butler-server', namespace: 'butler-system' }]);
     }
+  });
+
+  test('impersonated users get the ClusterRole butler-api-users through their group', () => {
+    const role = find('ClusterRole', 'butler-api-users');
+    const B = 'butler.butlerlabs.dev';
+    assert.deepEqual(role.rules, [
+      {
+        apiGroups: [B],
+        resources: [
+          'teams',
+          'tenantclusters',
+          'tenantaddons',
+          'providerconfigs',
+          'workspaces',
+          'workspacetemplates',
+          'ipallocations',
+          'networkpools',
+          'identityproviders',
+          'users',
+        ],
+        verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+      },
+      {
+        apiGroups: [''],
+        resources: ['namespaces', 'secrets', 'events', 'configmaps'],
+        verbs: ['get', 'list', 'watch'],
+      },
+      {
+        apiGroups: ['rbac.authorization.k8s.io'],
+        resources: ['rolebindings'],
+        verbs: ['create', 'update', 'patch', 'delete'],
+      },
+    ]);
+    const binding = find('ClusterRoleBinding', 'butler-api-users');
+    assert.deepEqual(binding.roleRef, {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'butler-api-users',
+    });
+    assert.deepEqual(binding.subjects, [
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'butler-api-users' },
+    ]);
   });
 
   test('the Deployment is hardened, probed, and uses the Go server env and Secret names', () => {
