@@ -1,6 +1,7 @@
 // The composition root: every long-lived service the app uses, built once from the Config.
 // Tests and the demo build exactly these; capabilities add their services here.
 
+import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/types.js';
 import { logDestination } from './observability/audit.js';
@@ -8,6 +9,7 @@ import { createLogger, formattedStream } from './observability/logger.js';
 import { createMetrics, instrumentKubeClient, type Metrics } from './observability/metrics.js';
 import { createRevocationStore, type RevocationStore } from './auth/revocations.js';
 import { createKubeClient, type KubeClient } from './kube/client.js';
+import type { Impersonation } from './kube/impersonation.js';
 import { loadManagementKubeConfig } from './kube/connection.js';
 import { createResourceCache, type KubeObject, type ResourceCache } from './kube/cache.js';
 import { createApiServices, type ApiServices } from './api/services.js';
@@ -57,6 +59,11 @@ export interface Services {
   /** Team-filtered views of the TenantCluster cache (serialised once per change). */
   clusterViews: TeamClusterViews;
   readiness: ReadinessCheck[];
+  /**
+   * Whom a user's request to the management cluster impersonates (the Kubernetes API proxy; src/kube/impersonation.ts
+   * `userImpersonation(email)`); unset or undefined: nobody, the request goes with the server's own identity.
+   */
+  impersonationFor?: (request: FastifyRequest) => Impersonation | undefined;
   /** Stops watches and timers and closes connections; safe to call more than once. */
   close(): Promise<void>;
 }

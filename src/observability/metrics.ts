@@ -233,6 +233,8 @@ export function instrumentKubeClient(kube: KubeClient, metrics: Metrics): KubeCl
         () => kube.raw(o),
         (res) => String(res.statusCode ?? 0),
       ),
+    as: (who) => instrumentKubeClient(kube.as(who), metrics),
+    ...(kube.impersonating ? { impersonating: kube.impersonating } : {}),
     close: () => kube.close(),
   };
 }

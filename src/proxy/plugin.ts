@@ -12,6 +12,7 @@ import { isAllowedOrigin } from '../http/origin.js';
 import { loadManagementKubeConfig } from '../kube/connection.js';
 import { connectOptions } from '../kube/credentials.js';
 import { toHttpError } from '../kube/errors.js';
+import { impersonationHeaders, type Impersonation } from '../kube/impersonation.js';
 import type { Services } from '../services.js';
 import { lookupClusterTeam } from '../identity/plugin.js';
 import { checkCluster } from '../identity/policy.js';
@@ -93,6 +94,13 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
     );
   }
 
+  /**
+   * Whom a request to the management cluster impersonates (services.impersonationFor, from the session), so that the
+   * management cluster's RBAC limits what the user does there. Tenant clusters are reached with their admin kubeconfig.
+   */
+  const impersonationOf = (request: FastifyRequest, upstream: Upstream): Impersonation | undefined =>
+    upstream.api === 'management' ? services.impersonationFor?.(request) : undefined;
+
   const sessionOf = (request: FastifyRequest): Session => {
     // The auth hook answers 401 before any /api route; this only guards against a misregistration.
     if (!request.session) throw unauthorized();
@@ -157,6 +165,8 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
       const declared = Number(request.headers['content-length'] ?? 0);
       if (declared > maxBody) throw bodyTooLarge(maxBody);
       const upstream = await resolveUpstream(u.target);
+      const who = impersonationOf(request, upstream);
+      const client = who ? upstream.client.as(who) : upstream.client;
       const headers = upstreamRequestHeaders(request.headers);
       let bodyError: HttpError | undefined;
       let body: Readable | undefined;
@@ -172,7 +182,7 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
       });
       let answer: IncomingMessage;
       try {
-        answer = await upstream.client.raw({
+        answer = await client.raw({
           method: request.method,
           path: `${u.apiPath}${u.search}`,
           headers,
@@ -216,12 +226,13 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
         throw forbidden('cross-origin request refused');
       release = acquireStream(session);
       const upstream = await resolveUpstream(u.target);
+      const who = impersonationOf(request, upstream);
       let answer;
       try {
         answer = await requestUpgrade(await connectOptions(upstream.kubeConfig, upstream.client.name), {
           method: request.method,
           pathAndQuery: `${u.apiPath}${u.search}`,
-          headers: upstreamRequestHeaders(request.headers),
+          headers: { ...upstreamRequestHeaders(request.headers), ...(who ? impersonationHeaders(who) : {}) },
           upgrade: request.headers.upgrade as string,
           timeoutMs: timeoutFor(upstream),
           clientName: upstream.client.name,

@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { butlerCrds } from '../../sim/crds.js';
 import { startSimulator, type Simulator } from '../../sim/index.js';
 import { REVOCATION_LABELS, REVOCATION_PREFIX } from '../../src/auth/revocations.js';
+import { userImpersonation } from '../../src/kube/impersonation.js';
 import { kubectl, renderKustomization } from '../packaging/render.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -106,6 +107,9 @@ export async function startWorld(): Promise<World> {
   };
 }
 
+/** The email the bootstrap admin's session carries: what its writes to the management cluster impersonate. */
+export const ADMIN_EMAIL = 'admin@butler.local';
+
 /** butler-server authenticated as the deploy/ ServiceAccount (not started waiting for readiness: step 1 checks it). */
 export function startServerAsServiceAccount(world: World): Promise<TestServer> {
   const kubeconfig = world.management.kubeconfigFor(SA.namespace, SA.name);
@@ -120,6 +124,10 @@ export function startServerAsServiceAccount(world: World): Promise<TestServer> {
       BUTLER_TERMINAL_REATTACH_GRACE: '3s',
       BUTLER_TERMINAL_MAX_PER_USER: '1',
       BUTLER_TERMINAL_IMAGE: 'local/shell:rbac',
+    },
+    // The management proxy impersonates the session's user, as a deployment with users does.
+    configureServices: (services) => {
+      services.impersonationFor = (request) => (request.session ? userImpersonation(ADMIN_EMAIL) : undefined);
     },
   });
 }
@@ -332,6 +340,32 @@ export async function exerciseEveryFeature(
         assert.ok(stored.status?.lastValidationTime, 'the validation result was recorded');
         const deleted = await expect(200, 'DELETE', '/api/providers/butler-system/rbac-pmx');
         assert.equal(deleted.credentialsDeleted, true, 'the credentials Secret was deleted');
+      },
+    },
+    {
+      name: 'kubectl through the management proxy, as the user (impersonated writes)',
+      run: async () => {
+        const tcs =
+          '/api/proxy/management/apis/butler.butlerlabs.dev/v1alpha1/namespaces/butler-tenants/tenantclusters';
+        await expect(201, 'POST', tcs, {
+          apiVersion: 'butler.butlerlabs.dev/v1alpha1',
+          kind: 'TenantCluster',
+          metadata: { name: 'rbac-proxied' },
+          spec: { kubernetesVersion: 'v1.30.2', providerConfigRef: { name: 'pmx' }, workers: { replicas: 1 } },
+        });
+        // the management cluster decides as the user, through the group butler-api-users
+        const review = await expect(
+          201,
+          'POST',
+          '/api/proxy/management/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+          { spec: { resourceAttributes: { group: 'butler.butlerlabs.dev', verb: 'create', resource: 'teams' } } },
+        );
+        assert.deepEqual(review.status, {
+          allowed: true,
+          reason:
+            'RBAC: allowed by ClusterRoleBinding "butler-api-users" of ClusterRole "butler-api-users" to Group "butler-api-users"',
+        });
+        await expect(200, 'DELETE', `${tcs}/rbac-proxied`);
       },
     },
     {
