@@ -11,21 +11,15 @@ import { CLOSE } from './close-codes.js';
 import { LocalShell } from './local-shell.js';
 import { PodExec } from './pod-exec.js';
 import type { KubeSocketFailure } from './kube-websocket.js';
-import { managementShellKubeconfig } from './shell-kubeconfig.js';
+import { managementPodKubeconfig, managementShellKubeconfig } from './shell-kubeconfig.js';
+import { TOKEN_DIR } from './shell-pod-spec.js';
+import type { ShellPods } from './shell-pods.js';
+import { TerminalRefusal } from './refusal.js';
 import type { TerminalTarget } from './target.js';
 
-const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
+export { TerminalRefusal };
 
-/** A refused terminal: the red line's message and the close code. */
-export class TerminalRefusal extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'TerminalRefusal';
-  }
-}
+const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
 
 export interface TargetDeps {
   config: Config;
@@ -33,6 +27,15 @@ export interface TargetDeps {
   kube: KubeClient;
   managementKubeConfig: KubeConfig;
   tenants: TenantClusterAccess;
+  /** Pod mode: shells run in pods. Absent in local mode. */
+  shellPods?: ShellPods;
+}
+
+/** The new session a shell is opened for (pod mode labels its pod with these). */
+export interface ShellSession {
+  id: string;
+  user: string;
+  path: string;
 }
 
 export interface OpenedTarget {
@@ -98,19 +101,35 @@ async function startExec(
   }
 }
 
-export async function openTarget(target: TerminalTarget, deps: TargetDeps): Promise<OpenedTarget> {
+export async function openTarget(
+  target: TerminalTarget,
+  deps: TargetDeps,
+  session: ShellSession,
+): Promise<OpenedTarget> {
+  const shell = async (kubeconfig: string, label: string, targetKind: 'management' | 'tenant') => {
+    const backend = deps.shellPods
+      ? await deps.shellPods.create({
+          sessionId: session.id,
+          user: session.user,
+          path: session.path,
+          targetKind,
+          label,
+          kubeconfig,
+        })
+      : LocalShell.start({ kubeconfig, label });
+    return { backend, showExitStatus: false };
+  };
   try {
     switch (target.kind) {
       case 'management-shell': {
-        const kubeconfig = managementShellKubeconfig(deps.config, deps.managementKubeConfig);
-        return { backend: LocalShell.start({ kubeconfig, label: 'management' }), showExitStatus: false };
+        const kubeconfig = deps.shellPods
+          ? managementPodKubeconfig(deps.config, deps.managementKubeConfig, `${TOKEN_DIR}/token`)
+          : managementShellKubeconfig(deps.config, deps.managementKubeConfig);
+        return await shell(kubeconfig, 'management', 'management');
       }
       case 'tenant-shell': {
         const tenant = await deps.tenants.getTenantKubeconfig(target.namespace, target.cluster);
-        return {
-          backend: LocalShell.start({ kubeconfig: tenant.sanitizedYaml, label: target.cluster }),
-          showExitStatus: false,
-        };
+        return await shell(tenant.sanitizedYaml, target.cluster, 'tenant');
       }
       case 'management-pod': {
         const ref = `"${target.podNamespace}/${target.pod}"`;

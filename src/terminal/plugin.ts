@@ -133,9 +133,24 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
 
     const reattachId = queryString(request, 'session');
     if (reattachId !== undefined) {
-      const existing = manager.get(reattachId);
+      let existing = manager.get(reattachId);
       if (existing && existing.user !== login.username)
         return fail(CLOSE.forbidden, 'terminal session belongs to another user');
+      const target = parseTerminalPath(path, queryString(request, 'podNamespace'));
+      if (!existing && manager.shellPods && target && /^[a-f0-9]{32}$/.test(reattachId)) {
+        // Pod mode: the session may run on another replica's watch; the cluster knows it.
+        try {
+          existing = await manager.adopt({ id: reattachId, user: login.username, target, path });
+          existing.owner = { identity: login, team };
+        } catch (err) {
+          if (err instanceof TerminalRefusal) return fail(err.code, err.message);
+          throw err;
+        }
+        if (ws.readyState !== ws.OPEN) {
+          existing.detached();
+          return;
+        }
+      }
       if (!existing || existing.isEnded || existing.path !== path)
         return fail(CLOSE.notFound, 'terminal session expired');
       ws.off('message', collect);
@@ -146,9 +161,10 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
       return;
     }
 
+    const id = manager.newId();
     let reservation;
     try {
-      reservation = manager.reserve(login.username);
+      reservation = manager.reserve(login.username, id);
     } catch (err) {
       if (err instanceof TerminalRefusal) return fail(err.code, err.message);
       throw err;
@@ -160,7 +176,7 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
     }
     let opened;
     try {
-      opened = await manager.open(target);
+      opened = await manager.open(target, { id, user: login.username, path });
     } catch (err) {
       reservation.release();
       if (err instanceof TerminalRefusal) return fail(err.code, err.message);
@@ -173,7 +189,7 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
       await opened.backend.terminate();
       return;
     }
-    const session = manager.create({ user: login.username, target, path, opened, reservation });
+    const session = manager.create({ id, user: login.username, target, path, opened, reservation });
     session.readOnly = mode === 'read-only';
     session.owner = { identity: login, team };
     ws.off('message', collect);

@@ -28,6 +28,12 @@ export interface PodExecTarget {
   container: string;
 }
 
+/** Attach to the container's own TTY (shell pods: the shell is the container's main process). */
+export function attachPath(t: PodExecTarget): string {
+  const q = new URLSearchParams({ container: t.container, stdin: 'true', stdout: 'true', tty: 'true' });
+  return `/api/v1/namespaces/${encodeURIComponent(t.namespace)}/pods/${encodeURIComponent(t.pod)}/attach?${q}`;
+}
+
 export function execPath(t: PodExecTarget): string {
   const q = new URLSearchParams({ container: t.container, stdin: 'true', stdout: 'true', tty: 'true' });
   for (const c of EXEC_COMMAND) q.append('command', c);
@@ -77,6 +83,11 @@ export class PodExec implements TerminalBackend {
   /** `clientName` ('management', 'tenant <ns>/<name>') names the cluster in errors. */
   static async start(kc: KubeConfig, target: PodExecTarget, clientName: string): Promise<PodExec> {
     return new PodExec(await openKubeWebSocket(kc, execPath(target), EXEC_PROTOCOLS, clientName));
+  }
+
+  /** The same stream protocol on the attach subresource. */
+  static async attach(kc: KubeConfig, target: PodExecTarget, clientName: string): Promise<PodExec> {
+    return new PodExec(await openKubeWebSocket(kc, attachPath(target), EXEC_PROTOCOLS, clientName));
   }
 
   get protocol(): string {

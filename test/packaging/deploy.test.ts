@@ -37,18 +37,23 @@ describe('kustomize render', () => {
     assert.deepEqual(kinds, [
       'ClusterRole/butler-api-users',
       'ClusterRole/butler-server',
+      'ClusterRole/butler-terminal',
       'ClusterRoleBinding/butler-api-users',
       'ClusterRoleBinding/butler-server',
+      'ClusterRoleBinding/butler-terminal',
       'Deployment/butler-server',
       'Namespace/butler-system',
       'NetworkPolicy/butler-server',
       'PodDisruptionBudget/butler-server',
       'Role/butler-server-provider-credentials',
       'Role/butler-server-revocations',
+      'Role/butler-server-terminal-pods',
       'RoleBinding/butler-server-provider-credentials',
       'RoleBinding/butler-server-revocations',
+      'RoleBinding/butler-server-terminal-pods',
       'Service/butler-server',
       'ServiceAccount/butler-server',
+      'ServiceAccount/butler-terminal',
     ]);
     for (const o of objects) {
       if (['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) continue;
@@ -109,7 +114,27 @@ describe('kustomize render', () => {
       norm(find('Role', 'butler-server-provider-credentials').rules),
       expected([['', ['secrets'], ['create', 'delete']]]),
     );
-    for (const rb of ['butler-server-revocations', 'butler-server-provider-credentials']) {
+    assert.deepEqual(
+      norm(find('Role', 'butler-server-terminal-pods').rules),
+      expected([
+        ['', ['pods'], ['create', 'delete', 'watch', 'patch']],
+        ['', ['pods/attach'], ['get', 'create']],
+      ]),
+    );
+    // The management shells' identity: its own binding, read-only, no token mounted anywhere by default.
+    const terminal = find('ClusterRoleBinding', 'butler-terminal');
+    assert.deepEqual(terminal.subjects, [
+      { kind: 'ServiceAccount', name: 'butler-terminal', namespace: 'butler-system' },
+    ]);
+    assert.equal(find('ServiceAccount', 'butler-terminal').automountServiceAccountToken, false);
+    const terminalVerbs = (find('ClusterRole', 'butler-terminal').rules as any[]).flatMap((r) => r.verbs);
+    assert.deepEqual([...new Set(terminalVerbs)].sort(), ['get', 'list', 'watch'], 'read-only by default');
+    assert.ok(!(find('ClusterRole', 'butler-terminal').rules as any[]).some((r) => r.resources.includes('secrets')));
+    for (const rb of [
+      'butler-server-revocations',
+      'butler-server-provider-credentials',
+      'butler-server-terminal-pods',
+    ]) {
       const b = find('RoleBinding', rb);
       assert.deepEqual(b.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: rb });
       assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: 'butler-server', namespace: 'butler-system' }]);
