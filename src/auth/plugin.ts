@@ -1,6 +1,7 @@
 // Sessions for the whole app: session resolution (cookie `butler_session`, else Bearer), the principal of every
 // request (src/identity/principal.ts), the 401/403/503 gate for /api and /ws and the CSRF rule. The /api/auth routes
 // are in src/identity/auth-routes.ts.
+import fp from 'fastify-plugin';
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
@@ -25,12 +26,6 @@ export interface AuthPluginOptions {
   };
 }
 
-export interface RouteEntry {
-  method: string;
-  url: string;
-  websocket: boolean;
-}
-
 declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated session, or null (public routes, or before the auth hook ran). */
@@ -41,8 +36,6 @@ declare module 'fastify' {
     principalRefusal: { status: 401 | 403; error: string } | null;
   }
   interface FastifyInstance {
-    /** Every route registered after the auth plugin (method, URL pattern), for the route-coverage test. */
-    registeredRoutes: RouteEntry[];
     /** Token verification, the revocation store and the principal resolver, for other plugins. */
     butlerAuth: {
       tokens: TokenService;
@@ -197,18 +190,6 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
   fastify.decorateRequest('session', null);
   fastify.decorateRequest('principal', null);
   fastify.decorateRequest('principalRefusal', null);
-  fastify.decorate('registeredRoutes', [] as RouteEntry[]);
-  fastify.addHook('onRoute', (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    for (const method of methods) {
-      fastify.registeredRoutes.push({
-        method,
-        url: route.url,
-        websocket: Boolean((route as { websocket?: boolean }).websocket),
-      });
-    }
-  });
-
   fastify.addHook('onRequest', async (request, reply) => {
     let r = await resolve(request, tokens, store);
     if (r.kind === 'ok' && !identity.synced) r = { kind: 'not-ready', source: r.session.source };
@@ -230,12 +211,12 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
       return;
     }
     // Terminal upgrades without a valid session are refused after the upgrade, with a red line and 4401
-    // (contract §6.3), so the browser terminal can tell the user why; the route itself checks request.session.
+    // (docs/api.md §6.3), so the browser terminal can tell the user why; the route itself checks request.session.
     if (r.kind !== 'ok' && r.kind !== 'not-ready' && isTerminalUpgrade(request)) {
       if (r.kind !== 'none' && r.source === 'cookie') clearSessionCookie(reply, request, config);
       return;
     }
-    // A refused logout still clears the cookie (contract §2.3), whatever carried the token.
+    // A refused logout still clears the cookie (docs/api.md §2.3), whatever carried the token.
     const isLogout = request.method === 'POST' && normalizedPath(request.url) === LOGOUT_PATH;
     switch (r.kind) {
       case 'none':
@@ -286,10 +267,10 @@ function startsSession(reply: FastifyReply): boolean {
   return lines.some((line) => line.startsWith(`${SESSION_COOKIE}=`) && !line.startsWith(`${SESSION_COOKIE}=;`));
 }
 
-// Registered without encapsulation (what fastify-plugin does) so the hook and decorators apply to the whole app.
-(authPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
-(authPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] = 'butler-auth';
-
-export const authPlugin = authPluginImpl;
+// Not encapsulated: the hook and the decorators (`session`, `butlerAuth`) apply to the whole app.
+export const authPlugin = fp(authPluginImpl, {
+  name: 'butler-auth',
+  fastify: '5.x',
+});
 export { watchSession } from './session-watch.js';
 export type { Session } from './session.js';

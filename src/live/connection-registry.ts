@@ -1,4 +1,4 @@
-// Every open /ws/clusters socket: the unauthenticated caps (contract §6.2), protocol pings with the dead-peer rule
+// Every open /ws/clusters socket: the unauthenticated caps (docs/api.md §6.2), protocol pings with the dead-peer rule
 // (§6.1), and the slow-consumer deadline. One timer sweeps all sockets instead of one timer per socket.
 import { CLOSE, type LiveConnection } from './live-connection.js';
 

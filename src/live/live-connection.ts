@@ -3,7 +3,7 @@ import type { RawData, WebSocket } from 'ws';
 import { CoalescingSender, type SenderLimits } from './coalescing-sender.js';
 import { PONG_FRAME } from './messages.js';
 
-/** Client messages larger than this close the socket with 1009 (contract §6.2). */
+/** Client messages larger than this close the socket with 1009 (docs/api.md §6.2). */
 export const MAX_CLIENT_MESSAGE_BYTES = 4096;
 /** A socket that does not finish the close handshake within this time is destroyed. */
 const CLOSE_GRACE_MS = 2000;

@@ -1,4 +1,4 @@
-// /ws/clusters (contract §6.2): live TenantCluster updates for the console.
+// /ws/clusters (docs/api.md §6.2): live TenantCluster updates for the console.
 //
 // Upgrade rules: a foreign Origin gets 403 and a plain GET 426 (both JSON, before any upgrade); a socket without a
 // session is accepted but data-less (pongs and protocol pings only) and closed with 4401 after
@@ -6,6 +6,7 @@
 // within the unauthenticated caps (503 beyond them). An authenticated socket gets a
 // `snapshot` (or, with `?resourceVersion=`, the missed events or a `resync`) and then every change, until its session
 // is revoked or expires (4401). Server shutdown (1001) is done by app.ts for every WebSocket.
+import fp from 'fastify-plugin';
 import type {} from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
@@ -15,6 +16,7 @@ import { browserCookieHeader, browserIdOf, newBrowserId } from '../auth/browser-
 import type { RevocationStore } from '../auth/revocations.js';
 import { watchSession } from '../auth/session-watch.js';
 import type { Config } from '../config/types.js';
+import type { Metrics } from '../observability/metrics.js';
 import { forbidden, HttpError, serviceUnavailable } from '../http/errors.js';
 import { isAllowedOriginValue } from '../http/origin.js';
 import type { ResourceCache } from '../kube/cache.js';
@@ -30,7 +32,7 @@ import { CLOSE, LiveConnection } from './live-connection.js';
 import type { Principal } from '../identity/principal.js';
 
 export const LIVE_CLUSTERS_PATH = '/ws/clusters';
-/** How long a socket opened before the cache's first sync waits for it (contract §6.2), then 1011. */
+/** How long a socket opened before the cache's first sync waits for it (docs/api.md §6.2), then 1011. */
 const SYNC_WAIT_MS = 30_000;
 /** Distinct coalescing keys for notifications (the console keeps the last 50). */
 const NOTIFICATION_SLOTS = 64;
@@ -38,6 +40,7 @@ const NOTIFICATION_SLOTS = 64;
 export interface LiveUpdatesServices {
   clusterCache: ResourceCache<KubeObjectLike>;
   revocations: RevocationStore;
+  metrics: Pick<Metrics, 'onCollect' | 'wsConnections'>;
   identity: IdentityServices;
   clusterViews: TeamClusterViews;
 }
@@ -86,7 +89,6 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
     slowClientMaxMs: config.ws.slowClientMaxMs,
   });
   hub.start();
-  clusterCache.start();
 
   app.decorate('liveUpdates', {
     connections() {
@@ -103,6 +105,13 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
     },
     closeAll: (code: number, reason: string) => registry.closeAll(code, reason),
   } satisfies LiveUpdatesHandle);
+
+  const removeCollector = opts.services.metrics.onCollect(() => {
+    const unauthenticated = registry.unauthenticated;
+    const gauge = opts.services.metrics.wsConnections;
+    gauge.set({ kind: 'clusters', authenticated: 'true' }, registry.size - unauthenticated);
+    gauge.set({ kind: 'clusters', authenticated: 'false' }, unauthenticated);
+  });
 
   // Roles changed: each socket is judged again; a refused user's socket closes, a changed view gets a resync.
   let recheckQueued = false;
@@ -137,6 +146,7 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
   app.addHook('onClose', async () => {
     stopRecheck();
     stopNotifications();
+    removeCollector();
     registry.stop();
     hub.stop();
   });
@@ -233,9 +243,10 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
   });
 }
 
-// Registered without encapsulation (what fastify-plugin does) so that `app.liveUpdates` is visible to the app.
-(liveUpdatesPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
-(liveUpdatesPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] =
-  'butler-live-updates';
-
-export const liveUpdatesPlugin = liveUpdatesPluginImpl;
+// Not encapsulated, so `app.liveUpdates` is visible to the app (tests, introspection).
+export const liveUpdatesPlugin = fp(liveUpdatesPluginImpl, {
+  name: 'butler-live-updates',
+  fastify: '5.x',
+  dependencies: ['butler-auth', '@fastify/websocket'],
+  decorators: { request: ['session'] },
+});
