@@ -245,6 +245,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   let listener: NetServer;
   const listen = async (): Promise<void> => {
     listener = createNetServer((socket: Socket) => {
+      // Like Go's net/http (TCP_NODELAY on): small exec/attach frames go out at once.
+      socket.setNoDelay(true);
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => socket.destroy());

@@ -3,7 +3,7 @@
 // a request impersonates) may do exactly what the Role, ClusterRole, RoleBinding and ClusterRoleBinding objects
 // stored in the simulator grant its name and groups (User, Group and ServiceAccount subjects).
 import { randomBytes } from 'node:crypto';
-import type { ResourcePath } from './server.js';
+import type { ResourcePath } from './resources.js';
 import type { ApiState } from './state.js';
 import { forbidden, type ApiError } from './status.js';
 

@@ -18,7 +18,7 @@ import type { OpenApiV3 } from './openapi.js';
 import { ADMIN, attributesOf, verbOf, type Identity, type RbacAuthorizer } from './rbac.js';
 import { selfSubjectAccessReview } from './access-review.js';
 import { impersonate } from './impersonation.js';
-import type { ResourceType } from './resources.js';
+import type { ResourcePath, ResourceType } from './resources.js';
 import {
   CRD_STORE,
   PATCH_TYPES,
@@ -67,13 +67,6 @@ export interface ServerContext {
 }
 
 /** A parsed resource path: /api/v1/namespaces/{ns}/{resource}/{name}/{subresource}. */
-export interface ResourcePath {
-  rt: ResourceType;
-  ns?: string;
-  name?: string;
-  subresource?: string;
-}
-
 export function checkToken(ctx: ServerContext, header: string | undefined): boolean {
   if (!header) return false;
   const m = header.match(/^Bearer\s+(.+)$/i);

@@ -1,4 +1,4 @@
-// The one place where Kubernetes outcomes become HTTP answers (contract §1, "Kubernetes errors").
+// The one place where Kubernetes outcomes become HTTP answers (docs/api.md §1, "Kubernetes errors").
 import { HttpError } from '../http/errors.js';
 
 export interface KubeStatusCause {
@@ -147,7 +147,7 @@ function withCause(e: HttpError, cause: unknown): HttpError {
 }
 
 /**
- * Maps any error of a Kubernetes call to the answer of contract §1. HttpErrors pass through unchanged; anything
+ * Maps any error of a Kubernetes call to the answer of docs/api.md §1. HttpErrors pass through unchanged; anything
  * that is not a Kubernetes failure becomes a 500. The original error is kept as `cause` (for the log only).
  */
 export function toHttpError(err: unknown, ctx: KubeErrorContext): HttpError {

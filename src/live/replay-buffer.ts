@@ -1,4 +1,4 @@
-// The recent live-update events with their positions, for `?resourceVersion=` resumes (contract §6.2): at most
+// The recent live-update events with their positions, for `?resourceVersion=` resumes (docs/api.md §6.2): at most
 // `capacity` events and at most `maxBytes` bytes of frames, whichever is reached first (the oldest go first). A frame
 // larger than `maxBytes` is not kept at all: resumes from before it get a resync.
 import { parseResourceVersion } from '../kube/cache-resource-version.js';

@@ -1,6 +1,7 @@
 // The Kubernetes API proxy: `/api/proxy/management/<k8s path>` and `/api/proxy/tenant/{ns}/{cluster}/<k8s path>`.
 // Bodies stream both ways (a watch flows event by event, a large list is never held whole); upgrades (exec,
 // attach, port-forward) are spliced end to end. Sessions, Origin and CSRF rules come from the auth hook.
+import fp from 'fastify-plugin';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -9,7 +10,6 @@ import { watchSession } from '../auth/session-watch.js';
 import type { Config } from '../config/types.js';
 import { forbidden, HttpError, serviceUnavailable, tooManyRequests, unauthorized } from '../http/errors.js';
 import { isAllowedOrigin } from '../http/origin.js';
-import { loadManagementKubeConfig } from '../kube/connection.js';
 import { connectOptions } from '../kube/credentials.js';
 import { toHttpError } from '../kube/errors.js';
 import { impersonationHeaders, type Impersonation } from '../kube/impersonation.js';
@@ -26,14 +26,17 @@ import {
   TENANT_PREFIX,
   type ProxyUrl,
 } from './proxy-url.js';
-import { createConcurrencyLimiter } from '../providers/limiter.js';
+import { createConcurrencyLimiter } from '../net/limiter.js';
 import { createUpstreamResolver, type Upstream } from './upstream.js';
 import { installStatusErrorHandler } from './status.js';
 import { requestUpgrade, spliceUpgraded } from './upgrade.js';
 
 export interface ProxyPluginOptions {
   config: Config;
-  services: Services;
+  services: Pick<
+    Services,
+    'kube' | 'managementKubeConfig' | 'tenants' | 'revocations' | 'clusterCache' | 'impersonationFor' | 'metrics'
+  >;
 }
 
 const METHODS = ['DELETE', 'GET', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
@@ -53,12 +56,12 @@ function headBuffer(raw: IncomingMessage): Buffer {
 const isUpgrade = (request: FastifyRequest) =>
   (request as unknown as { ws?: boolean }).ws === true && typeof request.headers.upgrade === 'string';
 
-export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions): Promise<void> {
+async function proxyPluginImpl(app: FastifyInstance, opts: ProxyPluginOptions): Promise<void> {
   const { config, services } = opts;
   const resolveUpstream = createUpstreamResolver({
     management: services.kube,
-    managementKubeConfig: loadManagementKubeConfig(config.kube),
-    tenants: services.api.tenants,
+    managementKubeConfig: services.managementKubeConfig,
+    tenants: services.tenants,
   });
   const limiter = createConcurrencyLimiter(config.proxy.maxStreamsPerUser);
   const maxBody = config.proxy.maxBodyBytes;
@@ -241,7 +244,7 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
     await authorizeTarget(request, u);
     let release: (() => void) | undefined;
     try {
-      // Contract §6.1: a browser's upgrade must come from an allowed origin, whatever the method.
+      // docs/api.md §6.1: a browser's upgrade must come from an allowed origin, whatever the method.
       if (request.headers.origin !== undefined && !isAllowedOrigin(request, config))
         throw forbidden('cross-origin request refused');
       checkBuffers();
@@ -304,3 +307,11 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
       app.route({ method: METHODS, url, preHandler: proxyUpgrade, handler: proxyHttp });
   }
 }
+
+// Encapsulated: its pass-through body parser applies to the proxy routes only.
+export const proxyPlugin = fp(proxyPluginImpl, {
+  name: 'butler-proxy',
+  fastify: '5.x',
+  dependencies: ['butler-auth', '@fastify/websocket'],
+  encapsulate: true,
+});

@@ -65,7 +65,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
   try {
     opts.configureServices?.(services);
     app = await buildApp(config, services, { logStream });
-    services.revocations.start().catch(() => undefined);
+    services.start();
     if (opts.waitForSync !== false) await waitForReadiness(services, SYNC_WAIT_MS);
     await opts.beforeListen?.(app);
     await app.listen({ host: '127.0.0.1', port: 0 });

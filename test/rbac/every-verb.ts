@@ -39,6 +39,8 @@ const LEFTOVERS = [
   '/apis/butler.butlerlabs.dev/v1alpha1/namespaces/butler-system/providerconfigs/rbac-pmx',
   '/api/v1/namespaces/butler-system/secrets/rbac-pmx-credentials',
   `/api/v1/namespaces/butler-system/configmaps/butler-revoked-${'e'.repeat(32)}`,
+  '/api/v1/namespaces/butler-system/pods?labelSelector=app.kubernetes.io%2Fname%3Dbutler-terminal',
+  '/api/v1/namespaces/butler-system/secrets?labelSelector=app.kubernetes.io%2Fname%3Dbutler-terminal',
 ];
 
 export interface VerbCase {
