@@ -24,7 +24,9 @@ function open(url: string, g: Group): Promise<boolean> {
     });
     let settled = false;
     ws.on('error', () => {
-      if (!settled) ((settled = true), resolve(false));
+      if (settled) return;
+      settled = true;
+      resolve(false);
     });
     ws.once('message', () => {
       if (settled) return;
