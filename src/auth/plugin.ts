@@ -137,7 +137,7 @@ async function resolve(request: FastifyRequest, tokens: TokenService, store: Rev
     return { kind: 'invalid', source };
   }
   if (!store.synced) return { kind: 'not-ready', source };
-  if (store.isRevoked(claims.jti)) return { kind: 'revoked', source };
+  if (store.isSessionRevoked(claims)) return { kind: 'revoked', source };
   return { kind: 'ok', session: { ...claims, source } };
 }
 
@@ -295,6 +295,21 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
     }
     audit(request, 'logout', session.username, address, 'success');
     return { message: 'logged out' };
+  });
+
+  // Every session and kubectl token of this user issued until now, on every replica (the user's later logins work).
+  fastify.post('/api/auth/logout-everywhere', async (request, reply) => {
+    const session = request.session!;
+    clearSessionCookie(reply, request, config);
+    const address = clientAddress(request, config);
+    try {
+      await store.revokeUser(session.username);
+    } catch (err) {
+      audit(request, 'logout.everywhere', session.username, address, 'failed');
+      throw recordFailure(err, 'logout');
+    }
+    audit(request, 'logout.everywhere', session.username, address, 'success');
+    return { message: 'logged out everywhere' };
   });
 
   fastify.post('/api/auth/refresh', async (request, reply) => {
