@@ -1,6 +1,7 @@
 // kubectl through butler-server: kubeconfigs whose server is this server's Kubernetes API proxy
 // (`/api/proxy/management`, `/api/proxy/tenant/{ns}/{name}`) and whose credential is a kubectl token issued for the
 // downloading user (own id, own lifetime, audited, revocable on its own). A cluster's own credentials never leave.
+import { identityOf } from '../auth/session.js';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rootCertificates, type PeerCertificate, type TLSSocket } from 'node:tls';
@@ -132,7 +133,7 @@ export async function kubectlKubeconfig(
   const user = username(request);
   const baseUrl = publicBaseUrl(request, config);
   const caData = caDataFor(request, config);
-  const issued = await request.server.butlerAuth.tokens.issueKubectl(user);
+  const issued = await request.server.butlerAuth.tokens.issueKubectl(identityOf(request.session!));
   request.log.info(
     {
       audit: true,
@@ -160,7 +161,7 @@ export function registerKubectlAccessRoutes(app: FastifyInstance, ctx: ApiContex
         response: { 200: KubectlKubeconfigResponse },
       },
     },
-    // Every session is the platform admin's today; when roles arrive, this route is for platform admins only.
+    // Platform admins only (src/identity/policy.ts).
     async (request) => kubectlKubeconfig(request, ctx.config, { kind: 'management' }),
   );
 

@@ -1,13 +1,17 @@
-// JWT sessions (contract §2.2): HS256 pinned, issuer checked, 30 s leeway, jti of 128 random bits, and no token may
-// live longer than the configured TTL, whoever signed it.
+// JWT sessions: HS256 pinned, issuer checked, 30 s leeway, jti of 128 random bits, and no token may live longer than
+// the configured TTL, whoever signed it. A token carries who the user is (identity), never what they may do: teams
+// and roles are resolved on every request (src/identity/principal.ts).
 import { randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Config } from '../config/types.js';
 
 export const TOKEN_ISSUER = 'butler-server';
-export const SESSION_COOKIE = 'butler_token';
+export const SESSION_COOKIE = 'butler_session';
+/** The first server version's cookie: never accepted, cleared on login. */
+export const LEGACY_SESSION_COOKIE = 'butler_token';
 const LEEWAY_SECONDS = 30;
 const JTI_PATTERN = /^[0-9a-f]{32}$/;
+const MAX_GROUPS = 256;
 
 /**
  * `session`: a browser/API session (cookie or Bearer, everywhere). `kubectl`: a token issued inside a downloaded
@@ -15,9 +19,23 @@ const JTI_PATTERN = /^[0-9a-f]{32}$/;
  */
 export type TokenKind = 'session' | 'kubectl';
 
-export interface Session {
+/** Who a session belongs to. A token names the user, never their rights (resolved per request). */
+export interface Identity {
+  /** `internal:<username>`, `legacy:admin` (the bootstrap admin) or an IdP subject. */
+  subject: string;
+  /** The login name: the User's name, or the bootstrap admin's username. Used for audit lines and per-user limits. */
   username: string;
-  role: 'admin';
+  /** Canonical identity (lowercase): team membership, impersonation, audit. */
+  email: string;
+  name: string;
+  /** `internal`, `legacy`, or the SSO provider's display name. */
+  provider: string;
+  picture?: string;
+  /** IdP groups captured at login (empty for internal users). */
+  groups: string[];
+}
+
+export interface Session extends Identity {
   kind: TokenKind;
   jti: string;
   /** Issue time, seconds since the epoch. */
@@ -34,14 +52,16 @@ export interface IssuedToken {
 }
 
 export interface TokenService {
-  issue(username: string): Promise<IssuedToken>;
+  issue(identity: Identity): Promise<IssuedToken>;
   /** A kubectl token: own jti, own lifetime (BUTLER_KUBECTL_TOKEN_TTL), claim `kind: "kubectl"`. */
-  issueKubectl(username: string): Promise<IssuedToken>;
+  issueKubectl(identity: Identity): Promise<IssuedToken>;
   /** The claims of a valid token (signature, alg, iss, nbf..exp, jti), or null. Revocation is not checked here. */
   verify(token: string): Promise<Omit<Session, 'source'> | null>;
 }
 
 export const newJti = (): string => randomBytes(16).toString('hex');
+
+const str = (x: unknown): x is string => typeof x === 'string';
 
 /** Issued no later than now and valid for at most the TTL, both within the leeway. */
 function withinLifetime(iat: unknown, exp: unknown, ttlSeconds: number): boolean {
@@ -50,20 +70,40 @@ function withinLifetime(iat: unknown, exp: unknown, ttlSeconds: number): boolean
   return iat <= now + LEEWAY_SECONDS && exp - iat <= ttlSeconds + LEEWAY_SECONDS;
 }
 
+/** The identity part of a session (what a re-issued token carries). */
+export const identityOf = (s: Identity): Identity => ({
+  subject: s.subject,
+  username: s.username,
+  email: s.email,
+  name: s.name,
+  provider: s.provider,
+  ...(s.picture ? { picture: s.picture } : {}),
+  groups: s.groups,
+});
+
 export function createTokenService(config: Config): TokenService {
   const key = new TextEncoder().encode(config.auth.jwtSecret);
   const seconds = (ms: number) => Math.max(1, Math.round(ms / 1000));
   const sessionTtlSeconds = seconds(config.auth.tokenTtlMs);
   const kubectlTtlSeconds = seconds(config.auth.kubectlTokenTtlMs);
-  const sign = async (username: string, kind: TokenKind, ttlSeconds: number): Promise<IssuedToken> => {
+  const sign = async (identity: Identity, kind: TokenKind, ttlSeconds: number): Promise<IssuedToken> => {
     const iat = Math.floor(Date.now() / 1000);
     const exp = iat + ttlSeconds;
     const jti = newJti();
-    // Session tokens carry no `kind` claim (as before); only kubectl tokens are marked.
-    const claims = kind === 'kubectl' ? { username, role: 'admin', kind } : { username, role: 'admin' };
+    const claims: Record<string, unknown> = {
+      subject: identity.subject,
+      username: identity.username,
+      email: identity.email,
+      name: identity.name,
+      provider: identity.provider,
+      groups: identity.groups.slice(0, MAX_GROUPS),
+      ...(identity.picture ? { picture: identity.picture } : {}),
+      // Session tokens carry no `kind` claim; only kubectl tokens are marked.
+      ...(kind === 'kubectl' ? { kind } : {}),
+    };
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject(username)
+      .setSubject(identity.subject)
       .setIssuer(TOKEN_ISSUER)
       .setIssuedAt(iat)
       .setNotBefore(iat)
@@ -73,8 +113,8 @@ export function createTokenService(config: Config): TokenService {
     return { token, jti, expiresAt: new Date(exp * 1000) };
   };
   return {
-    issue: (username) => sign(username, 'session', sessionTtlSeconds),
-    issueKubectl: (username) => sign(username, 'kubectl', kubectlTtlSeconds),
+    issue: (identity) => sign(identity, 'session', sessionTtlSeconds),
+    issueKubectl: (identity) => sign(identity, 'kubectl', kubectlTtlSeconds),
     async verify(token) {
       try {
         const { payload } = await jwtVerify(token, key, {
@@ -83,14 +123,27 @@ export function createTokenService(config: Config): TokenService {
           clockTolerance: LEEWAY_SECONDS,
           requiredClaims: ['exp', 'iat', 'jti', 'sub'],
         });
-        const { username, role, jti, exp, iat, sub, kind } = payload;
+        const { subject, username, email, name, provider, picture, groups, jti, exp, iat, sub, kind } = payload;
         if (kind !== undefined && kind !== 'kubectl') return null;
         const ttl = kind === 'kubectl' ? kubectlTtlSeconds : sessionTtlSeconds;
         if (!withinLifetime(iat, exp, ttl) || typeof iat !== 'number') return null;
-        if (typeof username !== 'string' || !username || sub !== username) return null;
-        if (role !== 'admin' || typeof jti !== 'string' || !JTI_PATTERN.test(jti) || typeof exp !== 'number')
-          return null;
-        return { username, role, kind: kind ?? 'session', jti, exp, iat };
+        if (!str(subject) || !subject || sub !== subject) return null;
+        if (!str(username) || !username || !str(email) || !email || !str(name) || !str(provider)) return null;
+        if (!str(jti) || !JTI_PATTERN.test(jti) || typeof exp !== 'number') return null;
+        if (!Array.isArray(groups) || !groups.every(str)) return null;
+        return {
+          subject,
+          username,
+          email,
+          name,
+          provider,
+          ...(str(picture) && picture ? { picture } : {}),
+          groups: groups as string[],
+          kind: kind ?? 'session',
+          jti,
+          exp,
+          iat,
+        };
       } catch {
         return null;
       }
