@@ -2,7 +2,7 @@
 import { get, post } from './api.js';
 import { clustersView } from './clusters.js';
 import { clusterDetailView } from './cluster-detail.js';
-import { connect, disconnect } from './live.js';
+import { clear, start } from './live.js';
 import { managementView } from './management.js';
 import { providersView } from './providers.js';
 import { terminalView } from './terminal.js';
@@ -51,7 +51,6 @@ function showApp(username) {
   $('live').hidden = false;
   $('logout').hidden = false;
   $('user').textContent = username;
-  connect();
   render();
 }
 
@@ -76,7 +75,7 @@ $('logout').addEventListener('click', async () => {
   } catch {
     // the cookie is cleared either way
   }
-  disconnect();
+  clear();
   showLogin();
 });
 
@@ -84,6 +83,7 @@ window.addEventListener('hashchange', () => {
   if (!$('app-view').hidden) render();
 });
 
+start();
 get('/api/auth/me').then(
   (me) => showApp(me.username),
   () => showLogin(),
