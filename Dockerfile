@@ -46,6 +46,12 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY --from=kubectl /kubectl /usr/local/bin/kubectl
 COPY --from=console / ./console/
+# The git revision (`make docker-build` passes it; .git is not in the build context): `--version` prints it.
+ARG GIT_REVISION=unknown
+RUN test -n "${GIT_REVISION}" && printf '%s\n' "${GIT_REVISION}" > /app/REVISION
+LABEL org.opencontainers.image.revision="${GIT_REVISION}" \
+      org.opencontainers.image.source="https://github.com/butlerlabs/butler-server-ts" \
+      org.opencontainers.image.title="butler-server-ts"
 # Set to /app/console by docker-build-all; empty means the built-in page.
 ARG BUTLER_STATIC_DIR=""
 ENV NODE_ENV=production \

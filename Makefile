@@ -5,7 +5,9 @@
 ARGS ?=
 CONSOLE_DIR ?= ../butler-console
 CONSOLE_BUILD ?= $(CONSOLE_DIR)/dist
-IMAGE ?= butler-server:dev
+IMAGE ?= butler-server-ts:dev
+# Stamped into the image (/app/REVISION) so that `butler-server --version` names the commit.
+GIT_REVISION ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 KUBECTL_VERSION ?= v1.32.4
 KUBECTL_SHA256 ?=
 DOCKER ?= docker
@@ -33,12 +35,14 @@ lint:
 	npm run lint
 
 docker-build:
-	$(DOCKER) build --build-arg KUBECTL_VERSION=$(KUBECTL_VERSION) --build-arg KUBECTL_SHA256=$(KUBECTL_SHA256) -t $(IMAGE) .
+	$(DOCKER) build --build-arg KUBECTL_VERSION=$(KUBECTL_VERSION) --build-arg KUBECTL_SHA256=$(KUBECTL_SHA256) \
+		--build-arg GIT_REVISION=$(GIT_REVISION) -t $(IMAGE) .
 
 # The image with the console build baked in as the static directory.
 docker-build-all: console
 	$(DOCKER) build --build-arg KUBECTL_VERSION=$(KUBECTL_VERSION) --build-arg KUBECTL_SHA256=$(KUBECTL_SHA256) \
-		--build-context console=$(CONSOLE_BUILD) --build-arg BUTLER_STATIC_DIR=/app/console -t $(IMAGE) .
+		--build-arg GIT_REVISION=$(GIT_REVISION) --build-context console=$(CONSOLE_BUILD) \
+		--build-arg BUTLER_STATIC_DIR=/app/console -t $(IMAGE) .
 
 deploy-render:
 	kubectl kustomize deploy/

@@ -83,9 +83,11 @@ test('npm run demo: credentials within 10 s, login and cluster list over HTTP, S
   const tmp = mkdtempSync(join(tmpdir(), 'butler-demo-test-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
   const port = await freePort();
+  const kubectlPort = await freePort();
   const started = Date.now();
   // Its own process group, so SIGINT reaches the whole group as Ctrl-C in a terminal does.
-  const child: ChildProcess = spawn('npm', ['run', 'demo', '--', '--addr', `127.0.0.1:${port}`], {
+  const args = ['--addr', `127.0.0.1:${port}`, '--kubectl-addr', `127.0.0.1:${kubectlPort}`];
+  const child: ChildProcess = spawn('npm', ['run', 'demo', '--', ...args], {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -119,6 +121,11 @@ test('npm run demo: credentials within 10 s, login and cluster list over HTTP, S
   t.diagnostic(`credentials printed after ${Date.now() - started} ms`);
   assert.equal(creds.url, `http://127.0.0.1:${port}`);
   assert.equal(out.match(/Password:/g)?.length, 1, 'the password is printed once');
+  assert.match(
+    out,
+    new RegExp(`kubectl:\\s+https://127\\.0\\.0\\.1:${kubectlPort} `),
+    'the kubectl address is printed',
+  );
 
   const login = await fetch(`${creds.url}/api/auth/login`, {
     method: 'POST',
@@ -178,7 +185,16 @@ test('butler-server --demo runs the same demo and stops cleanly on SIGTERM', asy
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'src', 'main.ts'), '--demo', '--addr', `127.0.0.1:${port}`],
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'src', 'main.ts'),
+      '--demo',
+      '--addr',
+      `127.0.0.1:${port}`,
+      '--kubectl-addr',
+      `127.0.0.1:${await freePort()}`,
+    ],
     {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],

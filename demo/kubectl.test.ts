@@ -205,4 +205,28 @@ describe('kubectl through butler-server in the demo', { skip: !existsSync(KUBECT
     assert.match(r.stderr, /Error from server \(NotFound\)/);
     assert.match(r.stderr, /\\"kind\\":\\"Status\\".*TenantCluster \\\\\\"butler-tenants\/gone\\\\\\" not found/);
   });
+
+  // Last: it ends every session of the user, this suite's included.
+  it("log out everywhere refuses the user's kubectl tokens and sessions issued before it; a new login works", async () => {
+    await download('/api/management/kubeconfig', 'everywhere.yaml');
+    assert.equal((await kubectl('everywhere.yaml', 'get', 'nodes')).code, 0);
+    const out = await api('/api/auth/logout-everywhere', { method: 'POST', headers: { origin: demo.url } });
+    assert.equal(out.status, 200, out.text);
+    const refused = await kubectl('everywhere.yaml', 'get', 'nodes');
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /You must be logged in to the server/);
+    assert.equal((await api('/api/auth/me')).status, 401);
+    assert.ok(logs.some((l) => l.includes('"logout.everywhere"')));
+    // Tokens issued in the same second as the logout are refused too: log in again a second later.
+    await new Promise((r) => setTimeout(r, 1100));
+    const login = await fetch(`${demo.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: demo.username, password: demo.password }),
+    });
+    session = ((await login.json()) as { token: string }).token;
+    assert.equal((await api('/api/auth/me')).status, 200);
+    await download('/api/management/kubeconfig', 'after.yaml');
+    assert.equal((await kubectl('after.yaml', 'get', 'nodes')).code, 0);
+  });
 });

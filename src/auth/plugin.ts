@@ -154,7 +154,7 @@ async function resolve(request: FastifyRequest, tokens: TokenService, store: Rev
     return { kind: 'invalid', source };
   }
   if (!store.synced) return { kind: 'not-ready', source };
-  if (store.isRevoked(claims.jti)) return { kind: 'revoked', source };
+  if (store.isSessionRevoked(claims)) return { kind: 'revoked', source };
   return { kind: 'ok', session: { ...claims, source } };
 }
 

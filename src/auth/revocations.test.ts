@@ -54,6 +54,24 @@ describe('revocation store against the simulator', () => {
     await sim?.stop();
   });
 
+  test('log out everywhere: every token of that user issued up to then is refused on another replica; others are not', async () => {
+    const a = newStore();
+    const b = newStore();
+    await Promise.all([a.store.start(), b.store.start()]);
+    const now = Math.floor(Date.now() / 1000);
+    const before = { jti: jti(), username: 'alice', iat: now - 5, exp: now + 3600 };
+    const ended: string[] = [];
+    watchSession(b.store, before, (why) => ended.push(why));
+    await a.store.revokeUser('alice');
+    assert.equal(a.store.isSessionRevoked(before), true);
+    await eventually(() => b.store.isSessionRevoked(before), 2000, 'replica B refuses the older token');
+    await eventually(() => ended.length > 0, 2000, "the older token's watcher ends");
+    assert.deepEqual(ended, ['revoked']);
+    assert.equal(b.store.isSessionRevoked({ ...before, username: 'bob' }), false, 'another user');
+    assert.equal(b.store.isSessionRevoked({ ...before, jti: jti(), iat: now + 2 }), false, 'a later login');
+    assert.equal(b.store.isRevoked(before.jti), false, 'no per-token marker was needed');
+  });
+
   test('a revocation is stored as a labelled ConfigMap and reaches another replica within 2 s', async () => {
     const a = newStore();
     const b = newStore();

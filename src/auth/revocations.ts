@@ -1,4 +1,5 @@
 // Revoked tokens (docs/api.md §2.4): one ConfigMap per jti in the system namespace, LIST+WATCHed into memory.
+import { createHash } from 'node:crypto';
 import type { Config } from '../config/types.js';
 import type { KubeClient, KubeWatchEvent } from '../kube/client.js';
 import { isKubeStatus, KubeApiError } from '../kube/errors.js';
@@ -33,13 +34,23 @@ export interface RevocationStore {
    */
   health(): RevocationHealth;
   isRevoked(jti: string): boolean;
+  /** Whether a token is revoked: its own jti, or every token of its user issued up to a "log out everywhere". */
+  isSessionRevoked(token: { jti: string; username: string; iat: number }): boolean;
+  /**
+   * "Log out everywhere": every session and kubectl token of `username` issued up to now (to the second) is refused
+   * from now on, on every replica. Stored as one more marker (`user-<sha256(username)>-<seconds>`).
+   */
+  revokeUser(username: string): Promise<void>;
   /** Adds the jti locally, then stores the marker; resolves once it is stored (AlreadyExists counts as stored). */
   revoke(jti: string, expiresAt: Date): Promise<void>;
-  /** Called once per newly revoked jti (local or from any replica). Returns an unsubscribe function. */
+  /** Called once per newly revoked jti or user marker (local or from any replica). Returns an unsubscribe function. */
   onRevoked(listener: (jti: string) => void): () => void;
   /** Deletes markers whose expiry is over a minute past (run every 10 min with jitter); returns how many. */
   cleanup(): Promise<number>;
 }
+
+const USER_MARKER = /^user-([0-9a-f]{32})-(\d{1,12})$/;
+const userHash = (username: string) => createHash('sha256').update(username).digest('hex').slice(0, 32);
 
 export type RevocationHealth = { receiving: true } | { receiving: false; since: number; error: string };
 
@@ -111,9 +122,17 @@ export function createRevocationStore(
     }
   }
 
+  /** user hash → tokens issued at or before this second are revoked. */
+  const usersRevokedUpTo = new Map<string, number>();
+  function noteUserMarker(key: string) {
+    const m = USER_MARKER.exec(key);
+    if (m) usersRevokedUpTo.set(m[1]!, Math.max(usersRevokedUpTo.get(m[1]!) ?? 0, Number(m[2])));
+  }
+
   function add(jti: string, expiresAtMs: number) {
     const known = revoked.get(jti);
     revoked.set(jti, Math.max(known ?? 0, expiresAtMs));
+    noteUserMarker(jti);
     if (known === undefined) notify(jti);
   }
 
@@ -269,6 +288,17 @@ export function createRevocationStore(
     isRevoked(jti) {
       return revoked.has(jti);
     },
+    isSessionRevoked({ jti, username, iat }) {
+      if (revoked.has(jti)) return true;
+      const upTo = usersRevokedUpTo.get(userHash(username));
+      return upTo !== undefined && iat <= upTo;
+    },
+    async revokeUser(username) {
+      const nowMs = Date.now();
+      // Markers outlive every token they can refuse: the longest lifetime plus the leeway.
+      const longest = Math.max(config.auth.tokenTtlMs, config.auth.kubectlTokenTtlMs) + 60_000;
+      await store.revoke(`user-${userHash(username)}-${Math.floor(nowMs / 1000)}`, new Date(nowMs + longest));
+    },
     async revoke(jti, expiresAt) {
       const wasKnown = revoked.has(jti);
       if (!wasKnown) revoked.set(jti, expiresAt.getTime());
@@ -290,7 +320,10 @@ export function createRevocationStore(
           throw err;
         }
       }
-      if (!wasKnown) notify(jti);
+      if (!wasKnown) {
+        noteUserMarker(jti);
+        notify(jti);
+      }
     },
     onRevoked(listener) {
       listeners.add(listener);

@@ -10,7 +10,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export function watchSession(
   store: RevocationStore,
-  session: Pick<Session, 'jti' | 'exp'>,
+  session: Pick<Session, 'jti' | 'exp'> & Partial<Pick<Session, 'username' | 'iat'>>,
   onEnd: (reason: 'revoked' | 'expired') => void,
 ): () => void {
   let ended = false;
@@ -21,8 +21,13 @@ export function watchSession(
     ended = true;
     onEnd(reason);
   };
-  const unsubscribe = store.onRevoked((jti) => {
-    if (jti === session.jti) end('revoked');
+  const revoked = () =>
+    session.username !== undefined && session.iat !== undefined
+      ? store.isSessionRevoked({ jti: session.jti, username: session.username, iat: session.iat })
+      : store.isRevoked(session.jti);
+  // A marker for this token, or a "log out everywhere" of its user.
+  const unsubscribe = store.onRevoked((id) => {
+    if (id === session.jti || (id.startsWith('user-') && revoked())) end('revoked');
   });
   const arm = () => {
     const left = session.exp * 1000 - Date.now();
@@ -38,7 +43,7 @@ export function watchSession(
     unsubscribe();
     if (timer) clearTimeout(timer);
   }
-  if (store.isRevoked(session.jti)) queueMicrotask(() => end('revoked'));
+  if (revoked()) queueMicrotask(() => end('revoked'));
   else arm();
   return stop;
 }

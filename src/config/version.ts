@@ -34,9 +34,17 @@ export function packageVersion(): string {
   return cachedVersion;
 }
 
-export function gitRevision(): string {
-  const root = packageRoot();
+/** Where an image build records its revision (no .git in the image): `<package root>/REVISION`. */
+export const REVISION_FILE = 'REVISION';
+
+export function gitRevision(root: string | undefined = packageRoot()): string {
   if (!root) return 'unknown';
+  try {
+    const stamped = readFileSync(join(root, REVISION_FILE), 'utf8').trim();
+    if (/^[0-9a-f]{7,40}$/.test(stamped)) return stamped;
+  } catch {
+    // not an image build: ask git
+  }
   try {
     const out = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
       cwd: root,

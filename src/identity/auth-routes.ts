@@ -211,6 +211,21 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     return { status: 'logged_out', message: 'logged out' };
   });
 
+  // Every session and kubectl token of this user issued until now, on every replica (the user's later logins work).
+  app.post('/api/auth/logout-everywhere', async (request, reply) => {
+    const session = request.session!;
+    clearSessionCookie(reply, request, config);
+    const address = clientAddress(request, config);
+    try {
+      await revocations.revokeUser(session.username);
+    } catch (err) {
+      audit(request, 'logout.everywhere', session.username, address, 'failed');
+      throw recordFailure(err, 'logout');
+    }
+    audit(request, 'logout.everywhere', session.username, address, 'success');
+    return { status: 'logged_out', message: 'logged out everywhere' };
+  });
+
   app.post('/api/auth/refresh', async (request, reply) => ({
     status: 'refreshed',
     ...loginAnswer(await reissue(request, reply)),

@@ -55,6 +55,7 @@ export const POLICY: Readonly<Record<string, Rule>> = {
   'GET /api/auth/me': R.session,
   'GET /api/auth/teams': R.session,
   'POST /api/auth/logout': R.session,
+  'POST /api/auth/logout-everywhere': R.session,
   'POST /api/auth/refresh': R.session,
   'POST /api/auth/refresh-permissions': R.session,
   // A kubectl token id is 128 random bits: knowing one is the right to revoke it.

@@ -2,12 +2,13 @@
 // says what docs/api.md requires: exactly the §9.5 grants, a hardened Deployment, the Go server's env names.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startButlerSimulator } from '../helpers/sim.js';
 import type { Simulator } from '../../sim/index.js';
+import { gitRevision } from '../../src/config/version.js';
 import { kubectl, renderKustomization, type ManifestObject } from './render.js';
 
 let sim: Simulator;
@@ -240,6 +241,25 @@ describe('against the simulator', () => {
     assert.equal(ing.spec.rules[0].http.paths[0].backend.service.name, 'butler-server');
     const env = (overlay.objects.find((o) => o.kind === 'Deployment') as any).spec.template.spec.containers[0].env;
     assert.ok(env.some((e: any) => e.name === 'BUTLER_TRUST_PROXY' && e.value === 'true'));
+    assert.ok(env.some((e: any) => e.name === 'BUTLER_PUBLIC_URL' && /^https:\/\//.test(e.value)));
+    // Every Ingress names its class, and the body limit lets the proxy's own limit (3MiB by default) through.
+    const ingresses = overlay.objects.filter((o) => o.kind === 'Ingress') as any[];
+    const mib = (v: string) => Number(/^(\d+)m$/.exec(v)?.[1] ?? NaN);
+    for (const i of ingresses) assert.equal(typeof i.spec.ingressClassName, 'string', i.metadata.name);
+    assert.ok(mib(ing.metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size']) >= 3);
+    // Terminals reattach on any replica (shell pods): one Ingress serves /ws/terminal/ too, no affinity anywhere.
+    assert.deepEqual(
+      ingresses.map((i) => i.metadata.name),
+      ['butler-server'],
+    );
+    assert.deepEqual(
+      ing.spec.rules[0].http.paths.map((p: any) => p.path),
+      ['/'],
+    );
+    for (const i of ingresses) {
+      const affinity = Object.keys(i.metadata.annotations ?? {}).filter((k) => /affinity|session-cookie/.test(k));
+      assert.deepEqual(affinity, [], i.metadata.name);
+    }
     const r = await kubectl(['--kubeconfig', sim.kubeconfigPath, 'apply', '--dry-run=server', '-f', '-'], overlay.text);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /ingress\.networking\.k8s\.io\/butler-server created \(server dry run\)/);
@@ -248,6 +268,35 @@ describe('against the simulator', () => {
 
 describe('image and Makefile', () => {
   const dockerfile = readFileSync('Dockerfile', 'utf8');
+  test("deploy/ and the overlay run this project's image, not the Go server's", async () => {
+    for (const dir of ['deploy/', 'deploy/overlays/ingress']) {
+      const rendered = await renderKustomization(dir);
+      const images = rendered.objects
+        .filter((o) => o.kind === 'Deployment')
+        .flatMap((o: any) => o.spec.template.spec.containers.map((c: any) => c.image));
+      assert.deepEqual(images, ['ghcr.io/butlerlabs/butler-server-ts:latest'], dir);
+      assert.doesNotMatch(rendered.text, /butlerdotdev\/butler-server:/);
+    }
+  });
+
+  test('the image build stamps the git revision that --version prints', () => {
+    assert.match(dockerfile, /^ARG GIT_REVISION=unknown$/m);
+    assert.match(dockerfile, /> \/app\/REVISION$/m);
+    assert.match(dockerfile, /org\.opencontainers\.image\.revision="\$\{GIT_REVISION\}"/);
+    const dry = execFileSync('make', ['-n', 'docker-build', 'KUBECTL_SHA256=0'], { encoding: 'utf8', timeout: 10_000 });
+    assert.match(dry, /--build-arg GIT_REVISION=([0-9a-f]{7,40}|unknown) /);
+    // The runtime's package root is /app (package.json beside dist/): a REVISION file there wins over git.
+    const root = mkdtempSync(join(tmpdir(), 'butler-revision-'));
+    try {
+      writeFileSync(join(root, 'REVISION'), '0123456789ab\n');
+      assert.equal(gitRevision(root), '0123456789ab');
+      writeFileSync(join(root, 'REVISION'), 'not a revision\n');
+      assert.equal(gitRevision(root), 'unknown', 'a directory that is neither stamped nor a git checkout');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   test('Dockerfile: LTS slim base, numeric non-root user, verified kubectl, console stage, no HEALTHCHECK', () => {
     assert.match(dockerfile, /^ARG NODE_IMAGE=node:(20|22)-\w+-slim$/m);
     const users = [...dockerfile.matchAll(/^USER (\S+)$/gm)].map((m) => m[1]);
