@@ -42,6 +42,7 @@ describe('Butler CRDs in the simulator, over HTTP', () => {
     for (const plural of [
       'addondefinitions',
       'butlerconfigs',
+      'identityproviders',
       'managementaddons',
       'providerconfigs',
       'teams',

@@ -22,6 +22,7 @@ describe('Butler CRD manifests', () => {
       [
         'addondefinition.yaml',
         'butlerconfig.yaml',
+        'identityprovider.yaml',
         'managementaddon.yaml',
         'providerconfig.yaml',
         'team.yaml',
@@ -30,7 +31,7 @@ describe('Butler CRD manifests', () => {
         'user.yaml',
       ],
     );
-    assert.equal(crds.length, 8);
+    assert.equal(crds.length, 9);
   });
 
   it('declares the names, scope, short names and subresources of the Butler API', () => {
@@ -43,6 +44,7 @@ describe('Butler CRD manifests', () => {
       ['ButlerConfig', 'butlerconfigs', 'Cluster', ['bc'], true],
       ['Team', 'teams', 'Cluster', ['tm'], true],
       ['User', 'users', 'Cluster', ['usr'], true],
+      ['IdentityProvider', 'identityproviders', 'Cluster', ['idp'], true],
     ];
     for (const [kind, plural, scope, shortNames, status] of expected) {
       const crd = byKind.get(kind);
@@ -66,6 +68,18 @@ describe('Butler CRD manifests', () => {
     }
     const tcColumns = byKind.get('TenantCluster').spec.versions[0].additionalPrinterColumns.map((c: any) => c.name);
     assert.deepEqual(tcColumns, ['Phase', 'K8s Version', 'Workers', 'Endpoint', 'Age']);
+    const columns = (kind: string) =>
+      byKind.get(kind).spec.versions[0].additionalPrinterColumns.map((c: any) => c.name);
+    assert.deepEqual(columns('User'), [
+      'Email',
+      'Display Name',
+      'Auth',
+      'Platform Admin',
+      'Phase',
+      'Last Login',
+      'Age',
+    ]);
+    assert.deepEqual(columns('IdentityProvider'), ['Type', 'Issuer', 'Phase', 'Age']);
   });
 
   it('does not depend on the reference folder outside the repository', () => {

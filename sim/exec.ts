@@ -26,10 +26,14 @@ import {
   successStatus,
   type ExecProtocol,
 } from './exec-protocol.js';
+import { attachSession } from './attach.js';
 import { ensureScratchDir, minimalEnv, startExecProcess, type ExecProcess } from './exec-process.js';
+import { Kubelet, type ExecContext } from './kubelet.js';
 
 export interface ExecHandler {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, pod: any, query: URLSearchParams): void;
+  /** Attach to a container the kubelet runs. */
+  handleAttach(req: IncomingMessage, socket: Duplex, head: Buffer, pod: any, query: URLSearchParams): void;
   /** Kills every exec process and resolves when all of them are gone. */
   closeAll(): Promise<void>;
 }
@@ -49,40 +53,72 @@ interface ExecRequest {
 const HIGH_WATER = 1024 * 1024;
 const KILL_GRACE_MS = 2000;
 
-export function createExecHandler(opts: { scratchRoot: string }): ExecHandler {
+export function createExecHandler(opts: { scratchRoot: string; kubelet?: Kubelet }): ExecHandler {
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
     handleProtocols: (offered) => negotiateProtocol(offered)?.name ?? false,
   });
   const sessions = new Set<ExecSession>();
+  const attaches = new Set<{ kill(): Promise<void>; done: Promise<void> }>();
 
   return {
     handleUpgrade(req, socket, head, pod, query) {
-      const parsed = parseExecRequest(pod, query);
-      if (typeof parsed === 'string') {
-        writeHttpStatus(socket, 400, 'BadRequest', parsed);
+      const parsed = checkedRequest(req, socket, pod, query);
+      if (!parsed) return;
+      const found = opts.kubelet?.container(parsed.namespace, parsed.pod, parsed.container);
+      if (found?.kind === 'not-running') {
+        writeHttpStatus(socket, 400, 'BadRequest', found.message);
         return;
       }
-      // ws would accept a connection without a subprotocol when none fits; the real server refuses it.
-      if (!negotiateProtocol(offeredProtocols(req.headers['sec-websocket-protocol']))) {
-        socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
-        return;
-      }
-      let dir: string;
-      try {
-        dir = ensureScratchDir(opts.scratchRoot, [parsed.namespace, parsed.pod, parsed.container]);
-      } catch (err) {
-        writeHttpStatus(socket, 500, 'InternalError', `Internal error occurred: ${(err as Error).message}`);
-        return;
+      let context: ExecContext;
+      if (found?.kind === 'running') {
+        context = Kubelet.execContext(found, parsed.command, parsed.tty);
+      } else {
+        try {
+          const dir = ensureScratchDir(opts.scratchRoot, [parsed.namespace, parsed.pod, parsed.container]);
+          context = {
+            command: parsed.command,
+            cwd: dir,
+            env: minimalEnv({ home: dir, hostname: parsed.pod, tty: parsed.tty }),
+          };
+        } catch (err) {
+          writeHttpStatus(socket, 500, 'InternalError', `Internal error occurred: ${(err as Error).message}`);
+          return;
+        }
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const session = new ExecSession(ws, protocolByName(ws.protocol), parsed, dir);
+        const session = new ExecSession(ws, protocolByName(ws.protocol), parsed, context);
         sessions.add(session);
         void session.done.then(() => sessions.delete(session));
       });
     },
+    handleAttach(req, socket, head, pod, query) {
+      const parsed = checkedRequest(req, socket, pod, query);
+      if (!parsed) return;
+      const found = opts.kubelet?.container(parsed.namespace, parsed.pod, parsed.container);
+      if (found?.kind !== 'running') {
+        // Pods without a command have no main process whose stdio could be attached to.
+        const message =
+          found?.kind === 'not-running'
+            ? found.message
+            : 'attach needs a pod the simulator runs (containers with a command)';
+        writeHttpStatus(socket, 400, 'BadRequest', message);
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const done = attachSession(ws, protocolByName(ws.protocol), found.process, {
+          stdin: parsed.stdin,
+          tty: parsed.tty,
+          command: found.spec.command,
+        });
+        const entry = { kill: async () => ws.terminate(), done };
+        attaches.add(entry);
+        void done.then(() => attaches.delete(entry));
+      });
+    },
     async closeAll() {
+      for (const a of attaches) await a.kill();
       await Promise.all([...sessions].map((s) => s.kill()));
     },
   };
@@ -134,6 +170,26 @@ function parseExecRequest(pod: any, query: URLSearchParams): ExecRequest | strin
   return request;
 }
 
+/** The request, or undefined after answering a refusal (bad parameters 400, no acceptable subprotocol 403). */
+function checkedRequest(
+  req: IncomingMessage,
+  socket: Duplex,
+  pod: any,
+  query: URLSearchParams,
+): ExecRequest | undefined {
+  const parsed = parseExecRequest(pod, query);
+  if (typeof parsed === 'string') {
+    writeHttpStatus(socket, 400, 'BadRequest', parsed);
+    return undefined;
+  }
+  // ws would accept a connection without a subprotocol when none fits; the real server refuses it.
+  if (!negotiateProtocol(offeredProtocols(req.headers['sec-websocket-protocol']))) {
+    socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+    return undefined;
+  }
+  return parsed;
+}
+
 function writeHttpStatus(socket: Duplex, code: number, reason: string, message: string): void {
   const body = JSON.stringify({
     kind: 'Status',
@@ -164,15 +220,15 @@ class ExecSession {
     private readonly ws: WebSocket,
     private readonly protocol: ExecProtocol,
     private readonly request: ExecRequest,
-    dir: string,
+    context: ExecContext,
   ) {
     // Like the server: an empty message on the lowest writable channel tells the client the streams are open.
     this.send(request.stdout ? STDOUT : request.stderr ? STDERR : STATUS, Buffer.alloc(0));
 
     this.process = startExecProcess({
-      command: request.command,
-      cwd: dir,
-      env: minimalEnv({ home: dir, hostname: request.pod, tty: request.tty }),
+      command: context.command,
+      cwd: context.cwd,
+      env: context.env,
       tty: request.tty,
       stdin: request.stdin,
       stdout: request.stdout,

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { createExecHandler } from './exec.js';
 import { FaultPlan } from './faults.js';
+import { Kubelet } from './kubelet.js';
 import { OpenApiV3 } from './openapi.js';
 import { execVerbs, RbacAuthorizer, type Denial } from './rbac.js';
 import { authenticate, handleRequest, parseResourcePath, type RecordedRequest, type ServerContext } from './server.js';
@@ -139,7 +140,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   seedState(state, crds, seed);
   const tempDir = mkdtempSync(join(tmpdir(), 'butler-sim-'));
   const scratchRoot = join(tempDir, 'pods');
-  const exec = createExecHandler({ scratchRoot });
+  const kubelet = new Kubelet({
+    state,
+    root: join(tempDir, 'kubelet'),
+    tokenFor: (namespace, serviceAccount) => ctx.rbac.tokenFor(namespace, serviceAccount),
+    warn: (message) => process.emitWarning(message),
+  });
+  const exec = createExecHandler({ scratchRoot, kubelet });
   const faults = new FaultPlan();
   const watches = new Set<ActiveWatch>();
   const sockets = new Set<Socket>();
@@ -187,10 +194,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         });
       }
       const pod = state.get(rp.rt, rp.ns, rp.name).obj;
-      // Simulated pods have no main process whose stdio could be attached to (exec runs a fresh process per
-      // request), so attach is refused clearly instead of pretending.
-      if (rp.subresource === 'attach') throw badRequest('attach is not supported by the simulator');
-      exec.handleUpgrade(req, socket, head, pod, url.searchParams);
+      if (rp.subresource === 'attach') exec.handleAttach(req, socket, head, pod, url.searchParams);
+      else exec.handleUpgrade(req, socket, head, pod, url.searchParams);
     } catch (e) {
       const err = e instanceof ApiError ? e : badRequest(String((e as Error)?.message ?? e));
       writeRawStatus(socket, err);
@@ -303,6 +308,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     stop: async () => {
       await down();
       await exec.closeAll();
+      await kubelet.close();
       rmSync(tempDir, { recursive: true, force: true });
     },
   };

@@ -691,6 +691,7 @@ export class ApiState {
       return;
     }
     const ns = entry.obj.metadata.namespace;
+    if (ns && entry.obj.metadata.uid) this.collectDependents(ns, entry.obj.metadata.uid);
     if (ns) {
       const nsEntry = this.namespaceEntry(ns);
       if (nsEntry?.obj.metadata.deletionTimestamp) this.tryFinalizeNamespace(ns);
@@ -699,6 +700,35 @@ export class ApiState {
       const crd = this.storeByKey(CRD_STORE)!.get(rt.crdName);
       if (crd?.obj.metadata.deletionTimestamp) this.tryFinalizeCrd(rt.crdName);
     }
+  }
+
+  /**
+   * The garbage collector, for namespaced owners: objects in the namespace whose only remaining ownerReference
+   * pointed at the removed object are deleted too (background propagation).
+   */
+  private collectDependents(ns: string, ownerUid: string): void {
+    for (const rt of this.primaryTypes()) {
+      if (!rt.namespaced) continue;
+      for (const e of [...this.store(rt).items.values()]) {
+        const refs: { uid?: string }[] = e.obj.metadata.namespace === ns ? (e.obj.metadata.ownerReferences ?? []) : [];
+        if (!refs.some((r) => r.uid === ownerUid)) continue;
+        if (refs.some((r) => r.uid !== ownerUid && this.uidExists(ns, r.uid))) continue;
+        try {
+          this.delete(rt, ns, e.obj.metadata.name);
+        } catch {
+          // removed meanwhile
+        }
+      }
+    }
+  }
+
+  private uidExists(ns: string, uid: string | undefined): boolean {
+    if (!uid) return false;
+    return this.primaryTypes().some((rt) =>
+      [...this.store(rt).items.values()].some(
+        (e) => e.obj.metadata.uid === uid && (!rt.namespaced || e.obj.metadata.namespace === ns),
+      ),
+    );
   }
 
   private terminateNamespace(ns: string): void {

@@ -79,6 +79,9 @@ export async function buildApp(
   let shuttingDown = false;
   app.addHook('preClose', async () => {
     shuttingDown = true;
+    // Only the server's own shutdown ends every terminal session, each with its red line, before the generic 1001
+    // below. A client's close code (a browser reload sends 1001 too) concerns nothing but its own socket.
+    void app.terminals.closeAll();
   });
   // Requests still in flight at shutdown end their connection, so a keep-alive socket cannot hold the close open.
   app.addHook('onSend', async (_request, reply) => {

@@ -8,6 +8,7 @@ import { exec, execPath, isRefusal, type ExecInput, type ExecResult } from './ex
 import { startStandInKubelet, type StandInKubelet } from './standin-kubelet.js';
 import { openTarget, type ConformanceTarget } from './target.js';
 import { butlerCrds } from '../crds.js';
+import { invalidButlerCases, validButlerSamples, type ButlerSample } from '../schema/butler-samples.js';
 import {
   configMap,
   configmaps,
@@ -741,15 +742,17 @@ describe('pod exec', () => {
 });
 
 describe("the project's CRD manifests", () => {
-  test('are accepted by the server, become Established and serve their resources', async (t) => {
-    const crdPath = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
-    const created: string[] = [];
-    try {
+  const crdPath = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+  const created: string[] = [];
+  let setUp: Promise<void> | undefined;
+  /** Creates the project's CRDs (unless the server already has them) and waits until they are served. */
+  const installCrds = () =>
+    (setUp ??= (async () => {
       for (const crd of butlerCrds() as any[]) {
         const name = crd.metadata.name;
         const existing = await kube().request('GET', `${crdPath}/${name}`);
         if (existing.status === 200) {
-          t.diagnostic(`${name} already exists on the server; not replaced`);
+          console.log(`# ${name} already exists on the server; not replaced`);
           continue;
         }
         const res = await kube().request('POST', crdPath, { body: crd });
@@ -775,8 +778,60 @@ describe("the project's CRD manifests", () => {
             await eventually(`${list} served`, async () => (await kube().request('GET', list)).status === 200);
           }),
       );
+    })());
+  after(async () => {
+    for (const name of created) await kube().request('DELETE', `${crdPath}/${name}`);
+  });
+
+  /** A sample moved into this run's namespace, with a per-run name (cluster-scoped objects outlive a namespace). */
+  const place = (s: ButlerSample) => {
+    const { status: _status, ...object } = s.object;
+    const name = `${s.object.metadata.name}-${runId}`;
+    const metadata = s.namespaced ? { name, namespace: ns } : { name };
+    const base = `/apis/${s.object.apiVersion}${s.namespaced ? `/namespaces/${ns}` : ''}/${s.resource}`;
+    return { name, base, object: { ...object, metadata }, status: s.object.status };
+  };
+
+  test('are accepted by the server, become Established and serve their resources', async () => {
+    await installCrds();
+  });
+
+  test('accept the valid Butler samples and refuse the invalid ones with the same causes', async () => {
+    await installCrds();
+    const cleanup: string[] = [];
+    try {
+      for (const s of validButlerSamples) {
+        const p = place(s);
+        const res = await kube().request('POST', p.base, { body: p.object });
+        assert.equal(res.status, 201, `${s.kind} ${p.name}: ${res.text}`);
+        cleanup.push(`${p.base}/${p.name}`);
+        if (p.status) {
+          const st = await kube().request('PUT', `${p.base}/${p.name}/status`, {
+            body: { ...res.body, status: p.status },
+          });
+          assert.equal(st.status, 200, `${s.kind} ${p.name} status: ${st.text}`);
+        }
+      }
+      for (const c of invalidButlerCases) {
+        const p = place(c);
+        let res;
+        if (c.statusOnly) {
+          const made = await kube().request('POST', p.base, { body: p.object });
+          assert.equal(made.status, 201, made.text);
+          cleanup.push(`${p.base}/${p.name}`);
+          res = await kube().request('PUT', `${p.base}/${p.name}/status`, { body: { ...made.body, status: p.status } });
+        } else {
+          res = await kube().request('POST', p.base, { body: { ...p.object, status: p.status } });
+        }
+        const st = expectStatus(res, 422, 'Invalid');
+        assert.deepEqual(
+          st.details.causes.map((x: any) => `${x.reason} ${x.field}`).sort(),
+          c.causes,
+          `${c.title}: ${res.text}`,
+        );
+      }
     } finally {
-      for (const name of created) await kube().request('DELETE', `${crdPath}/${name}`);
+      for (const path of cleanup) await kube().request('DELETE', path);
     }
   });
 });

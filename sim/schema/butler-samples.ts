@@ -34,7 +34,16 @@ const ad = (name: string, spec: unknown) => make('AddonDefinition', 'addondefini
 const ma = (name: string, spec: unknown) => make('ManagementAddon', 'managementaddons', false, name, spec);
 const bc = (name: string, spec: unknown) => make('ButlerConfig', 'butlerconfigs', false, name, spec);
 const team = (name: string, spec: unknown) => make('Team', 'teams', false, name, spec);
-const user = (name: string, spec: unknown) => make('User', 'users', false, name, spec);
+const user = (name: string, spec: unknown, extra?: object) => make('User', 'users', false, name, spec, extra);
+const idp = (name: string, spec: unknown, extra?: object) =>
+  make('IdentityProvider', 'identityproviders', false, name, spec, extra);
+
+const oidcSpec = (issuerURL: string) => ({
+  issuerURL,
+  clientID: 'client-1',
+  clientSecretRef: { name: 'oidc-secret', namespace: 'butler-system', key: 'client-secret' },
+  redirectURL: 'https://butler.example.com/api/auth/callback',
+});
 
 const clusterSpec = () => ({
   kubernetesVersion: 'v1.30.2',
@@ -118,6 +127,102 @@ export const validButlerSamples: ButlerSample[] = [
   bc('butler', { controlPlaneExposure: { mode: 'LoadBalancer' }, audit: { bufferSize: 1000 } }),
   team('team-a', { displayName: 'Team A', access: { users: [{ name: 'alice', role: 'admin' }] } }),
   user('alice', { email: 'alice@example.test', displayName: 'Alice', authType: 'internal' }),
+  team('platform', {
+    displayName: 'Platform',
+    description: 'Platform engineering',
+    access: {
+      users: [{ name: 'alice@example.test', role: 'admin' }, { name: 'bob@example.test' }],
+      groups: [{ name: 'CN=DevOps,OU=Groups', role: 'operator', identityProvider: 'okta' }],
+    },
+    environments: [{ name: 'prod', description: 'Production', access: { users: [{ name: 'carol@example.test' }] } }],
+  }),
+  user(
+    'bob',
+    {
+      email: 'bob@example.test',
+      displayName: 'Bob',
+      avatar: 'https://example.test/bob.png',
+      authType: 'sso',
+      ssoProvider: 'Okta',
+      ssoSubject: '00u1',
+      platformRole: 'viewer',
+      sshKeys: [{ name: 'laptop', publicKey: 'ssh-ed25519 AAAAC3Nza bob', addedAt: '2026-01-02T03:04:05Z' }],
+    },
+    {
+      status: {
+        phase: 'Active',
+        lastSeenGroups: ['devops', 'CN=DevOps,OU=Groups'],
+        teams: [{ name: 'platform', role: 'operator' }],
+        teamsResolvedAt: '2026-01-02T03:04:05Z',
+        loginCount: 3,
+        failedLoginAttempts: 0,
+        lastLoginTime: '2026-01-02T03:04:05Z',
+      },
+    },
+  ),
+  user(
+    'carol',
+    { email: 'carol@example.test', platformRole: '', isPlatformAdmin: false, disabled: true },
+    {
+      status: {
+        phase: 'Pending',
+        inviteTokenHash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+        inviteExpiresAt: '2026-01-09T03:04:05Z',
+        inviteSentAt: '2026-01-02T03:04:05Z',
+        passwordSecretRef: { name: 'butler-user-carol-password', namespace: 'butler-system', key: 'password' },
+      },
+    },
+  ),
+  // The three IdentityProvider examples of the upstream project (Google Workspace, Microsoft Entra ID, Okta).
+  idp('google-workspace', {
+    type: 'oidc',
+    displayName: 'Google Workspace',
+    oidc: {
+      ...oidcSpec('https://accounts.google.com'),
+      clientID: '123456789.apps.googleusercontent.com',
+      hostedDomain: 'example.com',
+      scopes: [],
+      emailClaim: 'email',
+      groupsClaim: '',
+    },
+  }),
+  idp('microsoft-entra', {
+    type: 'oidc',
+    displayName: 'Microsoft',
+    oidc: { ...oidcSpec('https://login.microsoftonline.com/{tenant-id}/v2.0'), groupsClaim: 'groups' },
+    platformRoleGroups: [{ name: 'aaaaaaaa-bbbb-cccc-dddd-111111111111', role: 'admin' }],
+  }),
+  idp(
+    'okta',
+    {
+      type: 'oidc',
+      displayName: 'Okta',
+      oidc: {
+        ...oidcSpec('https://{domain}.okta.com'),
+        scopes: ['openid', 'email', 'profile', 'groups'],
+        insecureSkipVerify: false,
+        googleWorkspace: { adminEmail: 'admin@example.com', serviceAccountSecretRef: { name: 'gw-sa' } },
+      },
+      platformRoleGroups: [
+        { name: 'platform-admins', role: 'admin' },
+        { name: 'auditors', role: 'viewer' },
+      ],
+    },
+    {
+      status: {
+        phase: 'Ready',
+        message: 'discovery ok',
+        observedGeneration: 1,
+        lastValidatedTime: '2026-01-02T03:04:05Z',
+        discoveredEndpoints: {
+          authorizationEndpoint: 'https://x.okta.com/oauth2/v1/authorize',
+          tokenEndpoint: 'https://x.okta.com/oauth2/v1/token',
+          userInfoEndpoint: 'https://x.okta.com/oauth2/v1/userinfo',
+          jwksURI: 'https://x.okta.com/oauth2/v1/keys',
+        },
+      },
+    },
+  ),
 ];
 
 const bad = (title: string, sample: ButlerSample, causes: string[], statusOnly = false): InvalidButlerCase => ({
@@ -261,4 +366,77 @@ export const invalidButlerCases: InvalidButlerCase[] = [
   ),
   bad('User without email', user('u1', { displayName: 'U' }), ['FieldValueRequired spec.email']),
   bad('User with an email that is not one', user('u2', { email: 'alice' }), ['FieldValueTypeInvalid spec.email']),
+  bad(
+    'User with an unknown auth type and platform role',
+    user('u3', { email: 'u3@x.io', authType: 'ldap', platformRole: 'owner' }),
+    ['FieldValueNotSupported spec.authType', 'FieldValueNotSupported spec.platformRole'],
+  ),
+  bad(
+    'User with an SSH key without public key and an over-long name',
+    user('u4', { email: 'u4@x.io', sshKeys: [{ name: 'k'.repeat(64) }] }),
+    ['FieldValueRequired spec.sshKeys[0].publicKey', 'FieldValueTooLong spec.sshKeys[0].name'],
+  ),
+  bad(
+    'User status with an unknown phase and a string login count',
+    user('u5', { email: 'u5@x.io' }, { status: { phase: 'Gone', loginCount: 'three', lastSeenGroups: 'devops' } }),
+    [
+      // phase is an allOf of two identical enums in the upstream schema: kube-apiserver reports the value twice and
+      // the allOf itself without a field.
+      'FieldValueInvalid <nil>',
+      'FieldValueNotSupported status.phase',
+      'FieldValueNotSupported status.phase',
+      'FieldValueTypeInvalid status.lastSeenGroups',
+      'FieldValueTypeInvalid status.loginCount',
+    ],
+    true,
+  ),
+  bad('IdentityProvider without type', idp('i1', { oidc: oidcSpec('https://idp.example.com') }), [
+    'FieldValueRequired spec.type',
+  ]),
+  bad('IdentityProvider with an OIDC block missing every required field', idp('i2', { type: 'oidc', oidc: {} }), [
+    'FieldValueRequired spec.oidc.clientID',
+    'FieldValueRequired spec.oidc.clientSecretRef',
+    'FieldValueRequired spec.oidc.issuerURL',
+    'FieldValueRequired spec.oidc.redirectURL',
+  ]),
+  bad(
+    'IdentityProvider of type saml, with an http issuer, an ftp redirect and an empty secret name',
+    idp('i3', {
+      type: 'saml',
+      oidc: {
+        ...oidcSpec('http://idp.example.com'),
+        redirectURL: 'ftp://butler.example.com/cb',
+        clientSecretRef: { name: '' },
+        clientID: '',
+      },
+    }),
+    [
+      'FieldValueInvalid spec.oidc.clientID',
+      'FieldValueInvalid spec.oidc.clientSecretRef.name',
+      'FieldValueInvalid spec.oidc.issuerURL',
+      'FieldValueInvalid spec.oidc.redirectURL',
+      'FieldValueNotSupported spec.type',
+    ],
+  ),
+  bad(
+    'IdentityProvider with a bad platform role group and Google Workspace block',
+    idp('i4', {
+      type: 'oidc',
+      oidc: { ...oidcSpec('https://idp.example.com'), googleWorkspace: { adminEmail: 'nope' } },
+      platformRoleGroups: [{ name: '', role: 'operator' }, { role: 'admin' }],
+    }),
+    [
+      'FieldValueInvalid spec.platformRoleGroups[0].name',
+      'FieldValueNotSupported spec.platformRoleGroups[0].role',
+      'FieldValueRequired spec.oidc.googleWorkspace.serviceAccountSecretRef',
+      'FieldValueRequired spec.platformRoleGroups[1].name',
+      'FieldValueTypeInvalid spec.oidc.googleWorkspace.adminEmail',
+    ],
+  ),
+  bad(
+    'IdentityProvider status with an unknown phase',
+    idp('i5', { type: 'oidc', oidc: oidcSpec('https://idp.example.com') }, { status: { phase: 'Validated' } }),
+    ['FieldValueNotSupported status.phase'],
+    true,
+  ),
 ];

@@ -1,4 +1,5 @@
-// JWT sessions (contract §2.2): HS256 pinned, issuer checked, 30 s leeway, jti of 128 random bits.
+// JWT sessions (contract §2.2): HS256 pinned, issuer checked, 30 s leeway, jti of 128 random bits, and no token may
+// live longer than the configured TTL, whoever signed it.
 import { randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Config } from '../config/types.js';
@@ -31,6 +32,13 @@ export interface TokenService {
 
 export const newJti = (): string => randomBytes(16).toString('hex');
 
+/** Issued no later than now and valid for at most the TTL, both within the leeway. */
+function withinLifetime(iat: unknown, exp: unknown, ttlSeconds: number): boolean {
+  if (typeof iat !== 'number' || typeof exp !== 'number') return false;
+  const now = Math.floor(Date.now() / 1000);
+  return iat <= now + LEEWAY_SECONDS && exp - iat <= ttlSeconds + LEEWAY_SECONDS;
+}
+
 export function createTokenService(config: Config): TokenService {
   const key = new TextEncoder().encode(config.auth.jwtSecret);
   const ttlSeconds = Math.max(1, Math.round(config.auth.tokenTtlMs / 1000));
@@ -56,9 +64,10 @@ export function createTokenService(config: Config): TokenService {
           algorithms: ['HS256'],
           issuer: TOKEN_ISSUER,
           clockTolerance: LEEWAY_SECONDS,
-          requiredClaims: ['exp', 'jti', 'sub'],
+          requiredClaims: ['exp', 'iat', 'jti', 'sub'],
         });
-        const { username, role, jti, exp, sub } = payload;
+        const { username, role, jti, exp, iat, sub } = payload;
+        if (!withinLifetime(iat, exp, ttlSeconds)) return null;
         if (typeof username !== 'string' || !username || sub !== username) return null;
         if (role !== 'admin' || typeof jti !== 'string' || !JTI_PATTERN.test(jti) || typeof exp !== 'number')
           return null;

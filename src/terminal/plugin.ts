@@ -46,18 +46,6 @@ function refuse(ws: WebSocket, code: number, message: string): void {
   setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
 }
 
-/**
- * app.ts closes every WebSocket with 1001 on shutdown before the plugins' close hooks run; a terminal must print its
- * red `server is shutting down` line first, so the first such close ends all terminal sessions properly.
- */
-function endSessionsOnGoingAway(ws: WebSocket, manager: TerminalManager): void {
-  const close = ws.close.bind(ws);
-  ws.close = ((code?: number, data?: string | Buffer) => {
-    if (code === CLOSE.goingAway && !manager.isShuttingDown) void manager.closeAll();
-    close(code, data);
-  }) as WebSocket['close'];
-}
-
 function toBuffer(data: RawData): Buffer {
   if (Array.isArray(data)) return Buffer.concat(data);
   return Buffer.isBuffer(data) ? data : Buffer.from(data);
@@ -73,10 +61,10 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
     log: app.log.child({ component: 'terminal' }) as unknown as Services['log'],
   });
   app.decorate('terminals', manager);
+  // The server's own shutdown ends the sessions (app.ts, before the WebSockets get 1001); here it waits for them.
   app.addHook('onClose', async () => manager.closeAll());
 
   async function admit(ws: WebSocket, request: FastifyRequest): Promise<void> {
-    endSessionsOnGoingAway(ws, manager);
     const early: [Buffer, boolean][] = [];
     let earlyBytes = 0;
     const collect = (data: RawData, isBinary: boolean) => {

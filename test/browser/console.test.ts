@@ -2,16 +2,16 @@
 // see the seeded clusters, create one and watch it become Ready without a reload, scale it and see the nodes view
 // change, run kubectl in its terminal, validate a provider, log out. Screenshots go to artifacts/ (not committed).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startDemo, type Demo } from '../../demo/main.js';
+import { launchChromium } from '../helpers/chromium.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = join(ROOT, 'artifacts', 'browser');
-const CHROMIUM = '/usr/bin/chromium';
 const STEP_TIMEOUT_MS = 20_000;
 
 let demo: Demo;
@@ -22,25 +22,12 @@ const pageErrors: string[] = [];
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
   mkdirSync(ARTIFACTS, { recursive: true });
   demo = await startDemo({
     addr: '127.0.0.1:0',
     timing: { clusterStepMs: 700, scaleMs: 300, deleteMs: 300, addonStepMs: 300 },
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
   page.on('pageerror', (err) => pageErrors.push(err.message));
