@@ -98,6 +98,11 @@ export interface SsoRegistry {
   stop(): void;
 }
 
+interface Discovered {
+  metadata: oidc.ServerMetadata;
+  secret: string;
+}
+
 interface SecretObject {
   data?: Record<string, string>;
 }
@@ -114,7 +119,7 @@ export function createSsoRegistry(
       ...(deps.log ? { logger: deps.log } : {}),
     });
   const idpFetch = createIdpFetch(config.sso);
-  const clients = new Map<string, { key: string; at: number; config: Promise<oidc.Configuration> }>();
+  const clients = new Map<string, { key: string; at: number; discovered: Promise<Discovered> }>();
   const warned = new Set<string>();
 
   const usable = (): IdpSettings[] => {
@@ -148,16 +153,29 @@ export function createSsoRegistry(
   const timeoutSeconds = Math.max(1, Math.round(config.sso.timeoutMs / 1000));
   const options = (): oidc.DiscoveryRequestOptions => ({ [oidc.customFetch]: idpFetch, timeout: timeoutSeconds });
 
-  async function build(s: IdpSettings): Promise<oidc.Configuration> {
+  /** Discovery (issuer checked by openid-client) and the client secret; both cached together. */
+  async function discoverClient(s: IdpSettings): Promise<Discovered> {
     const secret = await clientSecret(s);
-    const c = await oidc.discovery(
-      new URL(s.issuer),
+    const c = await oidc.discovery(new URL(s.issuer), s.clientId, secret, oidc.ClientSecretBasic(secret), options());
+    return { metadata: c.serverMetadata(), secret };
+  }
+
+  /**
+   * A fresh Configuration per use: openid-client keeps its JWKS cache per Configuration, so every sign-in and refresh
+   * reads the IdP's current keys (one JWKS request) and a key the IdP has just rotated in is accepted at once, while a
+   * key it has removed is not.
+   */
+  function configuration(s: IdpSettings, d: Discovered): oidc.Configuration {
+    const c = new oidc.Configuration(
+      d.metadata,
       s.clientId,
-      { client_secret: secret, [oidc.clockTolerance]: config.sso.clockToleranceSeconds },
-      oidc.ClientSecretBasic(secret),
-      options(),
+      { client_secret: d.secret, [oidc.clockTolerance]: config.sso.clockToleranceSeconds },
+      oidc.ClientSecretBasic(d.secret),
     );
+    c[oidc.customFetch] = idpFetch;
     c.timeout = timeoutSeconds;
+    // Without this openid-client trusts ID tokens from the token endpoint on TLS alone; Butler checks the signature.
+    oidc.enableNonRepudiationChecks(c);
     return c;
   }
 
@@ -173,14 +191,14 @@ export function createSsoRegistry(
       const key = JSON.stringify(settings);
       let entry = clients.get(name);
       if (!entry || entry.key !== key || Date.now() - entry.at > DISCOVERY_TTL_MS) {
-        entry = { key, at: Date.now(), config: build(settings) };
+        entry = { key, at: Date.now(), discovered: discoverClient(settings) };
         clients.set(name, entry);
         const mine = entry;
-        mine.config.catch(() => {
+        mine.discovered.catch(() => {
           if (clients.get(name) === mine) clients.delete(name);
         });
       }
-      return { settings, config: await entry.config };
+      return { settings, config: configuration(settings, await entry.discovered) };
     },
     async discover(issuer) {
       const c = await oidc.discovery(new URL(issuer), 'butler-discovery-test', undefined, oidc.None(), options());
