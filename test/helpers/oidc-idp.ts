@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Simulator } from '../../sim/index.js';
 import { generateSelfSignedCert } from '../../sim/tls.js';
+import { simRequest } from './sim.js';
 
 export interface IdpUser {
   /** Login name typed on the login page; also the subject (`sub`). */
@@ -294,4 +296,49 @@ export async function startTestIdp(opts: TestIdpOptions): Promise<TestIdp> {
     },
   };
   return idp;
+}
+
+/** A client secret and an IdentityProvider object for Butler to sign in with this IdP. */
+export function identityProviderObjects(
+  name: string,
+  o: { issuer: string; clientId: string; clientSecret: string; redirectUrl: string; extra?: Record<string, unknown> },
+): object[] {
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: `${name}-oidc-secret`, namespace: 'butler-system' },
+      type: 'Opaque',
+      data: { 'client-secret': Buffer.from(o.clientSecret).toString('base64') },
+    },
+    {
+      apiVersion: 'butler.butlerlabs.dev/v1alpha1',
+      kind: 'IdentityProvider',
+      metadata: { name },
+      spec: {
+        type: 'oidc',
+        displayName: name.toUpperCase(),
+        oidc: {
+          issuerURL: o.issuer,
+          clientID: o.clientId,
+          clientSecretRef: { name: `${name}-oidc-secret`, namespace: 'butler-system', key: 'client-secret' },
+          redirectURL: o.redirectUrl,
+          scopes: ['openid', 'email', 'profile', 'groups'],
+          ...o.extra,
+        },
+      },
+    },
+  ];
+}
+
+/** Creates the Secrets and IdentityProviders in the simulator. */
+export async function createIdentityProviders(sim: Simulator, objects: object[]) {
+  for (const o of objects) {
+    const kind = (o as { kind: string }).kind;
+    const path =
+      kind === 'Secret'
+        ? '/api/v1/namespaces/butler-system/secrets'
+        : '/apis/butler.butlerlabs.dev/v1alpha1/identityproviders';
+    await simRequest(sim, 'POST', path, o);
+  }
 }

@@ -16,56 +16,13 @@ import { createSsoRegistry, type SsoRegistry } from '../../src/sso/registry.js';
 import { createSealer } from '../../src/sso/sealed-cookie.js';
 import type { Simulator } from '../../sim/index.js';
 import { CookieBrowser, formAction } from '../helpers/cookie-browser.js';
-import { startTestIdp, type TestIdp } from '../helpers/oidc-idp.js';
+import { createIdentityProviders, identityProviderObjects, startTestIdp, type TestIdp } from '../helpers/oidc-idp.js';
 import { waitFor } from '../helpers/server.js';
-import { simRequest, startButlerSimulator } from '../helpers/sim.js';
+import { startButlerSimulator } from '../helpers/sim.js';
 
 const RP = 'http://127.0.0.1:1';
 const REDIRECT = `${RP}/api/auth/callback`;
 const CLIENT = { clientId: 'butler', clientSecret: randomBytes(16).toString('hex'), redirectUris: [REDIRECT] };
-
-export function identityProviderObjects(
-  name: string,
-  o: { issuer: string; clientId: string; clientSecret: string; redirectUrl: string; extra?: Record<string, unknown> },
-): object[] {
-  return [
-    {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: `${name}-oidc-secret`, namespace: 'butler-system' },
-      type: 'Opaque',
-      data: { 'client-secret': Buffer.from(o.clientSecret).toString('base64') },
-    },
-    {
-      apiVersion: 'butler.butlerlabs.dev/v1alpha1',
-      kind: 'IdentityProvider',
-      metadata: { name },
-      spec: {
-        type: 'oidc',
-        displayName: name.toUpperCase(),
-        oidc: {
-          issuerURL: o.issuer,
-          clientID: o.clientId,
-          clientSecretRef: { name: `${name}-oidc-secret`, namespace: 'butler-system', key: 'client-secret' },
-          redirectURL: o.redirectUrl,
-          scopes: ['openid', 'email', 'profile', 'groups'],
-          ...o.extra,
-        },
-      },
-    },
-  ];
-}
-
-async function createObjects(sim: Simulator, objects: object[]) {
-  for (const o of objects) {
-    const kind = (o as { kind: string }).kind;
-    const path =
-      kind === 'Secret'
-        ? '/api/v1/namespaces/butler-system/secrets'
-        : '/apis/butler.butlerlabs.dev/v1alpha1/identityproviders';
-    await simRequest(sim, 'POST', path, o);
-  }
-}
 
 describe('OIDC relying party against a real OpenID Provider', () => {
   let sim: Simulator;
@@ -100,7 +57,7 @@ describe('OIDC relying party against a real OpenID Provider', () => {
       clients: [CLIENT, { ...CLIENT, clientId: 'other-client' }],
     });
     sim = await startButlerSimulator();
-    await createObjects(sim, [
+    await createIdentityProviders(sim, [
       ...identityProviderObjects('corp', { issuer: idp.issuer, ...CLIENT, redirectUrl: REDIRECT }),
       ...identityProviderObjects('corp-hd', {
         issuer: idp.issuer,
