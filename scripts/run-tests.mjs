@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Finds every *.test.ts below the given folders (default: sim, src, test) and runs them with node's test runner.
+// Finds every *.test.ts below the given folders or files (default: sim, src, test, demo) and runs them with node's test runner.
 // Node 20 has no glob support in `node --test`, hence this small launcher.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -23,7 +23,7 @@ function walk(dir) {
     else if (name.endsWith('.test.ts')) files.push(p);
   }
 }
-for (const r of roots.length ? roots : ['sim', 'src', 'test']) {
+for (const r of roots.length ? roots : ['sim', 'src', 'test', 'demo']) {
   if (statSync(r, { throwIfNoEntry: false })?.isFile()) files.push(r);
   else walk(r);
 }

@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { apiPlugin } from './api/plugin.js';
 import { authPlugin } from './auth/plugin.js';
+import { identityPlugin } from './identity/plugin.js';
 import type { Config } from './config/types.js';
 import { healthPlugin } from './health/plugin.js';
 import { kubeVersionCheck } from './health/kube-version-check.js';
@@ -103,6 +104,8 @@ export async function buildApp(
 
   // Authentication first: its hook answers 401 before any route (or the /api 404/405 below) is decided.
   await app.register(authPlugin, { config, services });
+  // Then the permission matrix (its hook judges every route registered after it) and the identity routes.
+  await app.register(identityPlugin, { config, services });
   await app.register(metricsPlugin, { config, services });
   installApiAudit(app, config);
   await app.register(healthPlugin, {

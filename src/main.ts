@@ -3,7 +3,7 @@
 
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
-import { wantsVersion } from './config/flags.js';
+import { USAGE, wantsHelp, wantsVersion } from './config/flags.js';
 import type { Config } from './config/types.js';
 import { printVersion } from './config/version.js';
 import { buildServices } from './services.js';
@@ -12,6 +12,10 @@ import { buildServices } from './services.js';
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
 async function main(argv: string[]): Promise<void> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(USAGE);
+    return;
+  }
   if (wantsVersion(argv)) {
     printVersion();
     return;

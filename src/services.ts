@@ -11,6 +11,9 @@ import { createKubeClient, type KubeClient } from './kube/client.js';
 import { loadManagementKubeConfig } from './kube/connection.js';
 import { createResourceCache, type KubeObject, type ResourceCache } from './kube/cache.js';
 import { createApiServices, type ApiServices } from './api/services.js';
+import { createIdentityServices, type IdentityServices } from './identity/services.js';
+import { createTeamClusterViews, type TeamClusterViews } from './identity/cluster-teams.js';
+import { watchClusterNotifications } from './identity/cluster-notifications.js';
 
 /** One readiness condition for /readyz: resolves null when ready, else a short reason. */
 export interface ReadinessCheck {
@@ -29,6 +32,10 @@ export interface Services {
   clusterCache: ResourceCache<KubeObject>;
   /** ProviderConfig cache, tenant cluster access and provider checks, shared by the API, terminals and the proxy. */
   api: ApiServices;
+  /** Users, teams, the per-request principal resolver and notifications (src/identity/). */
+  identity: IdentityServices;
+  /** Team-filtered views of the TenantCluster cache (serialised once per change). */
+  clusterViews: TeamClusterViews;
   readiness: ReadinessCheck[];
   /** Stops watches and timers and closes connections; safe to call more than once. */
   close(): Promise<void>;
@@ -68,6 +75,15 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
     check: async () => (clusterCache.synced ? null : 'tenantclusters cache not synced'),
   });
 
+  const identity = createIdentityServices(config, { kube, log });
+  identity.start();
+  readiness.push({
+    name: 'identity',
+    check: async () => (identity.synced ? null : 'users and teams caches not synced'),
+  });
+  const clusterViews = createTeamClusterViews(clusterCache);
+  const stopClusterNotifications = watchClusterNotifications(clusterCache, identity.notifications);
+
   const api = createApiServices(config, { kube, clusterCache, metrics, log: log.child({ component: 'api' }) });
 
   let closing: Promise<void> | undefined;
@@ -78,10 +94,14 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
     revocations,
     clusterCache,
     api,
+    identity,
+    clusterViews,
     readiness,
     close() {
       closing ??= (async () => {
         api.close();
+        stopClusterNotifications();
+        identity.close();
         clusterCache.stop();
         await revocations.stop();
         kube.close();

@@ -24,7 +24,7 @@ export function freePort(): Promise<number> {
 export interface ButlerProcess {
   proc: ChildProcess;
   url: string;
-  /** The admin's bearer token and the same session as a `butler_token=…` cookie. */
+  /** The admin's bearer token and the same session as a `butler_session=…` cookie. */
   token: string;
   cookie: string;
 }
@@ -86,7 +86,7 @@ export async function startButler(kubeconfigPath: string, o: StartButlerOptions 
   });
   const cookie = res.headers
     .getSetCookie()
-    .find((c) => c.startsWith('butler_token='))
+    .find((c) => c.startsWith('butler_session='))
     ?.split(';')[0];
   const { token } = (await res.json().catch(() => ({}))) as { token?: string };
   if (res.status !== 200 || !token || !cookie) {

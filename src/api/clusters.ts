@@ -1,7 +1,12 @@
 // /api/clusters: list (from the watch cache), create, get, delete, scale (contract §3.1).
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, notFound } from '../http/errors.js';
+import { principalOf } from '../identity/auth-routes.js';
+import { clusterTeam, filterAllows } from '../identity/cluster-teams.js';
+import { ANNOTATION_CREATOR_EMAIL, LABEL_TEAM } from '../identity/paths.js';
+import { checkClusterCreate, clusterFilterFor } from '../identity/policy.js';
+import { teamNamespace } from '../identity/views.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
 import type { KubeObject } from '../kube/cache.js';
 import { buildTenantCluster, type CreateClusterRequest, type ResolvedProvider } from './cluster-spec.js';
@@ -37,6 +42,7 @@ const CreateClusterBody = Type.Object(
     proxmoxNode: Type.Optional(R.ProxmoxNode()),
     proxmoxStorage: Type.Optional(R.ProxmoxStorage()),
     proxmoxTemplateID: Type.Optional(R.TemplateId()),
+    teamRef: Type.Optional(R.DnsLabel()),
   },
   { title: 'CreateClusterRequest' },
 );
@@ -45,7 +51,7 @@ const ScaleBody = Type.Object({
   replicas: R.Replicas({ fullMessage: 'replicas must be an integer between 1 and 100' }),
 });
 
-const ListQuery = Type.Object({ namespace: Type.Optional(R.DnsLabel()) });
+const ListQuery = Type.Object({ namespace: Type.Optional(R.DnsLabel()), team: Type.Optional(R.DnsLabel()) });
 
 const wrapClusters = (listJson: string) => `{"clusters":${listJson}}`;
 
@@ -103,11 +109,16 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
       },
     },
     async (request, reply) => {
-      const { namespace } = request.query as Static<typeof ListQuery>;
-      if (ctx.clusters.synced) return listSender.send(request, reply, ctx.clusters.listJson(namespace), wrapClusters);
+      const { namespace, team } = request.query as Static<typeof ListQuery>;
+      const filter = clusterFilterFor(principalOf(request), team);
+      if (ctx.clusters.synced)
+        return listSender.send(request, reply, ctx.clusterViews.listJson(filter, namespace), wrapClusters);
       try {
         const list = await ctx.kube.list<KubeObject>(paths.tenantClusters(namespace));
-        const clusters = list.items.map(stripManaged).sort(byNsName);
+        const clusters = list.items
+          .map(stripManaged)
+          .filter((c) => filterAllows(filter, clusterTeam(c)))
+          .sort(byNsName);
         return listSender.send(request, reply, JSON.stringify(clusters), wrapClusters);
       } catch (err) {
         throw toHttpError(err, { kind: 'TenantCluster', namespace, verb: 'list', resource: 'tenantclusters' });
@@ -125,13 +136,24 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
       },
     },
     async (request, reply) => {
-      const body = request.body as CreateClusterRequest;
-      const namespace = body.namespace ?? ctx.config.tenantNamespace;
+      const { teamRef, ...body } = request.body as CreateClusterRequest & { teamRef?: string };
+      const principal = principalOf(request);
+      const team = checkClusterCreate(principal, teamRef);
+      const teamObject = team ? ctx.identity.teams.get(team) : undefined;
+      if (team && !teamObject) throw badRequest(`teamRef: no Team "${team}"`, { field: 'teamRef' });
+      const namespace = body.namespace ?? (teamObject ? teamNamespace(teamObject) : ctx.config.tenantNamespace);
       const provider = await resolveProvider(ctx, body.providerConfigRef, namespace);
-      const object = buildTenantCluster(body, namespace, provider, createdBy(request));
+      const object = buildTenantCluster(body, namespace, provider, {
+        ...createdBy(request),
+        [ANNOTATION_CREATOR_EMAIL]: principal.identity.email,
+      }) as ReturnType<typeof buildTenantCluster> & { metadata: { labels?: Record<string, string> } };
+      if (team) {
+        object.spec.teamRef = { name: team };
+        object.metadata.labels = { ...object.metadata.labels, [LABEL_TEAM]: team };
+      }
       let created: KubeObject;
       try {
-        created = await ctx.kube.request<KubeObject>({
+        created = await ctx.kubeFor(request).request<KubeObject>({
           method: 'POST',
           path: paths.tenantClusters(namespace),
           query: STRICT,
@@ -148,6 +170,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
         });
       }
       await waitVisible(ctx.clusters, created);
+      notifyCluster(ctx, request, created, 'created', 'success');
       return reply.code(201).send(stripManaged(created));
     },
   );
@@ -173,6 +196,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
           query: { propagationPolicy: 'Background' },
         });
         await waitVisible(ctx.clusters, res);
+        notifyCluster(ctx, request, res, 'deletion initiated', 'warning');
       } catch (err) {
         throw toHttpError(err, {
           kind: 'TenantCluster',
@@ -208,6 +232,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
           body: { spec: { workers: { replicas } } },
         });
         await waitVisible(ctx.clusters, patched);
+        notifyCluster(ctx, request, patched, 'scaled', 'info');
         return stripManaged(patched);
       } catch (err) {
         throw toHttpError(err, {
@@ -220,6 +245,31 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
       }
     },
   );
+}
+
+/** A `notification` for a user's successful cluster change, to the cluster's team and platform admins. */
+function notifyCluster(
+  ctx: ApiContext,
+  request: FastifyRequest,
+  cluster: KubeObject,
+  what: string,
+  severity: 'success' | 'warning' | 'info',
+): void {
+  const name = cluster.metadata?.name ?? '';
+  const team = clusterTeam(cluster);
+  const who = request.principal?.identity.email ?? 'someone';
+  ctx.identity.notifications.publish({
+    title: `Cluster ${name} ${what}`,
+    message: `Cluster ${cluster.metadata?.namespace ?? ''}/${name} ${what} by ${who}`,
+    severity,
+    category: 'cluster',
+    resourceRef: {
+      kind: 'TenantCluster',
+      name,
+      namespace: cluster.metadata?.namespace ?? '',
+      ...(team ? { team } : {}),
+    },
+  });
 }
 
 function byNsName(a: KubeObject, b: KubeObject): number {

@@ -5,6 +5,8 @@ import type { KubeClient } from '../kube/client.js';
 import type { KubeObject, ResourceCache } from '../kube/cache.js';
 import type { TenantClusterAccess } from '../kube/tenant-access.js';
 import type { ProviderCheckService } from '../providers/service.js';
+import type { TeamClusterViews } from '../identity/cluster-teams.js';
+import type { IdentityServices } from '../identity/services.js';
 
 export interface ApiContext {
   config: Config;
@@ -13,6 +15,11 @@ export interface ApiContext {
   providers: ResourceCache<KubeObject>;
   tenants: TenantClusterAccess;
   checks: ProviderCheckService;
+  /** Team-filtered cluster lists. */
+  clusterViews: TeamClusterViews;
+  identity: IdentityServices;
+  /** The client a user's writes go through (impersonating the user where supported). */
+  kubeFor(request: import('fastify').FastifyRequest): KubeClient;
 }
 
 export type RouteModule = (app: FastifyInstance, ctx: ApiContext) => void;

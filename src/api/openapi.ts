@@ -68,7 +68,7 @@ const AUTH_PATHS: Record<string, Record<string, unknown>> = {
         }),
       },
       responses: {
-        '200': { description: 'Logged in; also sets the butler_token cookie', content: json(LoginResponse) },
+        '200': { description: 'Logged in; also sets the butler_session cookie', content: json(LoginResponse) },
         '400': errorRef('Invalid input'),
         '401': errorRef('Invalid credentials'),
         '429': errorRef('Too many login attempts'),
@@ -171,7 +171,7 @@ export function buildOpenApiDocument(routes: RouteOptions[], version: string) {
     components: {
       schemas: { ApiError: cleanSchema(ApiErrorSchema) },
       securitySchemes: {
-        cookieAuth: { type: 'apiKey', in: 'cookie', name: 'butler_token' },
+        cookieAuth: { type: 'apiKey', in: 'cookie', name: 'butler_session' },
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
       },
     },

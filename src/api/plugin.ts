@@ -29,6 +29,9 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiPluginOptions): P
     providers: api.providers,
     tenants: api.tenants,
     checks: api.checks,
+    clusterViews: services.clusterViews,
+    identity: services.identity,
+    kubeFor: () => services.kube,
   };
 
   const routes: RouteOptions[] = [];

@@ -1,20 +1,27 @@
-// Sessions for the whole app (contract §2): session resolution, the 401/503 gate for /api and /ws, the CSRF rule
-// and the /api/auth routes.
+// Sessions for the whole app: session resolution (cookie `butler_session`, else Bearer), the principal of every
+// request (src/identity/principal.ts), the 401/403/503 gate for /api and /ws and the CSRF rule. The /api/auth routes
+// are in src/identity/auth-routes.ts.
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
-import { badRequest, forbidden, HttpError, serviceUnavailable, tooManyRequests, unauthorized } from '../http/errors.js';
+import { forbidden, HttpError, serviceUnavailable, unauthorized } from '../http/errors.js';
 import { isAllowedOrigin, isHttpsRequest } from '../http/origin.js';
-import { toHttpError } from '../kube/errors.js';
-import { clientAddress } from './address.js';
-import { createCredentialCheck } from './credentials.js';
+import type { Principal, PrincipalResolver, PrincipalResult } from '../identity/principal.js';
 import type { RevocationStore } from './revocations.js';
-import { createTokenService, SESSION_COOKIE, type Session, type TokenService } from './session.js';
-import { createLoginThrottle } from './throttle.js';
+import {
+  createTokenService,
+  LEGACY_SESSION_COOKIE,
+  SESSION_COOKIE,
+  type Session,
+  type TokenService,
+} from './session.js';
 
 export interface AuthPluginOptions {
   config: Config;
-  services: { revocations: RevocationStore };
+  services: {
+    revocations: RevocationStore;
+    identity: { resolver: PrincipalResolver; readonly synced: boolean };
+  };
 }
 
 export interface RouteEntry {
@@ -27,20 +34,33 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated session, or null (public routes, or before the auth hook ran). */
     session: Session | null;
+    /** Who the session's user is now (platform role, teams, selected team), or null without a usable session. */
+    principal: Principal | null;
+    /** Why a valid session has no principal (disabled or deleted user), for routes that decide themselves. */
+    principalRefusal: { status: 401 | 403; error: string } | null;
   }
   interface FastifyInstance {
     /** Every route registered after the auth plugin (method, URL pattern), for the route-coverage test. */
     registeredRoutes: RouteEntry[];
-    /** Token verification and the revocation store, for authenticateRequest/watchSession in other plugins. */
-    butlerAuth: { tokens: TokenService; revocations: RevocationStore };
+    /** Token verification, the revocation store and the principal resolver, for other plugins. */
+    butlerAuth: { tokens: TokenService; revocations: RevocationStore; resolver: PrincipalResolver };
   }
 }
 
 export const LOGIN_PATH = '/api/auth/login';
-const LOGOUT_PATH = '/api/auth/logout';
-/** Public in the data-less mode of contract §6.2: the route itself refuses data without a session. */
+export const LOGOUT_PATH = '/api/auth/logout';
+/** Reachable without a session: logging in, the login page's provider list, invites and SSO. */
+export const PUBLIC_API_PATHS = new Set([
+  LOGIN_PATH,
+  '/api/auth/login/legacy',
+  '/api/auth/providers',
+  '/api/auth/login/sso',
+  '/api/auth/callback',
+  '/api/auth/set-password',
+]);
+const PUBLIC_API_PREFIXES = ['/api/auth/invite/'];
+/** Public in the data-less mode: the route itself refuses data without a session. */
 export const PUBLIC_WEBSOCKETS = new Set(['/ws/clusters']);
-const MAX_CREDENTIAL_LENGTH = 256;
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 const MESSAGES = {
@@ -71,7 +91,8 @@ const inSpace = (p: string, space: string) => p === space || p.startsWith(`${spa
 /** Whether a path (or route pattern) needs a session. */
 export function requiresSession(path: string): boolean {
   const p = normalizedPath(path);
-  if (p === LOGIN_PATH || PUBLIC_WEBSOCKETS.has(p.replace(/\/$/, ''))) return false;
+  if (PUBLIC_API_PATHS.has(p) || PUBLIC_WEBSOCKETS.has(p.replace(/\/$/, ''))) return false;
+  if (PUBLIC_API_PREFIXES.some((x) => p.startsWith(x) && !p.slice(x.length).includes('/'))) return false;
   return inSpace(p, '/api') || inSpace(p, '/ws');
 }
 
@@ -95,11 +116,16 @@ function bearerToken(request: FastifyRequest): string | undefined {
 export function cookieOptions(request: FastifyRequest, config: Config) {
   const secure =
     config.auth.cookieSecure === 'true' || (config.auth.cookieSecure === 'auto' && isHttpsRequest(request, config));
-  return { path: '/', httpOnly: true, sameSite: 'strict' as const, secure };
+  // Lax, not Strict: the SSO callback sets it on a cross-site redirect. Cross-site writes are refused by the Origin rule.
+  return { path: '/', httpOnly: true, sameSite: 'lax' as const, secure };
 }
 
-function setSessionCookie(reply: FastifyReply, request: FastifyRequest, config: Config, token: string, maxAge: number) {
+/** Sets the session cookie; a stale cookie of the first server version is cleared on the way. */
+export function setSessionCookie(reply: FastifyReply, request: FastifyRequest, config: Config, token: string) {
+  const maxAge = Math.max(1, Math.round(config.auth.tokenTtlMs / 1000));
   reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions(request, config), maxAge });
+  if (request.cookies?.[LEGACY_SESSION_COOKIE] !== undefined)
+    reply.setCookie(LEGACY_SESSION_COOKIE, '', { ...cookieOptions(request, config), maxAge: 0, expires: new Date(0) });
 }
 
 export function clearSessionCookie(reply: FastifyReply, request: FastifyRequest, config: Config) {
@@ -133,25 +159,17 @@ export async function authenticateRequest(request: FastifyRequest): Promise<Sess
   return r.kind === 'ok' ? r.session : null;
 }
 
-function audit(request: FastifyRequest, event: string, user: string, address: string, result: string) {
-  request.log.info({ audit: true, event, user: user.slice(0, 64), address, result }, `audit ${event}`);
-}
-
 async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions): Promise<void> {
   const { config } = opts;
   const store = opts.services.revocations;
+  const { identity } = opts.services;
   const tokens = createTokenService(config);
-  const checkCredentials = createCredentialCheck(config.auth);
-  const throttle = createLoginThrottle({
-    maxFailures: config.auth.loginMaxFailures,
-    failureWindowMs: config.auth.loginFailureWindowMs,
-    ratePerMinute: config.auth.loginRateLimit,
-  });
-  const ttlSeconds = Math.max(1, Math.round(config.auth.tokenTtlMs / 1000));
-  fastify.decorate('butlerAuth', { tokens, revocations: store });
+  fastify.decorate('butlerAuth', { tokens, revocations: store, resolver: identity.resolver });
 
   if (!fastify.hasRequestDecorator('cookies')) await fastify.register(cookie);
   fastify.decorateRequest('session', null);
+  fastify.decorateRequest('principal', null);
+  fastify.decorateRequest('principalRefusal', null);
   fastify.decorate('registeredRoutes', [] as RouteEntry[]);
   fastify.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -165,8 +183,14 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
   });
 
   fastify.addHook('onRequest', async (request, reply) => {
-    const r = await resolve(request, tokens, store);
+    let r = await resolve(request, tokens, store);
+    if (r.kind === 'ok' && !identity.synced) r = { kind: 'not-ready', source: r.session.source };
     request.session = r.kind === 'ok' ? r.session : null;
+    if (r.kind === 'ok') {
+      const p: PrincipalResult = identity.resolver.resolve(r.session, request.headers['x-butler-team']);
+      request.principal = p.ok ? p.principal : null;
+      request.principalRefusal = p.ok ? null : { status: p.status, error: p.error };
+    }
     const routeUrl = request.routeOptions.url;
     const isProtected = requiresSession(request.url) || (routeUrl !== undefined && requiresSession(routeUrl));
     const unsafe = UNSAFE_METHODS.has(request.method);
@@ -199,101 +223,16 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
       case 'ok':
         break;
     }
+    // A disabled or deleted user's session: refused everywhere (terminals say so after their upgrade).
+    if (request.principalRefusal && !isTerminalUpgrade(request)) {
+      if (request.principalRefusal.status === 401 && r.session.source === 'cookie')
+        clearSessionCookie(reply, request, config);
+      throw new HttpError(request.principalRefusal.status, request.principalRefusal.error);
+    }
     // CSRF: cookie-authenticated writes must come from an allowed origin; Bearer requests are not sent by browsers on their own.
     if (unsafe && r.session.source === 'cookie' && !isAllowedOrigin(request, config)) {
       throw forbidden('cross-origin request refused');
     }
-  });
-
-  const loginResponse = (token: string, username: string, expiresAt: Date) => ({
-    token,
-    user: { username, role: 'admin' as const },
-    expiresAt: expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-  });
-
-  fastify.post(LOGIN_PATH, async (request, reply) => {
-    const body = request.body as { username?: unknown; password?: unknown } | undefined;
-    const username = body?.username;
-    const password = body?.password;
-    const address = clientAddress(request, config);
-    const userForThrottle = typeof username === 'string' ? username.slice(0, MAX_CREDENTIAL_LENGTH) : '';
-    const wait = throttle.check(userForThrottle, address);
-    if (wait > 0) {
-      audit(request, 'login.failure', userForThrottle, address, 'throttled');
-      throw tooManyRequests(`too many login attempts; try again in ${wait} s`, wait);
-    }
-    if (
-      typeof username !== 'string' ||
-      typeof password !== 'string' ||
-      !username ||
-      !password ||
-      username.length > MAX_CREDENTIAL_LENGTH ||
-      password.length > MAX_CREDENTIAL_LENGTH
-    ) {
-      throw badRequest('username and password are required');
-    }
-    if (!(await checkCredentials(username, password))) {
-      throttle.recordFailure(username, address);
-      audit(request, 'login.failure', username, address, 'invalid credentials');
-      throw unauthorized('invalid credentials');
-    }
-    throttle.recordSuccess(username, address);
-    const issued = await tokens.issue(config.auth.adminUsername);
-    setSessionCookie(reply, request, config, issued.token, ttlSeconds);
-    audit(request, 'login.success', username, address, 'success');
-    return loginResponse(issued.token, config.auth.adminUsername, issued.expiresAt);
-  });
-
-  const recordFailure = (err: unknown, what: 'logout' | 'refresh'): HttpError => {
-    const mapped = toHttpError(err, {
-      kind: 'ConfigMap',
-      namespace: config.systemNamespace,
-      verb: 'create',
-      resource: 'configmaps',
-    });
-    const status = mapped.status === 504 ? 504 : 502;
-    const e = new HttpError(status, `${what} could not be recorded; the session is still valid`);
-    Object.defineProperty(e, 'cause', { value: err, enumerable: false });
-    return e;
-  };
-
-  fastify.post(LOGOUT_PATH, async (request, reply) => {
-    const session = request.session!;
-    clearSessionCookie(reply, request, config);
-    const address = clientAddress(request, config);
-    try {
-      await store.revoke(session.jti, new Date(session.exp * 1000));
-    } catch (err) {
-      audit(request, 'logout', session.username, address, 'failed');
-      throw recordFailure(err, 'logout');
-    }
-    audit(request, 'logout', session.username, address, 'success');
-    return { message: 'logged out' };
-  });
-
-  fastify.post('/api/auth/refresh', async (request, reply) => {
-    const session = request.session!;
-    const address = clientAddress(request, config);
-    try {
-      await store.revoke(session.jti, new Date(session.exp * 1000));
-    } catch (err) {
-      clearSessionCookie(reply, request, config);
-      audit(request, 'refresh', session.username, address, 'failed');
-      throw recordFailure(err, 'refresh');
-    }
-    const issued = await tokens.issue(session.username);
-    setSessionCookie(reply, request, config, issued.token, ttlSeconds);
-    audit(request, 'refresh', session.username, address, 'success');
-    return loginResponse(issued.token, session.username, issued.expiresAt);
-  });
-
-  fastify.get('/api/auth/me', async (request) => {
-    const session = request.session!;
-    return {
-      username: session.username,
-      role: session.role,
-      expiresAt: new Date(session.exp * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    };
   });
 }
 

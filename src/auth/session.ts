@@ -1,17 +1,35 @@
-// JWT sessions (contract §2.2): HS256 pinned, issuer checked, 30 s leeway, jti of 128 random bits, and no token may
-// live longer than the configured TTL, whoever signed it.
+// JWT sessions: HS256 pinned, issuer checked, 30 s leeway, jti of 128 random bits, and no token may live longer than
+// the configured TTL, whoever signed it. A token carries who the user is (identity), never what they may do: teams
+// and roles are resolved on every request (src/identity/principal.ts).
 import { randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Config } from '../config/types.js';
 
 export const TOKEN_ISSUER = 'butler-server';
-export const SESSION_COOKIE = 'butler_token';
+export const SESSION_COOKIE = 'butler_session';
+/** The first server version's cookie: never accepted, cleared on login. */
+export const LEGACY_SESSION_COOKIE = 'butler_token';
 const LEEWAY_SECONDS = 30;
 const JTI_PATTERN = /^[0-9a-f]{32}$/;
+const MAX_GROUPS = 256;
 
-export interface Session {
+/** Who a session belongs to. */
+export interface Identity {
+  /** `internal:<username>`, `legacy:admin` (the bootstrap admin) or an IdP subject. */
+  subject: string;
+  /** The login name: the User's name, or the bootstrap admin's username. Used for audit lines and per-user limits. */
   username: string;
-  role: 'admin';
+  /** Canonical identity (lowercase): team membership, impersonation, audit. */
+  email: string;
+  name: string;
+  /** `internal`, `legacy`, or the SSO provider's display name. */
+  provider: string;
+  picture?: string;
+  /** IdP groups captured at login (empty for internal users). */
+  groups: string[];
+}
+
+export interface Session extends Identity {
   jti: string;
   /** Expiry, seconds since the epoch. */
   exp: number;
@@ -25,12 +43,14 @@ export interface IssuedToken {
 }
 
 export interface TokenService {
-  issue(username: string): Promise<IssuedToken>;
+  issue(identity: Identity): Promise<IssuedToken>;
   /** The claims of a valid token (signature, alg, iss, nbf..exp, jti), or null. Revocation is not checked here. */
   verify(token: string): Promise<Omit<Session, 'source'> | null>;
 }
 
 export const newJti = (): string => randomBytes(16).toString('hex');
+
+const str = (x: unknown): x is string => typeof x === 'string';
 
 /** Issued no later than now and valid for at most the TTL, both within the leeway. */
 function withinLifetime(iat: unknown, exp: unknown, ttlSeconds: number): boolean {
@@ -43,13 +63,22 @@ export function createTokenService(config: Config): TokenService {
   const key = new TextEncoder().encode(config.auth.jwtSecret);
   const ttlSeconds = Math.max(1, Math.round(config.auth.tokenTtlMs / 1000));
   return {
-    async issue(username) {
+    async issue(identity) {
       const iat = Math.floor(Date.now() / 1000);
       const exp = iat + ttlSeconds;
       const jti = newJti();
-      const token = await new SignJWT({ username, role: 'admin' })
+      const claims: Record<string, unknown> = {
+        subject: identity.subject,
+        username: identity.username,
+        email: identity.email,
+        name: identity.name,
+        provider: identity.provider,
+        groups: identity.groups.slice(0, MAX_GROUPS),
+        ...(identity.picture ? { picture: identity.picture } : {}),
+      };
+      const token = await new SignJWT(claims)
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .setSubject(username)
+        .setSubject(identity.subject)
         .setIssuer(TOKEN_ISSUER)
         .setIssuedAt(iat)
         .setNotBefore(iat)
@@ -66,12 +95,23 @@ export function createTokenService(config: Config): TokenService {
           clockTolerance: LEEWAY_SECONDS,
           requiredClaims: ['exp', 'iat', 'jti', 'sub'],
         });
-        const { username, role, jti, exp, iat, sub } = payload;
+        const { subject, username, email, name, provider, picture, groups, jti, exp, iat, sub } = payload;
         if (!withinLifetime(iat, exp, ttlSeconds)) return null;
-        if (typeof username !== 'string' || !username || sub !== username) return null;
-        if (role !== 'admin' || typeof jti !== 'string' || !JTI_PATTERN.test(jti) || typeof exp !== 'number')
-          return null;
-        return { username, role, jti, exp };
+        if (!str(subject) || !subject || sub !== subject) return null;
+        if (!str(username) || !username || !str(email) || !email || !str(name) || !str(provider)) return null;
+        if (!str(jti) || !JTI_PATTERN.test(jti) || typeof exp !== 'number') return null;
+        if (!Array.isArray(groups) || !groups.every(str)) return null;
+        return {
+          subject,
+          username,
+          email,
+          name,
+          provider,
+          ...(str(picture) && picture ? { picture } : {}),
+          groups: groups as string[],
+          jti,
+          exp,
+        };
       } catch {
         return null;
       }

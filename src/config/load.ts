@@ -178,6 +178,12 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
       loginRateLimit: int('BUTLER_LOGIN_RATE_LIMIT', 20),
       generatedSecrets: generated.length > 0,
     },
+    identity: {
+      ...(get('BUTLER_BASE_URL') !== undefined ? { baseUrl: baseUrl(get('BUTLER_BASE_URL')!) } : {}),
+      inviteTtlMs: positive('BUTLER_INVITE_TTL', duration('BUTLER_INVITE_TTL', '168h')),
+      lockoutFailures: int('BUTLER_USER_LOCKOUT_FAILURES', 5),
+      lockoutMs: positive('BUTLER_USER_LOCKOUT_DURATION', duration('BUTLER_USER_LOCKOUT_DURATION', '15m')),
+    },
     http: {
       maxBodyBytes: size('BUTLER_MAX_BODY_BYTES', '1MiB'),
       allowedOrigins: parseOrigins('BUTLER_ALLOWED_ORIGINS', get('BUTLER_ALLOWED_ORIGINS') ?? ''),
@@ -247,6 +253,19 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
       ...(get('BUTLER_AUDIT_LOG_FILE') !== undefined ? { file: get('BUTLER_AUDIT_LOG_FILE')! } : {}),
     },
   };
+}
+
+/** An http(s) origin, optionally with a path prefix, without a trailing slash. */
+function baseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`BUTLER_BASE_URL: "${value}" is not a URL`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username)
+    throw new ConfigError(`BUTLER_BASE_URL: "${value}" must be an http(s) URL without query, fragment or credentials`);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 function kubeConnection(

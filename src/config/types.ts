@@ -51,6 +51,17 @@ export interface Config {
     generatedSecrets: boolean;
   };
 
+  identity: {
+    /** BUTLER_BASE_URL: public base URL for invite links; unset = derived from the request (scheme and host). */
+    baseUrl?: string;
+    /** BUTLER_INVITE_TTL (168h = 7 days): how long an invite link stays valid. */
+    inviteTtlMs: number;
+    /** BUTLER_USER_LOCKOUT_FAILURES (5): consecutive failed logins of an internal user before a temporary lockout. */
+    lockoutFailures: number;
+    /** BUTLER_USER_LOCKOUT_DURATION (15m): how long a locked internal user stays locked. */
+    lockoutMs: number;
+  };
+
   http: {
     maxBodyBytes: number;
     allowedOrigins: string[];

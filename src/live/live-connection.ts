@@ -13,6 +13,7 @@ export const CLOSE = {
   internalError: 1011,
   tryAgainLater: 1013,
   unauthenticated: 4401,
+  forbidden: 4403,
 } as const;
 
 function byteLength(data: RawData): number {

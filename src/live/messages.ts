@@ -2,7 +2,7 @@
 // written to every socket.
 import type { KubeObjectLike } from '../kube/cache-store.js';
 
-export type LiveMessageType = 'snapshot' | 'resync' | 'cluster_update' | 'cluster_delete' | 'pong';
+export type LiveMessageType = 'snapshot' | 'resync' | 'cluster_update' | 'cluster_delete' | 'notification' | 'pong';
 
 export const PONG_FRAME = Buffer.from('{"type":"pong"}');
 
@@ -12,12 +12,22 @@ export function updateFrame(cluster: unknown): Buffer {
 
 export function deleteFrame(cluster: KubeObjectLike, resourceVersion: string): Buffer {
   const m = cluster.metadata ?? {};
+  const team = (cluster as { spec?: { teamRef?: { name?: unknown } } }).spec?.teamRef?.name;
   return Buffer.from(
     JSON.stringify({
       type: 'cluster_delete',
-      payload: { name: m.name ?? '', namespace: m.namespace ?? '', resourceVersion },
+      payload: {
+        name: m.name ?? '',
+        namespace: m.namespace ?? '',
+        ...(typeof team === 'string' && team ? { team } : {}),
+        resourceVersion,
+      },
     }),
   );
+}
+
+export function notificationFrame(notification: object): Buffer {
+  return Buffer.from(JSON.stringify({ type: 'notification', payload: notification }));
 }
 
 /** `snapshot` or `resync` from the cache's serialised list (already sorted by namespace, name). */

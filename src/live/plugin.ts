@@ -16,17 +16,27 @@ import { forbidden, HttpError, serviceUnavailable } from '../http/errors.js';
 import { isAllowedOriginValue } from '../http/origin.js';
 import type { ResourceCache } from '../kube/cache.js';
 import type { KubeObjectLike } from '../kube/cache-store.js';
+import type { Session } from '../auth/session.js';
+import type { TeamClusterViews } from '../identity/cluster-teams.js';
+import { clusterFilterFor, receivesNotification } from '../identity/policy.js';
+import type { IdentityServices } from '../identity/services.js';
 import { ClusterHub } from './cluster-hub.js';
+import { notificationFrame } from './messages.js';
 import { ConnectionRegistry } from './connection-registry.js';
 import { CLOSE, LiveConnection } from './live-connection.js';
+import type { Principal } from '../identity/principal.js';
 
 export const LIVE_CLUSTERS_PATH = '/ws/clusters';
 /** How long a socket opened before the cache's first sync waits for it (contract §6.2), then 1011. */
 const SYNC_WAIT_MS = 30_000;
+/** Distinct coalescing keys for notifications (the console keeps the last 50). */
+const NOTIFICATION_SLOTS = 64;
 
 export interface LiveUpdatesServices {
   clusterCache: ResourceCache<KubeObjectLike>;
   revocations: RevocationStore;
+  identity: IdentityServices;
+  clusterViews: TeamClusterViews;
 }
 
 export interface LiveUpdatesOptions {
@@ -62,7 +72,10 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
     highWaterBytes: config.ws.slowClientHighWaterBytes,
     lowWaterBytes: config.ws.slowClientLowWaterBytes,
   };
-  const hub = new ClusterHub(clusterCache, config.ws.eventBuffer);
+  const { identity, clusterViews } = opts.services;
+  const hub = new ClusterHub(clusterCache, config.ws.eventBuffer, (f) => clusterViews.listJson(f));
+  /** The login behind every authenticated socket, and who that is now. */
+  const owners = new Map<LiveConnection, { session: Session; principal: Principal }>();
   const registry = new ConnectionRegistry({
     unauthMax: config.ws.unauthMax,
     unauthMaxPerAddress: config.ws.unauthMaxPerAddress,
@@ -88,7 +101,39 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
     closeAll: (code: number, reason: string) => registry.closeAll(code, reason),
   } satisfies LiveUpdatesHandle);
 
+  // Roles changed: each socket is judged again; a refused user's socket closes, a changed view gets a resync.
+  let recheckQueued = false;
+  const recheck = () => {
+    recheckQueued = false;
+    for (const [conn, owner] of owners) {
+      const r = identity.resolver.resolve(owner.session);
+      if (!r.ok) {
+        conn.close(r.status === 403 ? CLOSE.forbidden : CLOSE.unauthenticated, r.error);
+        continue;
+      }
+      owner.principal = r.principal;
+      hub.setFilter(conn.sender, clusterFilterFor(r.principal));
+    }
+  };
+  const stopRecheck = identity.onChange(() => {
+    if (recheckQueued) return;
+    recheckQueued = true;
+    queueMicrotask(recheck);
+  });
+  // Notifications are advisory: a socket that is behind (coalescing) skips them, and at most NOTIFICATION_SLOTS of
+  // them can be pending per socket, so they never cost more than a bounded amount per client.
+  let slot = 0;
+  const stopNotifications = identity.notifications.subscribe((n) => {
+    const frame = notificationFrame(n);
+    const team = n.resourceRef?.team;
+    const key = `\u0000notification:${(slot = (slot + 1) % NOTIFICATION_SLOTS)}`;
+    for (const [conn, owner] of owners)
+      if (conn.sender.slowSince === 0 && receivesNotification(owner.principal, team)) conn.sender.send(key, frame);
+  });
+
   app.addHook('onClose', async () => {
+    stopRecheck();
+    stopNotifications();
     registry.stop();
     hub.stop();
   });
@@ -99,6 +144,8 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
     if (origin !== undefined && !isAllowedOriginValue(origin, request, config)) {
       throw forbidden('cross-origin WebSocket refused');
     }
+    // A disabled or deleted user's session is refused, not downgraded to the data-less mode.
+    if (request.principalRefusal) throw new HttpError(request.principalRefusal.status, request.principalRefusal.error);
     if (!request.session && !registry.canAcceptUnauthenticated(clientAddress(request, config))) {
       throw serviceUnavailable('too many unauthenticated connections; try again later', { 'retry-after': '5' });
     }
@@ -117,6 +164,7 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
       const address = clientAddress(request, config);
       const conn = new LiveConnection(ws, address, session?.jti, limits);
       ws.on('close', () => {
+        owners.delete(conn);
         registry.remove(conn);
         hub.detach(conn.sender);
         conn.dispose();
@@ -138,16 +186,24 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
         return;
       }
 
+      const principal = request.principal;
+      if (!principal) {
+        conn.close(CLOSE.unauthenticated, 'not authenticated');
+        return;
+      }
       registry.add(conn);
+      owners.set(conn, { session, principal });
       conn.onEnd(watchSession(revocations, session, () => conn.close(CLOSE.unauthenticated, 'session ended')));
       const resumeFrom = resumePoint(request);
+      // Teams as they are at attach time (the principal may have changed while the cache synced).
+      const filterNow = () => clusterFilterFor(owners.get(conn)?.principal ?? principal);
       if (clusterCache.synced) {
-        hub.attach(conn.sender, resumeFrom);
+        hub.attach(conn.sender, resumeFrom, filterNow());
         return;
       }
       void clusterCache.waitForSync(SYNC_WAIT_MS).then((synced) => {
         if (!conn.open) return;
-        if (synced) hub.attach(conn.sender, resumeFrom);
+        if (synced) hub.attach(conn.sender, resumeFrom, filterNow());
         else conn.close(CLOSE.internalError, 'cluster cache not ready');
       });
     },

@@ -5,6 +5,8 @@ export interface BufferedFrame {
   /** `namespace/name` of the object, the coalescing key. */
   key: string;
   frame: Buffer;
+  /** The team of the object (spec.teamRef.name), for per-client filters. */
+  team?: string | undefined;
 }
 
 interface Entry extends BufferedFrame {
@@ -34,7 +36,7 @@ export class ReplayBuffer {
     this.base = parseResourceVersion(position);
   }
 
-  push(rv: string, key: string, frame: Buffer): void {
+  push(rv: string, key: string, frame: Buffer, team?: string): void {
     const position = parseResourceVersion(rv);
     if (position === undefined) {
       // Cannot order this event: no resume can be served until the next reset.
@@ -51,7 +53,7 @@ export class ReplayBuffer {
       this.head = (this.head + 1) % this.ring.length;
       this.count--;
     }
-    this.ring[(this.head + this.count) % this.ring.length] = { rv: position, key, frame };
+    this.ring[(this.head + this.count) % this.ring.length] = { rv: position, key, frame, team };
     this.count++;
   }
 
@@ -67,7 +69,7 @@ export class ReplayBuffer {
     const out: BufferedFrame[] = [];
     for (let i = 0; i < this.count; i++) {
       const e = this.ring[(this.head + i) % this.ring.length]!;
-      if (e.rv > from) out.push({ key: e.key, frame: e.frame });
+      if (e.rv > from) out.push({ key: e.key, frame: e.frame, team: e.team });
     }
     return out;
   }

@@ -81,7 +81,7 @@ async function metricsPluginImpl(app: FastifyInstance, opts: MetricsPluginOption
   addScrapeSources(app, opts);
 
   app.get('/metrics', async (request, reply) => {
-    const adminSession = request.session?.role === 'admin';
+    const adminSession = request.principal?.platformRole === 'admin';
     if (!adminSession && !tokenMatches(bearer(request), opts.config.metrics.token)) {
       throw unauthorized('metrics require an admin session or the metrics token');
     }

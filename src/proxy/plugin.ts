@@ -13,6 +13,8 @@ import { loadManagementKubeConfig } from '../kube/connection.js';
 import { connectOptions } from '../kube/credentials.js';
 import { toHttpError } from '../kube/errors.js';
 import type { Services } from '../services.js';
+import { lookupClusterTeam } from '../identity/plugin.js';
+import { checkCluster } from '../identity/policy.js';
 import { bodyTooLarge, discardRestOfBody, hasBody, limitedBody } from './body-limit.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import {
@@ -25,6 +27,7 @@ import {
 } from './proxy-url.js';
 import { createConcurrencyLimiter } from '../providers/limiter.js';
 import { createUpstreamResolver, type Upstream } from './upstream.js';
+import { installStatusErrorHandler } from './status.js';
 import { requestUpgrade, spliceUpgraded } from './upgrade.js';
 
 export interface ProxyPluginOptions {
@@ -63,6 +66,9 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
   app.addHook('preClose', async () => {
     for (const close of [...open]) close();
   });
+
+  // Errors of the proxy itself, including the auth hook's 401/403 for these routes, answer as Kubernetes Status.
+  installStatusErrorHandler(app, maxBody);
 
   // The body stays a stream: no parser, no buffering, and this limit instead of the JSON API's.
   app.removeAllContentTypeParsers();
@@ -132,9 +138,18 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
     return reply.send(upstream);
   }
 
+  /** A tenant cluster's API is as open as its kubeconfig (team operators and admins); the management API: route rule. */
+  async function authorizeTarget(request: FastifyRequest, u: ProxyUrl): Promise<void> {
+    if (u.target.kind !== 'tenant') return;
+    if (!request.principal) throw unauthorized();
+    const team = await lookupClusterTeam(services, u.target.namespace, u.target.cluster);
+    if (team !== null) checkCluster(request.principal, team, 'kubeconfig');
+  }
+
   async function proxyHttp(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const session = sessionOf(request);
     const u = parseProxyUrl(request.raw.url ?? '/');
+    await authorizeTarget(request, u);
     const mutating = MUTATING.has(request.method);
     const release = isLongRunning(request.method, u) ? acquireStream(session) : undefined;
     const abort = new AbortController();
@@ -193,6 +208,7 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
     if (!isUpgrade(request)) return undefined;
     const session = sessionOf(request);
     const u = parseProxyUrl(request.raw.url ?? '/');
+    await authorizeTarget(request, u);
     let release: (() => void) | undefined;
     try {
       // Contract §6.1: a browser's upgrade must come from an allowed origin, whatever the method.

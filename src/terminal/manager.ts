@@ -64,6 +64,11 @@ export class TerminalManager {
     return this.stopping;
   }
 
+  /** Every running session. */
+  all(): TerminalSession[] {
+    return [...this.sessions.values()];
+  }
+
   get(id: string): TerminalSession | undefined {
     return this.sessions.get(id);
   }

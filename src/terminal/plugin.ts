@@ -1,18 +1,23 @@
-// /ws/terminal/... (contract §6.3). Admission in the contract's order: Origin (403, before the upgrade) → upgrade →
-// login session (4401) → admin role and enabled type (4403) → session caps (4429) → target (4404); each refusal
-// after the upgrade is one red line, then the close. `?session=<id>` reattaches to a running session.
+// /ws/terminal/... Admission: Origin (403, before the upgrade) → upgrade → login session (4401) → access by role
+// (policy.terminalAccess: management for platform admins, a tenant cluster by its team; viewers read-only) and
+// enabled type (4403) → session caps (4429) → target (4404); each refusal after the upgrade is one red line, then
+// the close. `?session=<id>` reattaches to a running session. When a user's roles change, running terminals are
+// re-checked: access lost ends them (4403, disabled or deleted users 4401), a downgrade makes them read-only.
 import type {} from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { clientAddress } from '../auth/address.js';
 import type { Config } from '../config/types.js';
 import { forbidden, HttpError } from '../http/errors.js';
+import { lookupClusterTeam } from '../identity/plugin.js';
+import { terminalAccess, type TerminalMode } from '../identity/policy.js';
+import type { Principal } from '../identity/principal.js';
 import { isAllowedOriginValue } from '../http/origin.js';
 import type { Services } from '../services.js';
 import { CLOSE, redLine } from './close-codes.js';
 import { TerminalManager } from './manager.js';
 import { TerminalRefusal } from './open-target.js';
-import { isManagementTarget, parseTerminalPath, TERMINAL_PREFIX } from './target.js';
+import { isManagementTarget, parseTerminalPath, TERMINAL_PREFIX, type TerminalTarget } from './target.js';
 
 export interface TerminalPluginOptions {
   config: Config;
@@ -51,6 +56,13 @@ function toBuffer(data: RawData): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data);
 }
 
+/** Interactive or read-only for this principal and target; throws 403. An unparsable path is judged as management. */
+function accessFor(p: Principal, target: TerminalTarget | undefined, team: string | undefined): TerminalMode {
+  if (!target || target.kind === 'management-shell' || target.kind === 'management-pod')
+    return terminalAccess(p, { kind: 'management' });
+  return terminalAccess(p, { kind: 'tenant', team });
+}
+
 async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOptions): Promise<void> {
   const { config, services } = opts;
   const manager = new TerminalManager({
@@ -81,10 +93,27 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
 
     const login = request.session;
     if (!login) return fail(CLOSE.unauthenticated, 'not logged in or session expired');
-    if (login.role !== 'admin') return fail(CLOSE.forbidden, 'terminal access requires the admin role');
+    const principal = request.principal;
+    if (!principal) {
+      const refusal = request.principalRefusal;
+      return fail(refusal?.status === 403 ? CLOSE.forbidden : CLOSE.unauthenticated, refusal?.error ?? 'not logged in');
+    }
     const path = request.url.split('?')[0] ?? '';
     if (isManagementTarget(path) && !config.terminal.managementEnabled)
       return fail(CLOSE.forbidden, 'management terminals are disabled');
+    const parsed = parseTerminalPath(path, queryString(request, 'podNamespace'));
+    let team: string | undefined;
+    let mode: TerminalMode;
+    try {
+      if (parsed && parsed.kind !== 'management-shell' && parsed.kind !== 'management-pod') {
+        const t = await lookupClusterTeam(services, parsed.namespace, parsed.cluster);
+        team = t ?? undefined;
+      }
+      mode = accessFor(principal, parsed, team);
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 403) return fail(CLOSE.forbidden, err.message);
+      throw err;
+    }
     const address = clientAddress(request, config);
 
     const reattachId = queryString(request, 'session');
@@ -95,7 +124,9 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
       if (!existing || existing.isEnded || existing.path !== path)
         return fail(CLOSE.notFound, 'terminal session expired');
       ws.off('message', collect);
+      existing.readOnly = mode === 'read-only';
       existing.attach(ws, login, address, true);
+      if (existing.readOnly) ws.send(redLine('read-only terminal: your role allows viewing only'));
       existing.replayInput(early);
       return;
     }
@@ -107,7 +138,7 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
       if (err instanceof TerminalRefusal) return fail(err.code, err.message);
       throw err;
     }
-    const target = parseTerminalPath(path, queryString(request, 'podNamespace'));
+    const target = parsed;
     if (!target) {
       reservation.release();
       return fail(CLOSE.notFound, 'no such terminal type or target');
@@ -128,10 +159,38 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
       return;
     }
     const session = manager.create({ user: login.username, target, path, opened, reservation });
+    session.readOnly = mode === 'read-only';
+    session.owner = { identity: login, team };
     ws.off('message', collect);
     session.attach(ws, login, address, false);
+    if (session.readOnly) ws.send(redLine('read-only terminal: your role allows viewing only'));
     session.replayInput(early);
   }
+
+  // Roles changed (a Team or User object): every running terminal is judged again with its owner's new principal.
+  let recheckQueued = false;
+  const recheck = () => {
+    recheckQueued = false;
+    for (const s of manager.all()) {
+      if (!s.owner || s.isEnded) continue;
+      const r = services.identity.resolver.resolve(s.owner.identity);
+      if (!r.ok) {
+        void s.end('access-removed', redLine(r.error), r.status === 403 ? CLOSE.forbidden : CLOSE.unauthenticated);
+        continue;
+      }
+      try {
+        s.readOnly = accessFor(r.principal, s.target, s.owner.team) === 'read-only';
+      } catch {
+        void s.end('access-removed', redLine('terminal access removed'), CLOSE.forbidden);
+      }
+    }
+  };
+  const stopRecheck = services.identity.onChange(() => {
+    if (recheckQueued) return;
+    recheckQueued = true;
+    queueMicrotask(recheck);
+  });
+  app.addHook('onClose', async () => stopRecheck());
 
   // One route per path depth (type plus up to four segments) rather than a wildcard: the handler parses the path.
   for (const url of TERMINAL_ROUTES)

@@ -3,7 +3,7 @@
 import type { WebSocket } from 'ws';
 import type { RevocationStore } from '../auth/revocations.js';
 import { watchSession } from '../auth/session-watch.js';
-import type { Session as LoginSession } from '../auth/session.js';
+import type { Identity, Session as LoginSession } from '../auth/session.js';
 import { AttachedSocket } from './attached-socket.js';
 import type { BackendExit, TerminalBackend } from './backend.js';
 import { parseClientFrame } from './client-frames.js';
@@ -12,7 +12,8 @@ import type { Recording } from './recording.js';
 import { Scrollback, splitUtf8 } from './scrollback.js';
 import type { TerminalTarget } from './target.js';
 
-export type EndReason = 'exit' | 'closed' | 'idle' | 'lifetime' | 'expired' | 'revoked' | 'grace-expired' | 'shutdown';
+export type EndReason =
+  'exit' | 'closed' | 'idle' | 'lifetime' | 'expired' | 'revoked' | 'grace-expired' | 'shutdown' | 'access-removed';
 
 /** Output is coalesced for up to this long, or until a frame holds FRAME_MAX_BYTES. */
 const COALESCE_MS = 10;
@@ -59,6 +60,10 @@ type PauseReason = 'socket' | 'recording';
 
 export class TerminalSession {
   readonly startedAt = Date.now();
+  /** Output only: input from the socket is dropped (team viewers, platform viewers). */
+  readOnly = false;
+  /** The login identity and the team of the target, for re-checking access when roles change. */
+  owner: { identity: Identity; team: string | undefined } | undefined;
   bytesIn = 0;
   bytesOut = 0;
   private socket: AttachedSocket | undefined;
@@ -262,7 +267,7 @@ export class TerminalSession {
       this.deps.recording?.resize(frame.cols, frame.rows);
       return;
     }
-    if (frame.kind !== 'input') return;
+    if (frame.kind !== 'input' || this.readOnly) return;
     const bytes = typeof frame.data === 'string' ? Buffer.byteLength(frame.data) : frame.data.length;
     if (bytes === 0) return;
     this.bytesIn += bytes;

@@ -37,13 +37,13 @@ test('cookie POST with a foreign Origin → 403; same origin, listed origin and 
   // Still logged in: the refused requests changed nothing.
   const same = await refresh({ cookie, origin: server.url });
   assert.equal(same.status, 200, same.text);
-  const c2 = `butler_token=${same.json.token}`;
+  const c2 = `butler_session=${same.json.token}`;
   const listed = await refresh({ cookie: c2, origin: ALLOWED });
   assert.equal(listed.status, 200, listed.text);
-  const c3 = `butler_token=${listed.json.token}`;
+  const c3 = `butler_session=${listed.json.token}`;
   const referer = await refresh({ cookie: c3, referer: `${server.url}/clusters` });
   assert.equal(referer.status, 200, referer.text);
-  const c4 = `butler_token=${referer.json.token}`;
+  const c4 = `butler_session=${referer.json.token}`;
   const read = await send(server.url, 'GET', '/api/auth/me', {
     headers: { cookie: c4, origin: 'https://evil.example' },
   });

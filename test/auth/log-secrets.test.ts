@@ -36,7 +36,7 @@ test('a scripted session logs no secret and audits logins and logout', async () 
   );
   const forged = `${token.slice(0, -4)}AAAA`;
   assert.equal(
-    (await send(server.url, 'GET', '/api/auth/me', { headers: { cookie: `butler_token=${forged}` } })).status,
+    (await send(server.url, 'GET', '/api/auth/me', { headers: { cookie: `butler_session=${forged}` } })).status,
     401,
   );
   const refreshed = await send(server.url, 'POST', '/api/auth/refresh', { headers: { cookie, origin: server.url } });

@@ -21,32 +21,46 @@ describe('login with default settings', () => {
     await server?.close();
   });
 
-  test('success: the contract body and an HttpOnly, SameSite=Strict session cookie', async () => {
+  test('success: the contract body and an HttpOnly, SameSite=Lax session cookie', async () => {
     const before = Date.now();
     const a = await send(server.url, 'POST', '/api/auth/login', {
       body: { username: 'admin', password: TEST_ADMIN_PASSWORD },
     });
     assert.equal(a.status, 200, a.text);
     assert.deepEqual(Object.keys(a.json).sort(), ['expiresAt', 'token', 'user']);
-    assert.deepEqual(a.json.user, { username: 'admin', role: 'admin' });
+    const adminUser = {
+      email: 'admin@butler.local',
+      name: 'Platform Administrator',
+      teams: [],
+      isPlatformAdmin: true,
+      platformRole: 'admin',
+      provider: 'legacy',
+      // the early-2026 console's fields, for platform admins only
+      username: 'admin',
+      role: 'admin',
+      expiresAt: a.json.expiresAt,
+    };
+    assert.deepEqual(a.json.user, adminUser);
     assert.match(a.json.expiresAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     const exp = Date.parse(a.json.expiresAt);
     assert.ok(Math.abs(exp - (before + 24 * 3600_000)) < 5000, `expiresAt ${a.json.expiresAt}`);
 
     const line = sessionCookieLine(a);
-    assert.ok(line, 'no butler_token cookie');
-    assert.ok(line.startsWith(`butler_token=${a.json.token};`), line);
+    assert.ok(line, 'no butler_session cookie');
+    assert.ok(line.startsWith(`butler_session=${a.json.token};`), line);
     const attrs = line.split(';').map((s) => s.trim().toLowerCase());
     assert.ok(attrs.includes('httponly'), line);
-    assert.ok(attrs.includes('samesite=strict'), line);
+    assert.ok(attrs.includes('samesite=lax'), line);
     assert.ok(attrs.includes('path=/'), line);
     assert.ok(attrs.includes('max-age=86400'), line);
     assert.ok(!attrs.includes('secure'), 'no Secure over plain HTTP with BUTLER_COOKIE_SECURE=auto');
 
     const claims = JSON.parse(Buffer.from(a.json.token.split('.')[1], 'base64url').toString());
     assert.equal(claims.username, 'admin');
-    assert.equal(claims.sub, 'admin');
-    assert.equal(claims.role, 'admin');
+    assert.equal(claims.sub, 'legacy:admin');
+    assert.equal(claims.email, 'admin@butler.local');
+    assert.equal(claims.role, undefined, 'the token names the user, not their rights');
+    assert.equal(claims.teams, undefined, 'the token names the user, not their rights');
     assert.equal(claims.iss, 'butler-server');
     assert.match(claims.jti, /^[0-9a-f]{32}$/);
     assert.equal(claims.exp - claims.iat, 86400);
@@ -56,7 +70,7 @@ describe('login with default settings', () => {
 
     const me = await send(server.url, 'GET', '/api/auth/me', { headers: { cookie: line.split(';')[0]! } });
     assert.equal(me.status, 200);
-    assert.deepEqual(me.json, { username: 'admin', role: 'admin', expiresAt: a.json.expiresAt });
+    assert.deepEqual(me.json, adminUser);
     const meBearer = await send(server.url, 'GET', '/api/auth/me', {
       headers: { authorization: `Bearer ${a.json.token}` },
     });

@@ -35,7 +35,7 @@ test('after logout the token is refused here, by another replica within 2 s, and
     headers: { cookie, origin: a.url, 'content-type': 'application/json' },
   });
   assert.equal(out.status, 200, out.text);
-  assert.deepEqual(out.json, { message: 'logged out' });
+  assert.deepEqual(out.json, { status: 'logged_out', message: 'logged out' });
   assert.ok(clearsCookie(out), 'logout clears the cookie');
 
   const here = await me(a, token);
@@ -67,7 +67,11 @@ test('refresh issues a new token and revokes the old one', async () => {
   const r = await send(s.url, 'POST', '/api/auth/refresh', { headers: { authorization: `Bearer ${token}` } });
   assert.equal(r.status, 200, r.text);
   assert.notEqual(r.json.token, token);
-  assert.deepEqual(r.json.user, { username: 'admin', role: 'admin' });
+  assert.equal(r.json.status, 'refreshed');
+  assert.deepEqual(
+    [r.json.user.username, r.json.user.role, r.json.user.email],
+    ['admin', 'admin', 'admin@butler.local'],
+  );
   assert.equal((await me(s, r.json.token)).status, 200);
   assert.equal((await me(s, token)).status, 401);
 });
@@ -103,6 +107,8 @@ test('until the revocation store has synced, authenticated requests get 503 sess
     await sim.faults.up({ keepState: true });
   }
   const began = Date.now();
-  while (!fresh.services.revocations.synced && Date.now() - began < 5000) await new Promise((r) => setTimeout(r, 20));
+  // Sessions need the revocation store and the user and team caches (per-request roles).
+  const ready = () => fresh!.services.revocations.synced && fresh!.services.identity.synced;
+  while (!ready() && Date.now() - began < 15_000) await new Promise((r) => setTimeout(r, 20));
   assert.equal((await me(fresh, token)).status, 200);
 });

@@ -41,7 +41,7 @@ describe('with BUTLER_TRUST_PROXY=true', () => {
     });
     assert.equal(ok.status, 200, ok.text);
     const plainOrigin = await send(server.url, 'POST', '/api/auth/refresh', {
-      headers: { cookie: `butler_token=${ok.json.token}`, ...forwarded, origin: 'http://butler.example.test' },
+      headers: { cookie: `butler_session=${ok.json.token}`, ...forwarded, origin: 'http://butler.example.test' },
     });
     assert.equal(plainOrigin.status, 403, 'scheme differs');
   });

@@ -10,6 +10,12 @@ import { send, startAuthSimulator } from './support.js';
 /** Routes that are public on purpose, with the reason. Anything else under /api or /ws must answer 401. */
 const PUBLIC_ROUTES: Record<string, string> = {
   'POST /api/auth/login': 'logging in needs no session (contract §2.1)',
+  'POST /api/auth/login/legacy': 'the bootstrap admin login of old clients',
+  'GET /api/auth/providers': 'the login page lists the ways to log in before anyone is logged in',
+  'GET /api/auth/login/sso': 'starts single sign-on',
+  'GET /api/auth/callback': 'the identity provider redirects the browser back here',
+  'GET /api/auth/invite/:token': 'an invited user checks the invite link before having a password',
+  'POST /api/auth/set-password': 'an invited user sets the first password with the invite token',
   'GET /ws/clusters':
     'data-less public mode for the console before login (contract §6.2); the route refuses data itself',
   'HEAD /ws/clusters': 'as GET /ws/clusters',
@@ -67,7 +73,7 @@ test('every registered /api and /ws route (and /metrics) answers 401 JSON withou
   let checked = 0;
   for (const r of routes) {
     const key = `${r.method} ${r.url}`;
-    if (PUBLIC_ROUTES[key]) continue;
+    if (PUBLIC_ROUTES[key] || (r.method === 'HEAD' && PUBLIC_ROUTES[`GET ${r.url}`])) continue;
     const inApiSpace = /^\/(api|ws)(\/|$)/.test(r.url) || r.url === '/metrics';
     if (!inApiSpace) {
       assert.ok(PUBLIC_OPERATIONS.has(r.url), `route ${key} is outside /api and /ws: classify it in this test`);
@@ -83,6 +89,13 @@ test('every registered /api and /ws route (and /metrics) answers 401 JSON withou
     if (r.method === 'HEAD') continue;
     // /metrics has its own rule (session or metrics token, contract §8) and so its own 401 text.
     if (r.url === '/metrics') assert.equal(typeof a.json?.error, 'string', `${r.method} ${path}`);
+    // The Kubernetes API proxy answers its own errors as Kubernetes Status objects (for kubectl).
+    else if (r.url.startsWith('/api/proxy/'))
+      assert.deepEqual(
+        [a.json?.kind, a.json?.code, a.json?.message],
+        ['Status', 401, 'unauthorized'],
+        `${r.method} ${path}`,
+      );
     else assert.deepEqual(a.json, { error: 'unauthorized' }, `${r.method} ${path}`);
   }
   assert.ok(checked >= 3, `only ${checked} routes checked`);

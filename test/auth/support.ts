@@ -51,16 +51,16 @@ export function send(
   });
 }
 
-/** The butler_token Set-Cookie line of an answer, or undefined. */
+/** The butler_session Set-Cookie line of an answer, or undefined. */
 export const sessionCookieLine = (a: Answer): string | undefined =>
-  a.setCookies.find((c) => c.startsWith('butler_token='));
+  a.setCookies.find((c) => c.startsWith('butler_session='));
 
 /** Whether the answer clears the session cookie (Max-Age=0 and the 1970 Expires). */
 export function clearsCookie(a: Answer): boolean {
   const line = sessionCookieLine(a);
   return (
     !!line &&
-    /^butler_token=;/.test(line) &&
+    /^butler_session=;/.test(line) &&
     /Max-Age=0/i.test(line) &&
     /Expires=Thu, 01 Jan 1970 00:00:00 GMT/i.test(line)
   );

@@ -29,9 +29,14 @@ after(async () => {
 const now = () => Math.floor(Date.now() / 1000);
 const token = (times: { iat?: number; exp: number }) => {
   const payload: JWTPayload = {
+    // the bootstrap admin's identity claims
+    subject: 'legacy:admin',
+    sub: 'legacy:admin',
     username: 'admin',
-    sub: 'admin',
-    role: 'admin',
+    email: 'admin@butler.local',
+    name: 'Platform Administrator',
+    provider: 'legacy',
+    groups: [],
     iss: 'butler-server',
     nbf: now() - 5,
     jti: randomBytes(16).toString('hex'),
@@ -42,7 +47,7 @@ const token = (times: { iat?: number; exp: number }) => {
 
 async function me(jwt: string): Promise<number> {
   const bearer = await send(server.url, 'GET', '/api/auth/me', { headers: { authorization: `Bearer ${jwt}` } });
-  const cookie = await send(server.url, 'GET', '/api/auth/me', { headers: { cookie: `butler_token=${jwt}` } });
+  const cookie = await send(server.url, 'GET', '/api/auth/me', { headers: { cookie: `butler_session=${jwt}` } });
   assert.equal(cookie.status, bearer.status, 'cookie and bearer agree');
   if (bearer.status === 401) assert.deepEqual(bearer.json, { error: 'invalid or expired token' });
   return bearer.status;

@@ -23,9 +23,14 @@ after(async () => {
 
 const now = () => Math.floor(Date.now() / 1000);
 const claims = (over: JWTPayload = {}): JWTPayload => ({
+  // the bootstrap admin's identity claims
+  subject: 'legacy:admin',
+  sub: 'legacy:admin',
   username: 'admin',
-  sub: 'admin',
-  role: 'admin',
+  email: 'admin@butler.local',
+  name: 'Platform Administrator',
+  provider: 'legacy',
+  groups: [],
   iss: 'butler-server',
   iat: now(),
   nbf: now(),
@@ -42,7 +47,7 @@ async function expect401(token: string, error: string, what: string) {
   assert.equal(bearer.status, 401, `${what} (bearer): ${bearer.text}`);
   assert.deepEqual(bearer.json, { error }, what);
   assert.match(String(bearer.headers['content-type']), /application\/json/);
-  const cookie = await send(server.url, 'GET', '/api/auth/me', { headers: { cookie: `butler_token=${token}` } });
+  const cookie = await send(server.url, 'GET', '/api/auth/me', { headers: { cookie: `butler_session=${token}` } });
   assert.equal(cookie.status, 401, `${what} (cookie)`);
   assert.deepEqual(cookie.json, { error }, what);
   assert.ok(clearsCookie(cookie), `${what}: a rejected cookie is cleared (${cookie.setCookies.join(' | ')})`);
@@ -95,7 +100,7 @@ test('a revoked jti → session revoked', async () => {
 test('the cookie wins over the Bearer header', async () => {
   const { token } = await server.login();
   const a = await send(server.url, 'GET', '/api/auth/me', {
-    headers: { cookie: 'butler_token=garbage', authorization: `Bearer ${token}` },
+    headers: { cookie: 'butler_session=garbage', authorization: `Bearer ${token}` },
   });
   assert.equal(a.status, 401);
   assert.ok(clearsCookie(a));

@@ -23,6 +23,26 @@ test('--version and -version print the version and revision without reading conf
   }
 });
 
+test('--help, -help and -h print the usage with every flag (and the demo) and exit 0 without reading configuration', async () => {
+  for (const flag of ['--help', '-help', '-h']) {
+    const r = await runCli([flag], {}, 40_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, /^Usage:\n/);
+    for (const f of [
+      '--addr',
+      '--kubeconfig',
+      '--dev',
+      '--static-dir',
+      '--demo',
+      '--kubectl-addr',
+      '--version',
+      '--help',
+    ])
+      assert.ok(r.stdout.includes(f), `usage names ${f}:\n${r.stdout}`);
+  }
+});
+
 // Other invalid settings are covered in-process by src/config/load.test.ts; each process start costs a second or more.
 describe('start-up refusals', () => {
   const cases: { name: string; args: string[]; env: Record<string, string>; message: RegExp }[] = [

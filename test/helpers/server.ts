@@ -6,10 +6,23 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
+import type { Identity } from '../../src/auth/session.js';
 import { buildServices, type Services } from '../../src/services.js';
 import type { Simulator } from '../../sim/index.js';
 
 export const TEST_ADMIN_PASSWORD = 'test-password-123';
+
+/** A token identity for another platform admin than the configured one (a bootstrap-admin session under another name). */
+export function platformAdminIdentity(username: string): Identity {
+  return {
+    subject: 'legacy:admin',
+    username,
+    email: `${username}@butler.local`,
+    name: username,
+    provider: 'legacy',
+    groups: [],
+  };
+}
 const SYNC_WAIT_MS = 5000;
 
 export interface TestServer {
@@ -82,7 +95,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
 }
 
 const JWT = /eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]{10,}/;
-const SESSION_COOKIE_VALUE = /butler_token=[^;\s"\\]/;
+const SESSION_COOKIE_VALUE = /butler_(?:session|token)=[^;\s"\\]/;
 
 /**
  * Every test server checks its captured log lines when it closes: no password, JWT secret, simulator token, session
@@ -116,8 +129,8 @@ export async function login(
   });
   if (res.status !== 200) throw new Error(`login failed: HTTP ${res.status} ${await res.text()}`);
   const body = (await res.json()) as { token: string };
-  const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('butler_token='));
-  if (!setCookie) throw new Error('login answered without a butler_token cookie');
+  const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('butler_session='));
+  if (!setCookie) throw new Error('login answered without a butler_session cookie');
   return { token: body.token, cookie: setCookie.split(';')[0]! };
 }
 

@@ -152,7 +152,7 @@ test('unauthenticated: no cluster data, pongs only, closed with 4401 after the t
   await api.create('team-a', 'secret-1');
   const started = Date.now();
   const anonymous = await connect({ origin: server.url });
-  const badToken = await connect({ cookie: 'butler_token=not-a-jwt' });
+  const badToken = await connect({ cookie: 'butler_session=not-a-jwt' });
   anonymous.ws.send(JSON.stringify({ type: 'ping' }));
   await api.scale('team-a', 'secret-1', 2);
   const [a, b] = await Promise.all([anonymous.closed, badToken.closed]);

@@ -65,7 +65,7 @@ test('HTTPS is served directly and the session cookie is Secure', async () => {
     });
     let text = '';
     socket.on('data', (c: Buffer) => (text += c.toString()));
-    socket.on('end', () => resolve(/^set-cookie: (butler_token=.*)$/im.exec(text)?.[1] ?? ''));
+    socket.on('end', () => resolve(/^set-cookie: (butler_session=.*)$/im.exec(text)?.[1] ?? ''));
     socket.on('error', reject);
     socket.setTimeout(5000, () => socket.destroy(new Error('timeout')));
   });

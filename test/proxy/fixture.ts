@@ -94,7 +94,7 @@ export async function startProxyEnv(o: ProxyEnvOptions = {}): Promise<ProxyEnv> 
     if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`);
     const token = (JSON.parse(login.text) as { token: string }).token;
     const setCookie = ([] as string[]).concat(login.headers['set-cookie'] ?? []);
-    const cookie = setCookie.find((c) => c.startsWith('butler_token='))?.split(';')[0] ?? '';
+    const cookie = setCookie.find((c) => c.startsWith('butler_session='))?.split(';')[0] ?? '';
     return { mgmt, tenant, server, url: server.url, token, cookie, ca, close: cleanup };
   } catch (err) {
     await cleanup();

@@ -32,6 +32,17 @@ const configMap = (name: string, data: Record<string, string> = {}) => ({
   data,
 });
 
+/** The Kubernetes Status object the proxy answers its own errors with. */
+const kubeStatus = (code: number, reason: string, message: string) => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message,
+  reason,
+  code,
+});
+
 describe('kubernetes API proxy over HTTP', () => {
   let env: ProxyEnv;
   let bearer: Record<string, string>;
@@ -67,7 +78,7 @@ describe('kubernetes API proxy over HTTP', () => {
   it('answers 401 without a session and 403 for a cookie write from a foreign origin', async () => {
     const none = await request(env.url, `${TENANT_PREFIX}/api/v1/nodes`);
     assert.equal(none.status, 401);
-    assert.deepEqual(json(none), { error: 'unauthorized' });
+    assert.deepEqual(json(none), kubeStatus(401, 'Unauthorized', 'unauthorized'));
     const bad = await request(env.url, `${MGMT_PREFIX}/api/v1/namespaces`, { headers: { authorization: 'Bearer x' } });
     assert.equal(bad.status, 401);
 
@@ -79,7 +90,7 @@ describe('kubernetes API proxy over HTTP', () => {
       body: JSON.stringify(configMap('csrf')),
     });
     assert.equal(foreign.status, 403);
-    assert.deepEqual(json(foreign), { error: 'cross-origin request refused' });
+    assert.deepEqual(json(foreign), kubeStatus(403, 'Forbidden', 'cross-origin request refused'));
     const same = await request(env.url, `${TENANT_PREFIX}/api/v1/namespaces/apps/configmaps`, {
       method: 'POST',
       headers: { cookie: env.cookie, origin: env.url, 'content-type': 'application/json' },
@@ -88,16 +99,22 @@ describe('kubernetes API proxy over HTTP', () => {
     assert.equal(same.status, 201, same.text);
   });
 
-  it('answers 404 JSON for an unknown tenant cluster and 400 for bad names or dot segments', async () => {
+  it('answers a 404 Status for an unknown tenant cluster and 400 for bad names or dot segments', async () => {
     const unknown = await request(env.url, '/api/proxy/tenant/butler-tenants/nope/api/v1/nodes', { headers: bearer });
     assert.equal(unknown.status, 404);
-    assert.equal(json(unknown).error, 'TenantCluster "butler-tenants/nope" not found');
+    assert.deepEqual(json(unknown), kubeStatus(404, 'NotFound', 'TenantCluster "butler-tenants/nope" not found'));
     const badNs = await request(env.url, '/api/proxy/tenant/Bad_NS/dev/api/v1/nodes', { headers: bearer });
     assert.equal(badNs.status, 400);
+    assert.equal(json(badNs).kind, 'Status');
+    // The server's own API keeps its error shape.
+    const api = await request(env.url, '/api/clusters/butler-tenants/nope', { headers: bearer });
+    assert.equal(api.status, 404);
+    assert.equal(typeof json(api).error, 'string');
+    assert.equal(json(api).kind, undefined);
     for (const path of [`${TENANT_PREFIX}/api/v1/../../x`, `${MGMT_PREFIX}/api/%2e%2e/v1`]) {
       const dots = await request(env.url, path, { headers: bearer });
       assert.equal(dots.status, 400, path);
-      assert.equal(json(dots).error, 'invalid Kubernetes API path');
+      assert.deepEqual(json(dots), kubeStatus(400, 'BadRequest', 'invalid Kubernetes API path'));
     }
   });
 
@@ -204,7 +221,7 @@ describe('kubernetes API proxy over HTTP', () => {
       body: big,
     });
     assert.equal(declared.status, 413);
-    assert.deepEqual(json(declared), { error: 'request body too large (limit 64 KiB)' });
+    assert.deepEqual(json(declared), kubeStatus(413, 'RequestEntityTooLarge', 'request body too large (limit 64 KiB)'));
 
     env.tenant.recordRequests(true);
     try {
@@ -295,7 +312,10 @@ describe('kubernetes API proxy over HTTP', () => {
       }
       const over = await request(env.url, path, { headers: bearer });
       assert.equal(over.status, 429);
-      assert.equal(json(over).error, 'too many open proxy streams; close some and try again');
+      assert.deepEqual(
+        json(over),
+        kubeStatus(429, 'TooManyRequests', 'too many open proxy streams; close some and try again'),
+      );
       const plain = await request(env.url, `${TENANT_PREFIX}/api/v1/nodes`, { headers: bearer });
       assert.equal(plain.status, 200, 'short requests are not capped');
       streams.pop()!.destroy();
@@ -388,8 +408,10 @@ describe('kubernetes API proxy: an unreachable tenant cluster', () => {
       const started = Date.now();
       const down = await request(env.url, `${TENANT_PREFIX}/api/v1/nodes`, { headers: bearer });
       assert.ok([502, 504].includes(down.status), `${down.status} ${down.text}`);
+      assert.equal(json(down).kind, 'Status');
+      assert.equal(json(down).code, down.status);
       assert.equal(
-        json(down).error,
+        json(down).message,
         down.status === 502 ? 'tenant cluster API unavailable' : 'tenant cluster API timed out',
       );
       assert.ok(Date.now() - started < 3000);
@@ -401,7 +423,7 @@ describe('kubernetes API proxy: an unreachable tenant cluster', () => {
       const started = Date.now();
       const slow = await request(env.url, `${TENANT_PREFIX}/api/v1/nodes`, { headers: bearer });
       assert.equal(slow.status, 504, slow.text);
-      assert.deepEqual(json(slow), { error: 'tenant cluster API timed out' });
+      assert.deepEqual(json(slow), kubeStatus(504, 'Timeout', 'tenant cluster API timed out'));
       assert.ok(Date.now() - started < 2500, `took ${Date.now() - started} ms`);
     } finally {
       env.tenant.faults.setLatency(0);

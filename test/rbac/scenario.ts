@@ -362,6 +362,38 @@ export async function exerciseEveryFeature(
       },
     },
     {
+      name: 'teams: create, add a member, delete',
+      run: async () => {
+        await expect(201, 'POST', '/api/admin/teams', { name: 'rbac-team' });
+        await expect(201, 'POST', '/api/admin/teams/rbac-team/members', {
+          email: 'member@example.com',
+          role: 'operator',
+        });
+        await expect(200, 'DELETE', '/api/admin/teams/rbac-team');
+      },
+    },
+    {
+      name: 'users: invite, set a password, log in, disable, delete',
+      run: async () => {
+        const invited = await expect(201, 'POST', '/api/admin/users', { email: 'rbac-user@example.com' });
+        const inviteToken = /\/invite\/([0-9a-f]{64})$/.exec(invited.inviteUrl)![1];
+        const set = await fetch(`${url}/api/auth/set-password`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ token: inviteToken, password: 'Rbac-secret-42' }),
+        });
+        assert.equal(set.status, 200, await set.text());
+        const login = await fetch(`${url}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'rbac-user', password: 'Rbac-secret-42' }),
+        });
+        assert.equal(login.status, 200, await login.text());
+        await expect(200, 'POST', '/api/admin/users/rbac-user/disable');
+        await expect(200, 'DELETE', '/api/admin/users/rbac-user');
+      },
+    },
+    {
       name: 'logout revokes the session',
       run: async () => {
         await expect(200, 'POST', '/api/auth/logout');

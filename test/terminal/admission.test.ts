@@ -1,5 +1,6 @@
 // Admission of terminal sockets (contract §6.3): Origin, session, role, disabled type, caps, target; each refusal
 // before any process starts.
+import { platformAdminIdentity } from '../helpers/server.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -119,7 +120,7 @@ describe('session caps', () => {
     assert.equal(third.text, RED('too many terminal sessions (limit 2 per user)'));
 
     // Another user fills the total; a detached session still counts.
-    const bob = (await env.server.app.butlerAuth.tokens.issue('bob')).token;
+    const bob = (await env.server.app.butlerAuth.tokens.issue(platformAdminIdentity('bob'))).token;
     const c = await TerminalClient.connect(env.wsUrl('/ws/terminal/management'), { token: bob });
     await c.waitFor(/\$ $/);
     c.drop();

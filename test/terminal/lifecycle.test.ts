@@ -1,5 +1,6 @@
 // Session lifecycle: reattach within the grace period, takeover, other users, the end after the grace, idle and
 // lifetime limits, logout (4401), server shutdown (1001) and recording.
+import { platformAdminIdentity } from '../helpers/server.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -59,7 +60,7 @@ describe('reattach', () => {
   test('another user: 4403; another path: 4404', async () => {
     const c = await open();
     const id = c.sessionId!;
-    const bob = (await env.server.app.butlerAuth.tokens.issue('bob')).token;
+    const bob = (await env.server.app.butlerAuth.tokens.issue(platformAdminIdentity('bob'))).token;
     const other = await TerminalClient.connect(env.wsUrl(`${PATH}?session=${id}`), { token: bob });
     assert.equal((await other.closedWithin()).code, 4403);
     assert.equal(other.text, RED('terminal session belongs to another user'));

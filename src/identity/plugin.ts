@@ -1,0 +1,86 @@
+// The identity capability: the /api/auth, /api/users and /api/teams routes, and the policy hook that applies the
+// permission matrix (policy.ts) to every route of the app.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Config } from '../config/types.js';
+import { forbidden } from '../http/errors.js';
+import type { KubeObject, ResourceCache } from '../kube/cache.js';
+import type { KubeClient } from '../kube/client.js';
+import { isKubeStatus, toHttpError } from '../kube/errors.js';
+import { registerAuthRoutes } from './auth-routes.js';
+import { clusterTeam, type TeamClusterViews } from './cluster-teams.js';
+import { checkCluster, checkRule, ruleFor } from './policy.js';
+import type { IdentityServices } from './services.js';
+import { registerTeamRoutes } from './team-routes.js';
+import { registerUserRoutes } from './user-routes.js';
+
+export interface IdentityPluginOptions {
+  config: Config;
+  services: {
+    kube: KubeClient;
+    clusterCache: ResourceCache<KubeObject>;
+    identity: IdentityServices;
+    clusterViews: TeamClusterViews;
+    /** The client a user's writes go through (impersonating the user where supported); default: the server's own. */
+    kubeFor?: (request: FastifyRequest) => KubeClient;
+  };
+}
+
+/** The team of the TenantCluster ns/name (undefined: team-less), or null when it does not exist. */
+export async function lookupClusterTeam(
+  o: { kube: KubeClient; clusterCache: ResourceCache<KubeObject> },
+  ns: string,
+  name: string,
+): Promise<string | undefined | null> {
+  if (o.clusterCache.synced) {
+    const c = o.clusterCache.get(ns, name);
+    return c ? clusterTeam(c) : null;
+  }
+  try {
+    const c = await o.kube.request<KubeObject>({
+      method: 'GET',
+      path: `/apis/butler.butlerlabs.dev/v1alpha1/namespaces/${encodeURIComponent(ns)}/tenantclusters/${encodeURIComponent(name)}`,
+    });
+    return clusterTeam(c);
+  } catch (err) {
+    if (isKubeStatus(err, 404)) return null;
+    throw toHttpError(err, { kind: 'TenantCluster', namespace: ns, name, verb: 'get', resource: 'tenantclusters' });
+  }
+}
+
+async function identityPluginImpl(app: FastifyInstance, opts: IdentityPluginOptions): Promise<void> {
+  const { config, services } = opts;
+  const kubeFor = services.kubeFor ?? (() => services.kube);
+
+  // The permission matrix, for every route of the app (registered without encapsulation, so it sees them all).
+  app.addHook('preValidation', async (request) => {
+    const url = request.routeOptions.url;
+    if (url === undefined) return; // unmatched: the 404/405 answer
+    const rule = ruleFor(request.method, url);
+    if (!rule) throw forbidden('forbidden: this route has no access rule');
+    if (rule.kind === 'public') return;
+    const p = request.principal;
+    // Without a principal the auth hook has answered already, or the route decides itself (terminals, /ws/clusters).
+    if (!p) return;
+    const params = (request.params ?? {}) as Record<string, string>;
+    checkRule(p, rule, params);
+    if (rule.kind === 'cluster') {
+      const team = await lookupClusterTeam(services, params.ns ?? '', params.name ?? '');
+      // A cluster that does not exist: the route answers its own 404.
+      if (team !== null) checkCluster(p, team, rule.op);
+    }
+  });
+
+  registerAuthRoutes(app, { config, identity: services.identity, clusterViews: services.clusterViews });
+  registerUserRoutes(app, { config, identity: services.identity });
+  registerTeamRoutes(app, {
+    identity: services.identity,
+    clusters: services.clusterCache,
+    clusterViews: services.clusterViews,
+    kubeFor,
+  });
+}
+
+(identityPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
+(identityPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] = 'butler-identity';
+
+export const identityPlugin = identityPluginImpl;

@@ -1,0 +1,67 @@
+// The identity services, built once per process: the User and Team watch caches with their stores, the principal
+// resolver and the notification bus. buildServices (src/services.ts) creates them as `services.identity`.
+import type { Logger } from 'pino';
+import type { Config } from '../config/types.js';
+import { createResourceCache, type KubeObject } from '../kube/cache.js';
+import type { KubeClient } from '../kube/client.js';
+import { createNotificationBus, type NotificationBus } from './notifications.js';
+import { identityPaths } from './paths.js';
+import { createPrincipalResolver, type PrincipalResolver } from './principal.js';
+import { createTeamStore, type TeamStore } from './team-store.js';
+import { createUserStore, type UserObject, type UserStore } from './user-store.js';
+
+export interface IdentityServices {
+  users: UserStore;
+  teams: TeamStore;
+  resolver: PrincipalResolver;
+  notifications: NotificationBus;
+  /** Both caches have synced: before that, authenticated requests get 503 (as for the revocation store). */
+  readonly synced: boolean;
+  /** Called after any change of a User or a Team: open sockets re-check their principal. */
+  onChange(listener: () => void): () => void;
+  start(): void;
+  close(): void;
+}
+
+export function createIdentityServices(config: Config, deps: { kube: KubeClient; log?: Logger }): IdentityServices {
+  const logger = deps.log?.child({ component: 'identity' });
+  const userCache = createResourceCache<UserObject>(deps.kube, {
+    path: identityPaths.users(),
+    name: 'users',
+    ...(logger ? { logger } : {}),
+  });
+  const teamCache = createResourceCache<KubeObject>(deps.kube, {
+    path: identityPaths.teams(),
+    name: 'teams',
+    ...(logger ? { logger } : {}),
+  });
+  const users = createUserStore(deps.kube, userCache, config);
+  const teams = createTeamStore(teamCache);
+  const resolver = createPrincipalResolver({ users, teams });
+  const notifications = createNotificationBus();
+  return {
+    users,
+    teams,
+    resolver,
+    notifications,
+    get synced() {
+      return userCache.synced && teamCache.synced;
+    },
+    onChange(listener) {
+      const a = users.onChange(listener);
+      const b = teams.onChange(listener);
+      return () => {
+        a();
+        b();
+      };
+    },
+    start() {
+      userCache.start();
+      teamCache.start();
+    },
+    close() {
+      userCache.stop();
+      teamCache.stop();
+    },
+  };
+}
