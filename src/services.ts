@@ -12,6 +12,7 @@ import { loadManagementKubeConfig } from './kube/connection.js';
 import { createResourceCache, type KubeObject, type ResourceCache } from './kube/cache.js';
 import { createApiServices, type ApiServices } from './api/services.js';
 import { createIdentityServices, type IdentityServices } from './identity/services.js';
+import { createSsoServices, type SsoServices } from './sso/services.js';
 import { createTeamClusterViews, type TeamClusterViews } from './identity/cluster-teams.js';
 import { watchClusterNotifications } from './identity/cluster-notifications.js';
 
@@ -34,6 +35,8 @@ export interface Services {
   api: ApiServices;
   /** Users, teams, the per-request principal resolver and notifications (src/identity/). */
   identity: IdentityServices;
+  /** Single sign-on: IdentityProvider registry, sign-in flow, IdP session cookie (src/sso/). */
+  sso: SsoServices;
   /** Team-filtered views of the TenantCluster cache (serialised once per change). */
   clusterViews: TeamClusterViews;
   readiness: ReadinessCheck[];
@@ -75,7 +78,17 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
     check: async () => (clusterCache.synced ? null : 'tenantclusters cache not synced'),
   });
 
-  const identity = createIdentityServices(config, { kube, log });
+  const sso = createSsoServices(config, { kube, log });
+  sso.start();
+  readiness.push({
+    name: 'identity-providers',
+    check: async () => (sso.registry.synced ? null : 'identity providers cache not synced'),
+  });
+  const identity = createIdentityServices(config, {
+    kube,
+    log,
+    groupPlatformRole: (id) => sso.registry.platformRoleFor(id.idp, id.groups),
+  });
   identity.start();
   readiness.push({
     name: 'identity',
@@ -95,6 +108,7 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
     clusterCache,
     api,
     identity,
+    sso,
     clusterViews,
     readiness,
     close() {
@@ -102,6 +116,7 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
         api.close();
         stopClusterNotifications();
         identity.close();
+        sso.close();
         clusterCache.stop();
         await revocations.stop();
         kube.close();

@@ -27,6 +27,8 @@ export interface Identity {
   picture?: string;
   /** IdP groups captured at login (empty for internal users). */
   groups: string[];
+  /** SSO sessions: the IdentityProvider object the user signed in with (its platformRoleGroups apply). */
+  idp?: string;
 }
 
 export interface Session extends Identity {
@@ -75,6 +77,7 @@ export function createTokenService(config: Config): TokenService {
         provider: identity.provider,
         groups: identity.groups.slice(0, MAX_GROUPS),
         ...(identity.picture ? { picture: identity.picture } : {}),
+        ...(identity.idp ? { idp: identity.idp } : {}),
       };
       const token = await new SignJWT(claims)
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -95,7 +98,7 @@ export function createTokenService(config: Config): TokenService {
           clockTolerance: LEEWAY_SECONDS,
           requiredClaims: ['exp', 'iat', 'jti', 'sub'],
         });
-        const { subject, username, email, name, provider, picture, groups, jti, exp, iat, sub } = payload;
+        const { subject, username, email, name, provider, picture, groups, idp, jti, exp, iat, sub } = payload;
         if (!withinLifetime(iat, exp, ttlSeconds)) return null;
         if (!str(subject) || !subject || sub !== subject) return null;
         if (!str(username) || !username || !str(email) || !email || !str(name) || !str(provider)) return null;
@@ -109,6 +112,7 @@ export function createTokenService(config: Config): TokenService {
           provider,
           ...(str(picture) && picture ? { picture } : {}),
           groups: groups as string[],
+          ...(str(idp) && idp ? { idp } : {}),
           jti,
           exp,
         };

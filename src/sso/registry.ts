@@ -6,13 +6,15 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import { createResourceCache, type KubeObject, type ResourceCache } from '../kube/cache.js';
 import type { KubeClient } from '../kube/client.js';
+import { groupLookupSet, groupMatches } from '../identity/membership.js';
 import { createIdpFetch } from './idp-fetch.js';
 
 export const IDP_API = '/apis/butler.butlerlabs.dev/v1alpha1/identityproviders';
 export const DEFAULT_SCOPES = ['openid', 'email', 'profile'];
 const DISCOVERY_TTL_MS = 5 * 60_000;
 
-export type PlatformRole = 'admin' | 'viewer';
+import type { PlatformRole } from '../identity/roles.js';
+export type { PlatformRole };
 
 export interface IdpSettings {
   /** The IdentityProvider object's name (used in URLs and in the sign-in cookie). */
@@ -92,6 +94,8 @@ export interface SsoRegistry {
   get(name: string): IdpSettings | undefined;
   /** The discovered client configuration (throws when the IdP or the client secret cannot be reached). */
   client(name: string): Promise<{ settings: IdpSettings; config: oidc.Configuration }>;
+  /** The highest platform role the provider's platformRoleGroups give these groups (group names as teams match them). */
+  platformRoleFor(idp: string | undefined, groups: readonly string[]): PlatformRole | undefined;
   /** Discovery of an arbitrary issuer (the admin "test" button), without client credentials. */
   discover(issuer: string): Promise<oidc.ServerMetadata>;
   start(): void;
@@ -199,6 +203,17 @@ export function createSsoRegistry(
         });
       }
       return { settings, config: configuration(settings, await entry.discovered) };
+    },
+    platformRoleFor(idp, groups) {
+      if (!idp || groups.length === 0) return undefined;
+      const settings = usable().find((s) => s.name === idp);
+      if (!settings) return undefined;
+      const lookup = groupLookupSet(groups);
+      let role: PlatformRole | undefined;
+      for (const g of settings.platformRoleGroups) {
+        if (groupMatches(g.name, lookup) && role !== 'admin') role = g.role;
+      }
+      return role;
     },
     async discover(issuer) {
       const c = await oidc.discovery(new URL(issuer), 'butler-discovery-test', undefined, oidc.None(), options());

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SsoIdentity } from './claims.js';
-import { decideSsoUser, usernameFromEmail, type SsoUserLike } from './sso-users.js';
+import { decideSsoUser, type SsoUserLike } from './sso-users.js';
 
 const id: SsoIdentity = {
   idp: 'corp',
@@ -81,10 +81,5 @@ describe('SSO user matching', () => {
     const d = decideSsoUser([u], id);
     assert.ok(d.kind === 'refuse');
     assert.equal(d.code, 'account_conflict');
-  });
-
-  it('derives DNS-1123 names', () => {
-    assert.equal(usernameFromEmail('Jane.Doe+ops@x.io'), 'jane-doe-ops');
-    assert.equal(usernameFromEmail('__@x.io'), 'user');
   });
 });

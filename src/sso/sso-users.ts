@@ -1,6 +1,10 @@
 // Which User an SSO sign-in belongs to. A User is matched by the IdP's subject (and provider), never by an email or
 // a name alone: an internal account that merely shares the email (or its local part) is not taken over; a User an
 // administrator prepared for SSO (authType sso, no subject yet) with that email is bound on first sign-in.
+import { identityPaths, LABEL_MANAGED_BY, usernameFromEmail } from '../identity/paths.js';
+import { rfc3339, type UserObject, type UserStore } from '../identity/user-store.js';
+import type { KubeClient } from '../kube/client.js';
+import { isKubeStatus } from '../kube/errors.js';
 import type { SsoErrorCode, SsoIdentity } from './claims.js';
 
 export interface SsoUserLike {
@@ -22,18 +26,6 @@ export type SsoUserDecision<U> =
   | { kind: 'refuse'; code: SsoErrorCode; detail: string };
 
 const lower = (x: unknown) => (typeof x === 'string' ? x.trim().toLowerCase() : '');
-
-/** A DNS-1123 name from an email's local part: `Jane.Doe+x@corp` → `jane-doe-x`. */
-export function usernameFromEmail(email: string): string {
-  const local = email.slice(0, email.lastIndexOf('@')).toLowerCase();
-  const name = local
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/-{2,}/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 50)
-    .replace(/-+$/, '');
-  return name || 'user';
-}
 
 export function matchesIdentity(u: SsoUserLike, id: SsoIdentity): boolean {
   const s = u.spec ?? {};
@@ -84,7 +76,7 @@ export function decideSsoUser<U extends SsoUserLike>(users: readonly U[], id: Ss
   const taken = new Set(users.map((u) => u.metadata.name));
   const base = usernameFromEmail(id.email);
   let name = base;
-  for (let i = 2; taken.has(name) && i < 1000; i++) name = `${base}-${i}`;
+  for (let i = 2; taken.has(name) && i < 1000; i++) name = `${base.slice(0, 58).replace(/-+$/, '')}-${i}`;
   return {
     kind: 'create',
     name,
@@ -98,4 +90,65 @@ export function decideSsoUser<U extends SsoUserLike>(users: readonly U[], id: Ss
       ssoSubject: id.subject,
     },
   };
+}
+
+/** The writes an SSO sign-in makes: create or update the matched User, then record the login and the groups seen. */
+export async function linkSsoUser(
+  deps: { kube: KubeClient; users: UserStore },
+  id: SsoIdentity,
+): Promise<{ ok: true; user: UserObject } | { ok: false; code: SsoErrorCode; detail: string }> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const decision = decideSsoUser(deps.users.list(), id);
+    if (decision.kind === 'refuse') return { ok: false, code: decision.code, detail: decision.detail };
+    let user: UserObject;
+    try {
+      if (decision.kind === 'create') {
+        user = await deps.kube.request<UserObject>({
+          method: 'POST',
+          path: identityPaths.users(),
+          body: {
+            apiVersion: 'butler.butlerlabs.dev/v1alpha1',
+            kind: 'User',
+            metadata: { name: decision.name, labels: { [LABEL_MANAGED_BY]: 'butler' } },
+            spec: decision.spec,
+          },
+        });
+      } else if (Object.keys(decision.specPatch).length > 0) {
+        user = await deps.kube.request<UserObject>({
+          method: 'PATCH',
+          path: identityPaths.user(decision.user.metadata.name!),
+          contentType: 'application/merge-patch+json',
+          body: { spec: decision.specPatch },
+        });
+      } else user = decision.user;
+    } catch (err) {
+      // Created by a parallel sign-in (another replica): decide again with the cache caught up.
+      if (isKubeStatus(err, 409) && attempt === 0) {
+        await deps.users.cache.waitForResourceVersion(deps.users.cache.resourceVersion, 2000);
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      return { ok: false, code: 'session_creation_failed', detail: err instanceof Error ? err.message : String(err) };
+    }
+    const created = decision.kind === 'create';
+    try {
+      await deps.kube.request({
+        method: 'PATCH',
+        path: identityPaths.userStatus(user.metadata.name!),
+        contentType: 'application/merge-patch+json',
+        body: {
+          status: {
+            ...(created || !user.status?.phase ? { phase: 'Active' } : {}),
+            lastSeenGroups: id.groups,
+            lastLoginTime: rfc3339(new Date()),
+            loginCount: (user.status?.loginCount ?? 0) + 1,
+          },
+        },
+      });
+    } catch {
+      // Bookkeeping only: the sign-in itself stands.
+    }
+    return { ok: true, user };
+  }
+  return { ok: false, code: 'session_creation_failed', detail: 'the user changed during sign-in' };
 }
