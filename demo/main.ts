@@ -21,6 +21,7 @@ import { startSimulator, type Simulator } from '../sim/index.js';
 import { createDemoController, type ControllerTiming, type DemoController } from './controller.js';
 import { startProviderEndpoints, type ProviderEndpoints } from './provider-endpoints.js';
 import { demoSeed, PLATFORM_ADDONS } from './seed.js';
+import { DEMO_IDP_DISPLAY_NAME, seedDemoSso, startDemoSso, type DemoSso } from './sso.js';
 import { nodeObject } from './tenant-sim.js';
 
 export const DEFAULT_DEMO_ADDR = '127.0.0.1:8080';
@@ -49,6 +50,8 @@ export interface Demo {
   harvester: Simulator;
   providers: ProviderEndpoints;
   controller: DemoController;
+  /** Single sign-on: the demo's OpenID Provider and its three users. */
+  sso: DemoSso;
   /** Stops everything and removes every temporary file; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -123,6 +126,9 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     });
     cleanup.push(() => management.stop());
 
+    const sso = await startDemoSso();
+    cleanup.push(() => sso.stop());
+
     const consoleDir = assembleConsoleDir();
     cleanup.push(() => rmSync(consoleDir, { recursive: true, force: true }));
 
@@ -130,6 +136,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     const config: Config = {
       ...loadConfig(['--addr', opts.addr ?? DEFAULT_DEMO_ADDR, '--kubeconfig', management.kubeconfigPath], {
         BUTLER_LOG_LEVEL: 'warn',
+        ...sso.env,
         ...opts.env,
         BUTLER_JWT_SECRET: randomBytes(48).toString('base64url'),
         BUTLER_ADMIN_PASSWORD: password,
@@ -167,6 +174,9 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     const port = address !== null && typeof address === 'object' ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host || '127.0.0.1';
     const url = `${config.tls ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    sso.registerClient(url);
+    await seedDemoSso(controllerKube, sso, url);
+    await waitUntil(() => services.sso.registry.list().length > 0, 'the demo identity provider');
 
     let stopping: Promise<void> | undefined;
     return {
@@ -180,11 +190,20 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
       harvester,
       providers,
       controller,
+      sso,
       stop: () => (stopping ??= cleanup.run()),
     };
   } catch (err) {
     await cleanup.run();
     throw err;
+  }
+}
+
+async function waitUntil(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`demo: ${what} not ready within ${READY_TIMEOUT_MS} ms`);
+    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
@@ -224,6 +243,8 @@ export async function runDemo(argv: string[]): Promise<void> {
       `  URL:      ${demo.url}`,
       `  Username: ${demo.username}`,
       `  Password: ${demo.password}`,
+      `Single sign-on ("Sign in with ${DEMO_IDP_DISPLAY_NAME}", a real OpenID Provider at ${demo.sso.idp.issuer}):`,
+      ...demo.sso.users.map((u) => `  ${u.login.padEnd(6)} / ${u.password}  (${u.role})`),
       'Press Ctrl-C to stop.',
       '',
     ].join('\n') + '\n',

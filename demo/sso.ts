@@ -2,6 +2,7 @@
 // the IdentityProvider object Butler signs in with, and two teams whose group bindings give those users their roles:
 // a platform admin (group butler-platform-admins), an operator of team payments and a viewer of team analytics.
 import { randomBytes } from 'node:crypto';
+import type { KubeClient } from '../src/kube/client.js';
 import { startTestIdp, type IdpUser, type TestIdp } from '../test/helpers/oidc-idp.js';
 
 export const DEMO_IDP_NAME = 'demo-sso';
@@ -119,4 +120,27 @@ export async function startDemoSso(): Promise<DemoSso> {
     },
     stop: () => idp.stop(),
   };
+}
+
+/** Which demo clusters belong to which team (the third stays platform-level). */
+export const DEMO_CLUSTER_TEAMS: Record<string, string> = { production: 'payments', staging: 'analytics' };
+
+/** Creates the SSO objects and gives the demo clusters their teams. */
+export async function seedDemoSso(kube: KubeClient, sso: DemoSso, serverUrl: string): Promise<void> {
+  for (const o of sso.objects(serverUrl)) {
+    const kind = (o as { kind: string }).kind;
+    const path =
+      kind === 'Secret'
+        ? '/api/v1/namespaces/butler-system/secrets'
+        : `/apis/butler.butlerlabs.dev/v1alpha1/${kind === 'Team' ? 'teams' : 'identityproviders'}`;
+    await kube.request({ method: 'POST', path, body: o });
+  }
+  for (const [cluster, team] of Object.entries(DEMO_CLUSTER_TEAMS)) {
+    await kube.request({
+      method: 'PATCH',
+      path: `/apis/butler.butlerlabs.dev/v1alpha1/namespaces/butler-tenants/tenantclusters/${cluster}`,
+      contentType: 'application/merge-patch+json',
+      body: { spec: { teamRef: { name: team } } },
+    });
+  }
 }

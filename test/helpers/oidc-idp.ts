@@ -149,9 +149,11 @@ export async function startTestIdp(opts: TestIdpOptions): Promise<TestIdp> {
       devInteractions: { enabled: false },
       rpInitiatedLogout: {
         enabled: true,
-        // Sign out without the confirmation click (the browser test then lands back on the RP).
+        // The confirmation page has a button the browser test clicks.
         logoutSource: async (ctx: KoaContextWithOIDC, form: string) => {
-          ctx.body = `<!doctype html><html><body>${form}<script>document.forms[0].submit()</script></body></html>`;
+          ctx.body = `<!doctype html><html><body><h1>Sign out of the test IdP?</h1>${form}
+<button id="logout-yes" type="submit" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button>
+</body></html>`;
         },
       },
     },

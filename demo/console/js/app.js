@@ -101,7 +101,7 @@ $('login-form').addEventListener('submit', async (ev) => {
       username: form.elements.username.value,
       password: form.elements.password.value,
     });
-    showApp(res.user.username);
+    showApp(res.user.name || res.user.email || res.user.username);
   } catch (err) {
     $('login-error').textContent = err.message;
   }
@@ -125,6 +125,6 @@ window.addEventListener('hashchange', () => {
 });
 
 get('/api/auth/me').then(
-  (me) => showApp(me.username),
+  (me) => showApp(me.name || me.email || me.username),
   () => showLogin(),
 );
