@@ -1,4 +1,5 @@
 // Entry point: session check, login / logout, and a small hash router over the views.
+/* global URLSearchParams */
 import { get, post } from './api.js';
 import { clustersView } from './clusters.js';
 import { clusterDetailView } from './cluster-detail.js';
