@@ -108,7 +108,9 @@ export function createDemoController(o: ControllerOptions): DemoController {
     if (existing) return existing;
     let pending = starting.get(key);
     if (!pending) {
-      pending = startTenantSim(tc.metadata.name, desiredWorkers(tc), tc.spec?.kubernetesVersion ?? 'v1.30.2');
+      pending = startTenantSim(tc.metadata.name, desiredWorkers(tc), tc.spec?.kubernetesVersion ?? 'v1.30.2', {
+        kubeconfigName: `${tc.metadata.namespace}-${tc.metadata.name}-admin`,
+      });
       starting.set(key, pending);
     }
     const sim = await pending.finally(() => starting.delete(key));
@@ -204,7 +206,8 @@ export function createDemoController(o: ControllerOptions): DemoController {
           await status(latest, {
             phase: 'Installing',
             tenantNamespace: tenantNs,
-            controlPlaneEndpoint: sim.sim.url,
+            // The address its kubeconfig uses (https), not the simulator's plain-HTTP side door.
+            controlPlaneEndpoint: sim.sim.serverUrl,
             kubeconfigSecretRef: { name: adminSecretName(latest.metadata.name) },
             ...workers(desiredWorkers(latest), 0),
             observedState: {
@@ -234,7 +237,8 @@ export function createDemoController(o: ControllerOptions): DemoController {
             conditions: [condition('Ready', true, 'Scaling', `scaling workers to ${desiredWorkers(tc)}`)],
           });
           await event(tc, 'Scaling', `Scaling workers from ${sim.workers} to ${desiredWorkers(tc)}`);
-        } else if (!tc.status?.kubeconfigSecretRef) {
+        } else if (!tc.status?.kubeconfigSecretRef || tc.status?.controlPlaneEndpoint !== sim.sim.serverUrl) {
+          // A cluster that was Ready before the controller started (the seed) gets its endpoint and Secret here.
           await status(tc, readyStatus(tc, sim.workers));
         }
         return;
@@ -255,9 +259,11 @@ export function createDemoController(o: ControllerOptions): DemoController {
 
   function readyStatus(tc: TenantCluster, ready: number): Record<string, unknown> {
     const tenantNs = tc.status?.tenantNamespace || tenantNamespaceFor(tc.metadata.namespace!, tc.metadata.name);
+    const sim = tenants.get(keyOf(tc));
     return {
       phase: 'Ready',
       tenantNamespace: tenantNs,
+      ...(sim ? { controlPlaneEndpoint: sim.sim.serverUrl } : {}),
       kubeconfigSecretRef: { name: adminSecretName(tc.metadata.name) },
       ...workers(desiredWorkers(tc), ready),
       observedState: {

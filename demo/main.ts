@@ -12,6 +12,8 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
+import { formattedStream } from '../src/observability/logger.js';
+import { parseAddr } from '../src/config/parse.js';
 import type { Config } from '../src/config/types.js';
 import { createKubeClient } from '../src/kube/client.js';
 import { loadManagementKubeConfig } from '../src/kube/connection.js';
@@ -19,30 +21,43 @@ import { buildServices, type Services } from '../src/services.js';
 import { butlerCrds } from '../sim/crds.js';
 import { startSimulator, type Simulator } from '../sim/index.js';
 import { createDemoController, type ControllerTiming, type DemoController } from './controller.js';
+import { generateDemoCa, startKubectlListener } from './kubectl-listener.js';
 import { startProviderEndpoints, type ProviderEndpoints } from './provider-endpoints.js';
-import { demoSeed, PLATFORM_ADDONS } from './seed.js';
+import { demoSeed, MANAGEMENT_VERSION, PLATFORM_ADDONS } from './seed.js';
 import { DEMO_IDP_DISPLAY_NAME, seedDemoSso, startDemoSso, type DemoSso } from './sso.js';
 import { nodeObject } from './tenant-sim.js';
 
 export const DEFAULT_DEMO_ADDR = '127.0.0.1:8080';
+export const DEFAULT_KUBECTL_ADDR = '127.0.0.1:8443';
 const READY_TIMEOUT_MS = 10_000;
 const here = dirname(fileURLToPath(import.meta.url));
 
 export interface DemoOptions {
   /** Listen address (default 127.0.0.1:8080); port 0 picks a free one. */
   addr?: string;
+  /** The HTTPS listener for kubectl (default 127.0.0.1:0, a free port; the command's default is 127.0.0.1:8443). */
+  kubectlAddr?: string;
+  /** A console build to serve instead of the built-in page (as `--static-dir`). */
+  staticDir?: string;
   /** Controller step durations (tests make them short). */
   timing?: Partial<ControllerTiming>;
   /** Where the server's and the controller's JSON logs go (default stderr). */
   logStream?: NodeJS.WritableStream;
-  /** Extra BUTLER_* settings for the server; the generated ones win. */
-  env?: Record<string, string>;
+  /**
+   * The server's BUTLER_* settings (`npm run demo` passes its environment). The demo generates a value only for
+   * what is not given: JWT secret, admin password, BUTLER_PROVIDER_ALLOWED_CIDRS, BUTLER_PUBLIC_URL and
+   * BUTLER_PUBLIC_CA_FILE (the kubectl listener and its CA). Variables not starting with BUTLER_ are ignored.
+   */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Demo {
   url: string;
+  /** The HTTPS address kubectl uses (downloaded kubeconfigs point here unless BUTLER_PUBLIC_URL is given). */
+  kubectlUrl: string;
   username: string;
-  password: string;
+  /** The generated password, or undefined when the environment gave one (or a hash). */
+  password: string | undefined;
   config: Config;
   app: FastifyInstance;
   services: Services;
@@ -97,9 +112,11 @@ function cleanupStack() {
   };
 }
 
+const HARVESTER_VERSION = 'v1.29.4+rke2r1';
+
 function harvesterHosts(): object[] {
   return [1, 2, 3].map((i) =>
-    nodeObject(`harvester-node-${i}`, { role: 'control-plane', index: i, version: 'v1.29.4+rke2r1' }),
+    nodeObject(`harvester-node-${i}`, { role: 'control-plane', index: i, version: HARVESTER_VERSION }),
   );
 }
 
@@ -107,7 +124,11 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   const logStream = opts.logStream ?? process.stderr;
   const cleanup = cleanupStack();
   try {
-    const harvester = await startSimulator({ seed: harvesterHosts() });
+    const harvester = await startSimulator({
+      seed: harvesterHosts(),
+      name: 'demo-harvester',
+      kubernetesVersion: HARVESTER_VERSION,
+    });
     cleanup.push(() => harvester.stop());
     const providers = await startProviderEndpoints({
       nutanix: { username: 'admin', password: randomBytes(12).toString('base64url') },
@@ -115,6 +136,8 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     });
     cleanup.push(() => providers.stop());
     const management = await startSimulator({
+      name: 'demo-management',
+      kubernetesVersion: MANAGEMENT_VERSION,
       crds: butlerCrds(),
       seed: demoSeed({
         harvesterKubeconfig: harvester.kubeconfig,
@@ -132,22 +155,37 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     const consoleDir = assembleConsoleDir();
     cleanup.push(() => rmSync(consoleDir, { recursive: true, force: true }));
 
-    const password = randomBytes(15).toString('base64url');
+    const kubectlAddr = parseAddr('--kubectl-addr', opts.kubectlAddr ?? '127.0.0.1:0');
+    const kubectlHost = kubectlAddr.host || '127.0.0.1';
+    const ca = generateDemoCa([kubectlHost]);
+    cleanup.push(() => rmSync(ca.dir, { recursive: true, force: true }));
+    const kubectl = await startKubectlListener(ca, kubectlHost, kubectlAddr.port);
+    cleanup.push(() => kubectl.close());
+    const kubectlUrl = `https://${kubectlHost.includes(':') ? `[${kubectlHost}]` : kubectlHost}:${kubectl.port}`;
+
+    const given = butlerSettings(opts.env ?? {});
+    const has = (name: string) => given[name] !== undefined || given[`${name}_FILE`] !== undefined;
+    const password =
+      has('BUTLER_ADMIN_PASSWORD') || has('BUTLER_ADMIN_PASSWORD_HASH')
+        ? undefined
+        : randomBytes(15).toString('base64url');
+    const generated: Record<string, string> = {
+      BUTLER_LOG_LEVEL: 'warn',
+      ...(has('BUTLER_JWT_SECRET') ? {} : { BUTLER_JWT_SECRET: randomBytes(48).toString('base64url') }),
+      ...(password !== undefined ? { BUTLER_ADMIN_PASSWORD: password } : {}),
+      BUTLER_PROVIDER_ALLOWED_CIDRS: '127.0.0.0/8',
+      ...(has('BUTLER_PUBLIC_URL') ? {} : { BUTLER_PUBLIC_URL: kubectlUrl, BUTLER_PUBLIC_CA_FILE: ca.caFile }),
+    };
+    const args = ['--addr', opts.addr ?? DEFAULT_DEMO_ADDR, '--kubeconfig', management.kubeconfigPath];
+    if (opts.staticDir !== undefined) args.push('--static-dir', opts.staticDir);
     const config: Config = {
-      ...loadConfig(['--addr', opts.addr ?? DEFAULT_DEMO_ADDR, '--kubeconfig', management.kubeconfigPath], {
-        BUTLER_LOG_LEVEL: 'warn',
-        ...sso.env,
-        ...opts.env,
-        BUTLER_JWT_SECRET: randomBytes(48).toString('base64url'),
-        BUTLER_ADMIN_PASSWORD: password,
-        BUTLER_PROVIDER_ALLOWED_CIDRS: '127.0.0.0/8',
-      }),
+      ...loadConfig(args, { ...generated, ...sso.env, ...given }),
       builtinConsoleDir: consoleDir,
     };
 
     const logger = pino(
       { level: config.logLevel, base: { component: 'demo-controller' } },
-      logStream as pino.DestinationStream,
+      formattedStream(config.logFormat, logStream) as pino.DestinationStream,
     );
     const controllerKube = createKubeClient(loadManagementKubeConfig(config.kube), {
       timeoutMs: 15_000,
@@ -170,6 +208,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     services.revocations.start().catch((err: unknown) => services.log.error({ err }, 'revocation store failed'));
     await waitForReadiness(services);
     await app.listen({ host: config.host, port: config.port });
+    kubectl.serve(app);
     const address = app.server.address();
     const port = address !== null && typeof address === 'object' ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host || '127.0.0.1';
@@ -181,6 +220,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     let stopping: Promise<void> | undefined;
     return {
       url,
+      kubectlUrl,
       username: config.auth.adminUsername,
       password,
       config,
@@ -217,32 +257,51 @@ async function waitForReadiness(services: Services): Promise<void> {
   }
 }
 
-function parseArgs(argv: string[]): { addr: string } {
-  let addr = DEFAULT_DEMO_ADDR;
+/** The BUTLER_* variables of an environment (everything else, KUBECONFIG included, is not the demo's business). */
+function butlerSettings(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (e): e is [string, string] => e[0].startsWith('BUTLER_') && e[1] !== undefined && e[1] !== '',
+    ),
+  );
+}
+
+const DEMO_FLAGS = { addr: 'addr', 'kubectl-addr': 'kubectlAddr', 'static-dir': 'staticDir' } as const;
+type DemoFlags = { -readonly [K in keyof typeof DEMO_FLAGS as (typeof DEMO_FLAGS)[K]]?: string };
+
+export function parseDemoArgs(argv: string[]): DemoFlags {
+  const flags: DemoFlags = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const inline = /^--?addr=(.+)$/.exec(arg);
-    if (inline) addr = inline[1]!;
-    else if (arg === '--addr' || arg === '-addr') {
-      const value = argv[++i];
-      if (!value) throw new Error('flag --addr needs a value');
-      addr = value;
-    } else if (arg !== '--demo') throw new Error(`unknown argument "${arg}" (the demo takes --addr HOST:PORT)`);
+    if (arg === '--demo') continue;
+    const m = /^--?([a-z][a-z-]*)(?:=(.*))?$/s.exec(arg);
+    const name = m?.[1];
+    if (!m || name === undefined || !(name in DEMO_FLAGS)) {
+      throw new Error(
+        `unknown argument "${arg}" (the demo takes --addr HOST:PORT, --kubectl-addr HOST:PORT and --static-dir DIR)`,
+      );
+    }
+    const value = m[2] ?? argv[++i];
+    if (!value) throw new Error(`flag --${name} needs a value`);
+    flags[DEMO_FLAGS[name as keyof typeof DEMO_FLAGS]] = value;
   }
-  return { addr };
+  return flags;
 }
 
 /** The command: start, print URL and credentials once, stop everything on SIGINT/SIGTERM. */
 export async function runDemo(argv: string[]): Promise<void> {
-  const { addr } = parseArgs(argv);
-  const demo = await startDemo({ addr });
+  // A person watches the command: readable log lines unless BUTLER_LOG_FORMAT says otherwise.
+  const env = { BUTLER_LOG_FORMAT: 'pretty', ...process.env };
+  const demo = await startDemo({ kubectlAddr: DEFAULT_KUBECTL_ADDR, ...parseDemoArgs(argv), env });
   process.stdout.write(
     [
       '',
       'Butler demo is running: a simulated management cluster with the Butler controller, three providers and three clusters.',
       `  URL:      ${demo.url}`,
       `  Username: ${demo.username}`,
-      `  Password: ${demo.password}`,
+      `  Password: ${demo.password ?? '(the one you set in BUTLER_ADMIN_PASSWORD)'}`,
+      `  kubectl:  ${demo.kubectlUrl} (HTTPS; download a kubeconfig on the console page, then`,
+      '            kubectl --kubeconfig <downloaded file> get nodes)',
       `Single sign-on ("Sign in with ${DEMO_IDP_DISPLAY_NAME}", a real OpenID Provider at ${demo.sso.idp.issuer}):`,
       ...demo.sso.users.map((u) => `  ${u.login.padEnd(6)} / ${u.password}  (${u.role})`),
       'Press Ctrl-C to stop.',

@@ -4,7 +4,7 @@
 import { FINALIZER } from './kube-writes.js';
 import { adminSecretName, tenantNamespaceFor, type PlatformAddon } from './controller.js';
 import type { ProviderCredentials } from './provider-endpoints.js';
-import { nodeObject } from './tenant-sim.js';
+import { nodeObject, runningPodStatus } from './tenant-sim.js';
 
 const API_VERSION = 'butler.butlerlabs.dev/v1alpha1';
 export const SYSTEM_NAMESPACE = 'butler-system';
@@ -35,6 +35,9 @@ const secret = (name: string, data: Record<string, string>, labels: Record<strin
   data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
 });
 
+/** The management cluster's Kubernetes version: its nodes and its API server's /version agree. */
+export const MANAGEMENT_VERSION = 'v1.31.3';
+
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
 function pod(namespace: string, name: string, image: string, o: { phase?: string; restarts?: number } = {}) {
@@ -45,10 +48,12 @@ function pod(namespace: string, name: string, image: string, o: { phase?: string
     kind: 'Pod',
     metadata: { name, namespace, labels: { app: container }, creationTimestamp: minutesAgo(60 * 24 * 3) },
     spec: { nodeName: 'mgmt-cp-1', containers: [{ name: container, image }] },
-    status: {
-      phase: o.phase ?? 'Running',
-      containerStatuses: [{ name: container, image, ready: running, restartCount: o.restarts ?? 0 }],
-    },
+    status: running
+      ? runningPodStatus(container, image, minutesAgo(60 * 24 * 3), o.restarts)
+      : {
+          phase: o.phase,
+          containerStatuses: [{ name: container, image, ready: false, restartCount: o.restarts ?? 0 }],
+        },
   };
 }
 
@@ -268,7 +273,7 @@ export function demoSeed(o: SeedOptions): object[] {
     ns('capi-system'),
     ns('cert-manager'),
     ...[1, 2, 3].map((i) => {
-      const node = nodeObject(`mgmt-cp-${i}`, { role: 'control-plane', index: i, version: 'v1.31.3' });
+      const node = nodeObject(`mgmt-cp-${i}`, { role: 'control-plane', index: i, version: MANAGEMENT_VERSION });
       return { ...node, metadata: { ...node.metadata, creationTimestamp: minutesAgo(60 * 24 * 12) } };
     }),
     pod(SYSTEM_NAMESPACE, 'butler-controller-7c9f8d6b5-k2x8p', 'ghcr.io/butlerdotdev/butler-controller:v0.4.0'),

@@ -57,16 +57,29 @@ export function nodeObject(name: string, o: { role: 'control-plane' | 'worker'; 
   };
 }
 
+/** A Running pod's status with a ready, running container (kubectl shows 1/1 Running). */
+export function runningPodStatus(container: string, image: string, startedAt = new Date().toISOString(), restarts = 0) {
+  return {
+    phase: 'Running',
+    conditions: ['Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({
+      type,
+      status: 'True',
+      lastTransitionTime: startedAt,
+    })),
+    startTime: startedAt,
+    containerStatuses: [
+      { name: container, image, ready: true, started: true, restartCount: restarts, state: { running: { startedAt } } },
+    ],
+  };
+}
+
 function podObject(namespace: string, name: string, image: string, nodeName: string) {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace, labels: { app: name.replace(/-[a-z0-9]{5}$/, '') } },
     spec: { nodeName, containers: [{ name: name.replace(/-[a-z0-9]{5}$/, ''), image }] },
-    status: {
-      phase: 'Running',
-      containerStatuses: [{ name: name.replace(/-[a-z0-9]{5}$/, ''), ready: true, restartCount: 0, image }],
-    },
+    status: runningPodStatus(name.replace(/-[a-z0-9]{5}$/, ''), image),
   };
 }
 
@@ -89,8 +102,18 @@ export function tenantObjects(cluster: string, workers: number, version: string)
   return objects;
 }
 
-export async function startTenantSim(cluster: string, workers: number, version: string): Promise<TenantSim> {
-  const sim = await startSimulator({ seed: tenantObjects(cluster, workers, version) });
+export async function startTenantSim(
+  cluster: string,
+  workers: number,
+  version: string,
+  o: { kubeconfigName?: string } = {},
+): Promise<TenantSim> {
+  // The tenant's API server reports the version the cluster asked for, like its nodes.
+  const sim = await startSimulator({
+    seed: tenantObjects(cluster, workers, version),
+    kubernetesVersion: version,
+    name: o.kubeconfigName ?? `${cluster}-admin`,
+  });
   let current = workers;
 
   const call = async (method: string, path: string, body?: unknown) => {

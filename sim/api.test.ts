@@ -557,6 +557,16 @@ describe('fault injection', () => {
       200,
       'configured CRDs come back',
     );
+    const before = Number((await call('GET', '/api/v1/namespaces/default/configmaps')).body.metadata.resourceVersion);
+    await sim.faults.down();
+    await sim.faults.up({ keepState: false, newStorage: true });
+    const after = Number((await call('GET', '/api/v1/namespaces/default/configmaps')).body.metadata.resourceVersion);
+    assert.ok(after < before, `new storage starts its resourceVersions again (${before} → ${after})`);
+    assert.equal(
+      (await call('GET', '/apis/example.test/v1/namespaces/default/widgets')).status,
+      200,
+      'configured CRDs come back on new storage too',
+    );
   });
 
   test('requests are recorded only when asked', async () => {

@@ -14,6 +14,13 @@ export const VERSION_INFO = {
   platform: 'linux/amd64',
 };
 
+/** VERSION_INFO for another release (`v1.30.6` → major 1, minor 30); the default for anything else. */
+export function versionInfo(gitVersion: string | undefined): typeof VERSION_INFO {
+  const m = gitVersion === undefined ? null : /^v(\d+)\.(\d+)\.\d+\S*$/.exec(gitVersion);
+  if (!m) return VERSION_INFO;
+  return { ...VERSION_INFO, major: m[1]!, minor: m[2]!, gitVersion: gitVersion! };
+}
+
 // Order of the built-in groups in /apis on a real server; custom groups follow, sorted.
 const GROUP_PRIORITY = [
   'apiregistration.k8s.io',

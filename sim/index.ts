@@ -16,6 +16,7 @@ import { execVerbs, RbacAuthorizer, type Denial } from './rbac.js';
 import { authenticate, handleRequest, parseResourcePath, type RecordedRequest, type ServerContext } from './server.js';
 import { ApiState, INITIAL_NAMESPACES } from './state.js';
 import { ApiError, badRequest, unauthorized, unknownResource, type Status } from './status.js';
+import { versionInfo } from './discovery.js';
 import { servingCert } from './tls.js';
 import type { ActiveWatch } from './watch.js';
 
@@ -28,10 +29,16 @@ export interface SimulatorOptions {
   historySize?: number;
   /** Non-loopback address; only the CLI's --unsafe-bind-address sets it. */
   unsafeBindAddress?: string;
+  /** Name of the cluster, context and user in the kubeconfig (default `sim`); distinct names merge cleanly. */
+  name?: string;
+  /** The server version `/version` reports, e.g. `v1.30.6` (default v1.31.0). */
+  kubernetesVersion?: string;
 }
 
 export interface Simulator {
   url: string;
+  /** The server URL of the kubeconfig: https on the same port when TLS is available, else `url`. */
+  serverUrl: string;
   token: string;
   kubeconfigPath: string;
   kubeconfig: string;
@@ -41,7 +48,11 @@ export interface Simulator {
     setLatency(ms: number): void;
     compact(): void;
     down(): Promise<void>;
-    up(o?: { keepState?: boolean }): Promise<void>;
+    /**
+     * Listens again. `keepState: false` comes back with only the CRDs and seed, history compacted; with `newStorage`
+     * too, resourceVersions start again from the beginning (an API server whose etcd was lost).
+     */
+    up(o?: { keepState?: boolean; newStorage?: boolean }): Promise<void>;
   };
   requests: RecordedRequest[];
   recordRequests(on: boolean): void;
@@ -54,23 +65,23 @@ export interface Simulator {
   stop(): Promise<void>;
 }
 
-export function kubeconfigYaml(server: string, token: string, caPem?: string): string {
+export function kubeconfigYaml(server: string, token: string, caPem?: string, name = 'sim'): string {
   return [
     'apiVersion: v1',
     'kind: Config',
     'clusters:',
-    '- name: sim',
+    `- name: ${name}`,
     '  cluster:',
     ...(caPem ? [`    certificate-authority-data: ${Buffer.from(caPem).toString('base64')}`] : []),
     `    server: ${server}`,
     'contexts:',
-    '- name: sim',
+    `- name: ${name}`,
     '  context:',
-    '    cluster: sim',
-    '    user: sim',
-    'current-context: sim',
+    `    cluster: ${name}`,
+    `    user: ${name}`,
+    `current-context: ${name}`,
     'users:',
-    '- name: sim',
+    `- name: ${name}`,
     '  user:',
     `    token: ${token}`,
     'preferences: {}',
@@ -163,6 +174,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     serverAddress: () => `${host}:${port}`,
     openapi: new OpenApiV3(),
     rbac: new RbacAuthorizer(state),
+    versionInfo: versionInfo(opts.kubernetesVersion),
   };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -251,7 +263,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   await listen();
 
   const url = `http://${host}:${port}`;
-  const kubeconfig = tls ? kubeconfigYaml(`https://${host}:${port}`, token, tls.cert) : kubeconfigYaml(url, token);
+  const serverUrl = tls ? `https://${host}:${port}` : url;
+  if (opts.name !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(opts.name))
+    throw new Error(`simulator name "${opts.name}" is not a DNS name`);
+  const kubeconfig = kubeconfigYaml(serverUrl, token, tls?.cert, opts.name);
   const kubeconfigPath = join(tempDir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
 
@@ -270,6 +285,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   const sim: Simulator = {
     url,
+    serverUrl,
     token,
     kubeconfigPath,
     kubeconfig,
@@ -284,9 +300,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       up: async (o) => {
         if (isUp) return;
         if (o?.keepState === false) {
-          state.reset();
+          state.reset({ newStorage: o.newStorage });
           seedState(state, crds, seed);
-          state.compact();
+          if (!o.newStorage) state.compact();
         }
         await listen();
         isUp = true;

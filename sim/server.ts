@@ -30,6 +30,7 @@ import {
   badRequest,
   internalError,
   methodNotAllowed,
+  resourceVersionTooLarge,
   successStatus,
   tooLarge,
   unauthorized,
@@ -57,6 +58,8 @@ export interface ServerContext {
   serverAddress(): string;
   openapi: OpenApiV3;
   rbac: RbacAuthorizer;
+  /** What `/version` answers. */
+  versionInfo: typeof VERSION_INFO;
 }
 
 /** A parsed resource path: /api/v1/namespaces/{ns}/{resource}/{name}/{subresource}. */
@@ -212,6 +215,26 @@ function boolParam(q: URLSearchParams, name: string): boolean | null {
   return v === '' || v === '1' || v === 'true' || v === 'True';
 }
 
+/** How long kube-apiserver's watch cache waits for a LIST's resourceVersion to arrive (blockTimeout). */
+const TOO_LARGE_RV_WAIT_MS = 3000;
+
+/**
+ * A LIST at a resourceVersion newer than the store's (an API server that lost its state, or a client that talked to
+ * another one) waits up to 3 s for it, like the watch cache, then fails with 504 ResourceVersionTooLarge.
+ * `0`, no version and continued lists are served at once.
+ */
+async function waitForResourceVersion(state: ApiState, q: URLSearchParams): Promise<void> {
+  const asked = q.get('resourceVersion');
+  if (!asked || !/^\d+$/.test(asked) || q.get('continue')) return;
+  const wanted = Number(asked);
+  const deadline = Date.now() + TOO_LARGE_RV_WAIT_MS;
+  while (state.rv < wanted) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw resourceVersionTooLarge(wanted, state.rv);
+    await new Promise((r) => setTimeout(r, Math.min(50, left)));
+  }
+}
+
 export async function handleRequest(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://sim.invalid');
   const method = (req.method ?? 'GET').toUpperCase();
@@ -243,7 +266,7 @@ async function route(
   const state = ctx.state;
   const accept = String(req.headers.accept ?? '');
 
-  if (path === '/version') return sendJson(res, 200, VERSION_INFO);
+  if (path === '/version') return sendJson(res, 200, ctx.versionInfo);
   if (path === '/healthz' || path === '/livez' || path === '/readyz') {
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
     res.end('ok');
@@ -370,6 +393,7 @@ async function resource(
       return sendJson(res, 200, state.viewJson(rt, e));
     }
     const limit = intParam(q, 'limit');
+    await waitForResourceVersion(state, q);
     const json = state.listJson(rt, ns, {
       labelSelector: q.get('labelSelector'),
       fieldSelector: q.get('fieldSelector'),

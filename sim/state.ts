@@ -145,9 +145,16 @@ export class ApiState {
     this.compactedRv = rv;
   }
 
-  /** Drops every object and custom resource type (the version counter keeps increasing). */
-  reset(): void {
+  /**
+   * Drops every object and custom resource type. The version counter keeps increasing, unless `newStorage`: then
+   * it starts again from 0, as on an API server that came back with a new, empty etcd.
+   */
+  reset(o: { newStorage?: boolean } = {}): void {
     for (const name of [...this.crdTypes.keys()]) this.unserveCrd(name);
+    if (o.newStorage) {
+      this.rv = 0;
+      this.compactedRv = 0;
+    }
     for (const s of this.stores.values()) s.clear(this.rv);
   }
 

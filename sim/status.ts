@@ -150,6 +150,19 @@ export function internalError(message: string): ApiError {
   });
 }
 
+/**
+ * A LIST at a resourceVersion the watch cache has not reached within its wait (storage.NewTooLargeResourceVersionError):
+ * 504 Timeout with the ResourceVersionTooLarge cause and a Retry-After of one second.
+ */
+export function resourceVersionTooLarge(asked: number, current: number): ApiError {
+  const err = failure(504, 'Timeout', `Timeout: Too large resource version: ${asked}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+    retryAfterSeconds: 1,
+  });
+  err.headers['Retry-After'] = '1';
+  return err;
+}
+
 const REASON_BY_CODE: Record<number, [string, string]> = {
   400: ['BadRequest', 'the server rejected our request for an unknown reason'],
   401: ['Unauthorized', 'Unauthorized'],

@@ -43,6 +43,9 @@ export function startWatch(
   let expiredError: string | undefined;
   const rvParam = p.resourceVersion ?? '';
   let initialEnd = false;
+  // Like the watch cache: only events after the requested version are sent. A version the store has not reached yet
+  // (an API server that lost its state) is accepted, and the stream stays silent until the store passes it.
+  let after = 0;
   if (rvParam === '' || rvParam === '0' || p.sendInitialEvents === true) {
     if (p.sendInitialEvents !== false) {
       for (const key of store.sortedKeys()) {
@@ -57,6 +60,7 @@ export function startWatch(
         `resourceVersion: Invalid value: "${rvParam}": strconv.ParseUint: parsing "${rvParam}": invalid syntax`,
       );
     const rv = Number(rvParam);
+    after = rv;
     const events = store.eventsAfter(rv);
     if (!events) {
       const err = expired(`too old resource version: ${rv} (${store.floor})`);
@@ -92,7 +96,7 @@ export function startWatch(
   const timers: NodeJS.Timeout[] = [];
   const watcher: StoreWatcher & ActiveWatch = {
     onEvent(ev: StoredEvent) {
-      if (closed) return;
+      if (closed || ev.rv <= after) return;
       const l = eventLine(state, p.rt, ev, match);
       if (l) res.write(out(l));
     },
@@ -120,7 +124,7 @@ export function startWatch(
   if (initialEnd && p.allowBookmarks) res.write(bookmark({ 'k8s.io/initial-events-end': 'true' }));
   if (p.allowBookmarks) {
     const t = setInterval(() => {
-      if (!closed) res.write(bookmark());
+      if (!closed && state.rv > after) res.write(bookmark());
     }, bookmarkIntervalMs);
     t.unref();
     timers.push(t);

@@ -15,15 +15,17 @@ import { answerUnmatchedApi, isApiOrWsPath, requestPath } from './http/api-fallb
 import { installApiHeaders } from './http/api-headers.js';
 import { installBodyParsers } from './http/body.js';
 import { installCors } from './http/cors.js';
+import { createClientErrorHandler, webSocketErrorHandler } from './http/client-errors.js';
 import { installErrorHandler, sendHttpError } from './http/error-handler.js';
 import { HttpError } from './http/errors.js';
 import { requestIdFor } from './http/request-id.js';
 import { installRequestLog } from './http/request-log.js';
 import { RouteTable } from './http/route-table.js';
+import { installUnauthenticatedCap } from './http/unauthenticated-cap.js';
 import { liveUpdatesPlugin } from './live/plugin.js';
 import { proxyPlugin } from './proxy/plugin.js';
 import { installApiAudit, logDestination } from './observability/audit.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger, formattedStream } from './observability/logger.js';
 import { metricsPlugin } from './observability/metrics-plugin.js';
 import type { Services } from './services.js';
 import { createStaticHandler } from './static/handler.js';
@@ -37,6 +39,10 @@ export interface BuildAppOptions {
   logger?: boolean;
 }
 
+/** How often Node checks the header and body timeouts: a fraction of the shorter one, within these bounds. */
+const TIMEOUT_CHECK_MIN_MS = 50;
+const TIMEOUT_CHECK_MAX_MS = 1000;
+
 /** Close code for "server shutting down" (contract §6.1). */
 const WS_GOING_AWAY = 1001;
 const WS_TERMINATE_AFTER_MS = 2000;
@@ -47,12 +53,17 @@ export async function buildApp(
   opts: BuildAppOptions = {},
 ): Promise<FastifyInstance> {
   const logger =
-    opts.logger === false ? undefined : createLogger(config.logLevel, logDestination(config.audit, opts.logStream));
+    opts.logger === false
+      ? undefined
+      : createLogger(config.logLevel, logDestination(config.audit, formattedStream(config.logFormat, opts.logStream)));
   const tlsFiles = config.tls
     ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
     : undefined;
+  const timeouts = serverTimeouts(config);
   const app = Fastify({
-    ...(tlsFiles ? { https: tlsFiles } : {}),
+    ...(tlsFiles ? { https: { ...tlsFiles, ...timeouts } } : { http: timeouts }),
+    requestTimeout: config.http.bodyTimeoutMs,
+    keepAliveTimeout: config.http.idleTimeoutMs,
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: requestIdFor,
@@ -64,6 +75,7 @@ export async function buildApp(
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
     // URLs the router cannot even take apart get the same JSON error shape as everything else.
+    clientErrorHandler: createClientErrorHandler(() => app.log),
     frameworkErrors: (error, _request, reply) => {
       const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
       sendHttpError(reply, new HttpError(tooLong ? 414 : 400, tooLong ? 'request path too long' : 'malformed URL'));
@@ -101,10 +113,12 @@ export async function buildApp(
   await app.register(fastifyWebsocket, {
     options: { maxPayload: config.ws.maxMessageBytes },
     preClose: closeWebSocketsGoingAway,
+    errorHandler: webSocketErrorHandler,
   });
 
   // Authentication first: its hook answers 401 before any route (or the /api 404/405 below) is decided.
   await app.register(authPlugin, { config, services });
+  installUnauthenticatedCap(app, config);
   // Then the permission matrix (its hook judges every route registered after it) and the identity routes.
   await app.register(identityPlugin, { config, services });
   await app.register(ssoPlugin, { config, services });
@@ -132,6 +146,17 @@ export async function buildApp(
   );
 
   return app;
+}
+
+/** Node's own header and body timeouts (answered by the clientErrorHandler with 408), checked often enough. */
+function serverTimeouts(config: Config) {
+  const { headersTimeoutMs, bodyTimeoutMs } = config.http;
+  const check = Math.floor(Math.min(headersTimeoutMs, bodyTimeoutMs) / 4);
+  return {
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: bodyTimeoutMs,
+    connectionsCheckingInterval: Math.max(TIMEOUT_CHECK_MIN_MS, Math.min(TIMEOUT_CHECK_MAX_MS, check)),
+  };
 }
 
 /** @fastify/websocket preClose: every socket gets 1001, and is terminated if it does not finish the close handshake. */

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config/load.js';
 import { USAGE, wantsHelp, wantsVersion } from './config/flags.js';
 import type { Config } from './config/types.js';
 import { printVersion } from './config/version.js';
+import { errorMessage } from './observability/logger.js';
 import { buildServices } from './services.js';
 
 /** Shutdown must end within this; after it the process exits regardless. */
@@ -76,7 +77,10 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   // The revocation store's first LIST runs in the background: /readyz and authenticated requests answer 503 until it syncs.
-  services.revocations.start().catch((err: unknown) => app.log.error({ err }, 'revocation store failed'));
+  services.revocations.start().catch((err: unknown) => {
+    // start() gives up only when the store is stopped, which is part of shutting down.
+    if (!stopping) app.log.error({ error: errorMessage(err) }, 'revocation store failed');
+  });
 
   await app.listen({ host: config.host, port: config.port });
 }

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/types.js';
 import { logDestination } from './observability/audit.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger, formattedStream } from './observability/logger.js';
 import { createMetrics, instrumentKubeClient, type Metrics } from './observability/metrics.js';
 import { createRevocationStore, type RevocationStore } from './auth/revocations.js';
 import { createKubeClient, type KubeClient } from './kube/client.js';
@@ -16,10 +16,30 @@ import { createSsoServices, type SsoServices } from './sso/services.js';
 import { createTeamClusterViews, type TeamClusterViews } from './identity/cluster-teams.js';
 import { watchClusterNotifications } from './identity/cluster-notifications.js';
 
-/** One readiness condition for /readyz: resolves null when ready, else a short reason. */
+/**
+ * One readiness condition for /readyz: resolves null when ready, a short reason when not ready, or a status to show
+ * while still ready (e.g. a problem within its grace period).
+ */
 export interface ReadinessCheck {
   name: string;
-  check(): Promise<string | null>;
+  check(): Promise<string | null | { ready: true; status: string }>;
+}
+
+/**
+ * Not ready before the first LIST, and when revocations from other replicas have not been received for
+ * `staleAfterMs` (BUTLER_REVOCATION_STALE_AFTER): a token logged out elsewhere would still be accepted here.
+ */
+export function revocationReadiness(
+  store: RevocationStore,
+  staleAfterMs: number,
+  now = Date.now(),
+): string | null | { ready: true; status: string } {
+  if (!store.synced) return 'revocation store not synced';
+  const health = store.health();
+  if (health.receiving) return null;
+  const seconds = Math.max(0, Math.floor((now - health.since) / 1000));
+  const status = `not received for ${seconds}s (${health.error})`;
+  return now - health.since >= staleAfterMs ? status : { ready: true, status };
 }
 
 export interface Services {
@@ -50,7 +70,10 @@ export interface BuildServicesOptions {
 }
 
 export async function buildServices(config: Config, opts: BuildServicesOptions = {}): Promise<Services> {
-  const log = createLogger(config.logLevel, logDestination(config.audit, opts.logStream));
+  const log = createLogger(
+    config.logLevel,
+    logDestination(config.audit, formattedStream(config.logFormat, opts.logStream)),
+  );
   const metrics = createMetrics();
   const kube = instrumentKubeClient(
     createKubeClient(loadManagementKubeConfig(config.kube), {
@@ -63,7 +86,7 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
   const readiness: ReadinessCheck[] = [
     {
       name: 'revocations',
-      check: async () => (revocations.synced ? null : 'revocation store not synced'),
+      check: async () => revocationReadiness(revocations, config.auth.revocationStaleAfterMs),
     },
   ];
   // Capability services (cluster cache, terminals, …) are created here and their readiness checks appended.

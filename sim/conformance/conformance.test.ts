@@ -591,6 +591,42 @@ describe('watch', () => {
     assert.equal(typeof st.metadata.continue, 'string', 'an inconsistent-continue token is offered');
   });
 
+  // An API server that lost its state (new etcd, same address) is behind every resourceVersion its clients hold.
+  test('a WATCH from a resourceVersion the server has not reached is accepted and stays silent', async () => {
+    const lbl = `future-${runId}`;
+    const list = await kube().request('GET', `${configmaps}?limit=1`);
+    assert.equal(list.status, 200, list.text);
+    const asked = BigInt(list.body.metadata.resourceVersion) + 1_000_000n;
+    const w = await watch(
+      `${configmaps}?watch=1&allowWatchBookmarks=true&resourceVersion=${asked}&labelSelector=suite%3D${lbl}`,
+    );
+    await create(configmaps, configMap('future-a', { suite: lbl }));
+    await settle(3000);
+    assert.deepEqual(w.events, [], 'no event, no bookmark, no error');
+    assert.ok(!w.isEnded(), 'the stream stays open');
+  });
+
+  test('a LIST at a resourceVersion the server has not reached is 504 ResourceVersionTooLarge after ~3 s', async () => {
+    const list = await kube().request('GET', `${configmaps}?limit=1`);
+    assert.equal(list.status, 200, list.text);
+    const current = BigInt(list.body.metadata.resourceVersion);
+    const asked = current + 1_000_000n;
+    const started = Date.now();
+    const res = await kube().request('GET', `${configmaps}?resourceVersion=${asked}`, { timeoutMs: 30000 });
+    const took = Date.now() - started;
+    const st = expectStatus(res, 504, 'Timeout');
+    const m = /^Timeout: Too large resource version: (\d+), current: (\d+)$/.exec(st.message);
+    assert.ok(m, st.message);
+    assert.equal(m[1], String(asked));
+    assert.ok(BigInt(m[2]!) >= current && BigInt(m[2]!) < asked, st.message);
+    assert.deepEqual(st.details, {
+      causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+      retryAfterSeconds: 1,
+    });
+    assert.equal(res.headers['retry-after'], '1');
+    assert.ok(took >= 2500 && took < 15000, `answered after ${took} ms`);
+  });
+
   test('allowWatchBookmarks sends BOOKMARK events; timeoutSeconds ends the stream', async () => {
     const start = Date.now();
     const w = await watch(

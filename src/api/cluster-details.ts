@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { toHttpError } from '../kube/errors.js';
 import { ClusterParams, getTenantCluster } from './clusters.js';
 import type { ApiContext } from './context.js';
+import { KubectlKubeconfigResponse, kubectlKubeconfig } from './kubectl-access.js';
 import { listCapped, paths, username } from './kube-helpers.js';
 import { NodesResponse } from './schemas.js';
 import * as R from './validation/rules.js';
@@ -26,6 +27,10 @@ const ClusterEventSchema = Type.Object(
   { title: 'ClusterEvent' },
 );
 
+const KubeconfigQuery = Type.Object({
+  via: Type.Optional(Type.Literal('butler', { errorMessage: 'must be "butler" when given' })),
+});
+
 const EventsQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100, errorMessage: R.MESSAGES.limit })),
 });
@@ -35,13 +40,21 @@ export function registerClusterDetailRoutes(app: FastifyInstance, ctx: ApiContex
     '/api/clusters/:ns/:name/kubeconfig',
     {
       schema: {
-        summary: "Download a tenant cluster's admin kubeconfig",
+        summary:
+          "Download a tenant cluster's admin kubeconfig, or with ?via=butler one for kubectl through butler-server's proxy",
         params: ClusterParams,
-        response: { 200: Type.Object({ kubeconfig: Type.String() }) },
+        querystring: KubeconfigQuery,
+        response: {
+          200: Type.Union([Type.Object({ kubeconfig: Type.String() }), KubectlKubeconfigResponse]),
+        },
       },
     },
     async (request) => {
       const { ns, name } = request.params as Static<typeof ClusterParams>;
+      if ((request.query as Static<typeof KubeconfigQuery>).via === 'butler') {
+        await getTenantCluster(ctx, ns, name);
+        return kubectlKubeconfig(request, ctx.config, { kind: 'tenant', namespace: ns, name });
+      }
       const stored = await ctx.tenants.getStoredKubeconfig(ns, name);
       request.log.info(
         { audit: true, event: 'kubeconfig.download', user: username(request), cluster: `${ns}/${name}` },

@@ -8,6 +8,7 @@ import { registerCatalogRoutes } from './catalog.js';
 import { registerClusterDetailRoutes } from './cluster-details.js';
 import { registerClusterRoutes } from './clusters.js';
 import type { ApiContext } from './context.js';
+import { registerKubectlAccessRoutes } from './kubectl-access.js';
 import { registerManagementAddonRoutes } from './management-addons.js';
 import { registerManagementRoutes } from './management.js';
 import { registerOpenApiRoute } from './openapi.js';
@@ -46,6 +47,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiPluginOptions): P
   registerManagementRoutes(app, ctx);
   registerManagementAddonRoutes(app, ctx);
   registerCatalogRoutes(app, ctx);
+  registerKubectlAccessRoutes(app, ctx);
   registerProviderRoutes(app, ctx);
   registerOpenApiRoute(app, () => routes, config.version);
 }

@@ -74,25 +74,35 @@ type Resolution =
   | { kind: 'invalid' | 'revoked' | 'not-ready'; source: Session['source'] }
   | { kind: 'ok'; session: Session };
 
-/** Path without query, percent-decoded and with repeated slashes collapsed, for the public/protected decision. */
-function normalizedPath(url: string): string {
+/** Path without query, percent-decoded (the raw form when it does not decode). */
+function decodedPath(url: string): string {
   const path = url.split('?')[0] ?? '';
-  let decoded = path;
   try {
-    decoded = decodeURIComponent(path);
+    return decodeURIComponent(path);
   } catch {
-    // keep the raw form
+    return path;
   }
-  return decoded.replace(/\/{2,}/g, '/');
+}
+
+/** The decoded path with repeated slashes collapsed, for deciding which space a path belongs to. */
+function normalizedPath(url: string): string {
+  return decodedPath(url).replace(/\/{2,}/g, '/');
 }
 
 const inSpace = (p: string, space: string) => p === space || p.startsWith(`${space}/`);
 
-/** Whether a path (or route pattern) needs a session. */
+export const PROXY_SPACE = '/api/proxy';
+const isProxyPath = (url: string) => inSpace(normalizedPath(url), PROXY_SPACE);
+
+/**
+ * Whether a path (or route pattern) needs a session. Public are exactly the public auth paths and the public WebSockets:
+ * near misses (`/ws/clusters/`, `/ws//clusters`) are unknown paths like any other and answer 401 before anything else.
+ */
 export function requiresSession(path: string): boolean {
+  const exact = decodedPath(path);
+  if (PUBLIC_API_PATHS.has(exact) || PUBLIC_WEBSOCKETS.has(exact)) return false;
+  if (PUBLIC_API_PREFIXES.some((x) => exact.startsWith(x) && !exact.slice(x.length).includes('/'))) return false;
   const p = normalizedPath(path);
-  if (PUBLIC_API_PATHS.has(p) || PUBLIC_WEBSOCKETS.has(p.replace(/\/$/, ''))) return false;
-  if (PUBLIC_API_PREFIXES.some((x) => p.startsWith(x) && !p.slice(x.length).includes('/'))) return false;
   return inSpace(p, '/api') || inSpace(p, '/ws');
 }
 
@@ -139,6 +149,10 @@ async function resolve(request: FastifyRequest, tokens: TokenService, store: Rev
   if (!token) return { kind: 'none' };
   const claims = await tokens.verify(token);
   if (!claims) return { kind: 'invalid', source };
+  // A kubectl token works only where kubectl sends it: as a Bearer header to the Kubernetes API proxy.
+  if (claims.kind === 'kubectl' && (source === 'cookie' || !isProxyPath(request.url))) {
+    return { kind: 'invalid', source };
+  }
   if (!store.synced) return { kind: 'not-ready', source };
   if (store.isRevoked(claims.jti)) return { kind: 'revoked', source };
   return { kind: 'ok', session: { ...claims, source } };

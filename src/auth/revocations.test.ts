@@ -179,4 +179,19 @@ describe('revocation store against the simulator', () => {
     await eventually(() => late.length > 0, 500, 'an already revoked session ends at once');
     assert.deepEqual(late, ['revoked']);
   });
+
+  // Last: it wipes the simulator.
+  test('after the API server comes back with new storage, revocations from other replicas still arrive', async () => {
+    const a = newStore();
+    const b = newStore();
+    await Promise.all([a.store.start(), b.store.start()]);
+    for (let i = 0; i < 10; i++) await a.store.revoke(jti(), inAnHour());
+    await sim.faults.down();
+    await sim.faults.up({ keepState: false, newStorage: true });
+    // The new server's resourceVersions are far behind B's position: a resumed watch would stay silent.
+    const id = jti();
+    // A's first request may go out on a keep-alive connection the restart closed.
+    await a.store.revoke(id, inAnHour()).catch(() => a.store.revoke(id, inAnHour()));
+    await eventually(() => b.store.isRevoked(id), 5000, 'B sees a revocation stored on the new server');
+  });
 });

@@ -2,6 +2,8 @@
 import type { Config } from '../config/types.js';
 import type { KubeClient, KubeWatchEvent } from '../kube/client.js';
 import { isKubeStatus, KubeApiError } from '../kube/errors.js';
+import { lostStateVersion } from '../kube/lost-state.js';
+import { errorMessage } from '../observability/logger.js';
 
 export const REVOCATION_PREFIX = 'butler-revoked-';
 export const REVOCATION_LABELS = {
@@ -25,6 +27,11 @@ export interface RevocationStore {
   readonly synced: boolean;
   /** Revoked token ids currently known (shrinks when expired markers are cleaned up). */
   readonly size: number;
+  /**
+   * Whether revocations made on other replicas are being received: after the first LIST, `receiving` stays true
+   * while the LIST+WATCH works; when it fails, `since` is when it started failing and `error` says why.
+   */
+  health(): RevocationHealth;
   isRevoked(jti: string): boolean;
   /** Adds the jti locally, then stores the marker; resolves once it is stored (AlreadyExists counts as stored). */
   revoke(jti: string, expiresAt: Date): Promise<void>;
@@ -32,6 +39,17 @@ export interface RevocationStore {
   onRevoked(listener: (jti: string) => void): () => void;
   /** Deletes markers whose expiry is over a minute past (run every 10 min with jitter); returns how many. */
   cleanup(): Promise<number>;
+}
+
+export type RevocationHealth = { receiving: true } | { receiving: false; since: number; error: string };
+
+/** A short reason for a failed LIST or WATCH, without paths or server internals. */
+function failureReason(err: unknown): string {
+  if (err instanceof KubeApiError) {
+    if (err.kind === 'timeout') return 'kubernetes API timed out';
+    if (err.kind === 'status') return `kubernetes API answered ${err.statusCode ?? 'an error'}`;
+  }
+  return 'kubernetes API unavailable';
 }
 
 export interface RevocationStoreOptions {
@@ -74,6 +92,10 @@ export function createRevocationStore(
   const listeners = new Set<(jti: string) => void>();
   let synced = false;
   let resourceVersion = '';
+  let failing: { since: number; error: string } | undefined;
+  const receiving = () => {
+    failing = undefined;
+  };
   let controller: AbortController | undefined;
   let cleanupTimer: NodeJS.Timeout | undefined;
   let firstSync: { resolve: () => void; reject: (e: unknown) => void } | undefined;
@@ -116,6 +138,7 @@ export function createRevocationStore(
       if (r) add(r.jti, r.expiresAtMs);
     }
     resourceVersion = list.resourceVersion;
+    receiving();
     if (!synced) {
       synced = true;
       firstSync?.resolve();
@@ -126,6 +149,7 @@ export function createRevocationStore(
   class Expired extends Error {}
 
   function onEvent(e: KubeWatchEvent) {
+    if (e.type !== 'ERROR') receiving();
     const obj = e.object as ConfigMapLike & { code?: number; reason?: string };
     switch (e.type) {
       case 'ADDED':
@@ -158,6 +182,16 @@ export function createRevocationStore(
     while (!signal.aborted) {
       try {
         if (!resourceVersion) await relist(signal);
+        else if (await lostStateVersion(kube, path, resourceVersion, signal)) {
+          // The API server lost its state: a watch from our position would stay silent (src/kube/lost-state.ts).
+          opts.log?.warn(
+            { resourceVersion },
+            'API server is behind the revocation store (it lost its state); re-listing',
+          );
+          resourceVersion = '';
+          continue;
+        }
+        if (resourceVersion) receiving();
         const started = Date.now();
         await kube.watch(
           path,
@@ -181,7 +215,12 @@ export function createRevocationStore(
           resourceVersion = '';
           continue;
         }
-        opts.log?.warn({ err }, 'revocation watch failed; retrying');
+        failing ??= { since: Date.now(), error: failureReason(err) };
+        const delay = Math.round(backoff + Math.random() * backoff * 0.2);
+        opts.log?.warn({ error: errorMessage(err), retryInMs: delay }, 'revocation watch failed; retrying');
+        await sleep(delay, signal);
+        backoff = Math.min(backoffMax, backoff * 2);
+        continue;
       }
       await sleep(backoff + Math.random() * backoff * 0.2, signal);
       backoff = Math.min(backoffMax, backoff * 2);
@@ -207,6 +246,9 @@ export function createRevocationStore(
     },
     get size() {
       return revoked.size;
+    },
+    health() {
+      return failing ? { receiving: false, since: failing.since, error: failing.error } : { receiving: true };
     },
     start() {
       if (ready) return ready;

@@ -13,7 +13,13 @@ const LEEWAY_SECONDS = 30;
 const JTI_PATTERN = /^[0-9a-f]{32}$/;
 const MAX_GROUPS = 256;
 
-/** Who a session belongs to. */
+/**
+ * `session`: a browser/API session (cookie or Bearer, everywhere). `kubectl`: a token issued inside a downloaded
+ * kubeconfig, accepted only as a Bearer header on the Kubernetes API proxy (`/api/proxy/...`).
+ */
+export type TokenKind = 'session' | 'kubectl';
+
+/** Who a session belongs to. A token names the user, never their rights (resolved per request). */
 export interface Identity {
   /** `internal:<username>`, `legacy:admin` (the bootstrap admin) or an IdP subject. */
   subject: string;
@@ -32,7 +38,10 @@ export interface Identity {
 }
 
 export interface Session extends Identity {
+  kind: TokenKind;
   jti: string;
+  /** Issue time, seconds since the epoch. */
+  iat: number;
   /** Expiry, seconds since the epoch. */
   exp: number;
   source: 'cookie' | 'bearer';
@@ -46,6 +55,8 @@ export interface IssuedToken {
 
 export interface TokenService {
   issue(identity: Identity): Promise<IssuedToken>;
+  /** A kubectl token: own jti, own lifetime (BUTLER_KUBECTL_TOKEN_TTL), claim `kind: "kubectl"`. */
+  issueKubectl(identity: Identity): Promise<IssuedToken>;
   /** The claims of a valid token (signature, alg, iss, nbf..exp, jti), or null. Revocation is not checked here. */
   verify(token: string): Promise<Omit<Session, 'source'> | null>;
 }
@@ -61,35 +72,53 @@ function withinLifetime(iat: unknown, exp: unknown, ttlSeconds: number): boolean
   return iat <= now + LEEWAY_SECONDS && exp - iat <= ttlSeconds + LEEWAY_SECONDS;
 }
 
+/** The identity part of a session (what a re-issued token carries). */
+export const identityOf = (s: Identity): Identity => ({
+  subject: s.subject,
+  username: s.username,
+  email: s.email,
+  name: s.name,
+  provider: s.provider,
+  ...(s.picture ? { picture: s.picture } : {}),
+  groups: s.groups,
+  ...(s.idp ? { idp: s.idp } : {}),
+});
+
 export function createTokenService(config: Config): TokenService {
   const key = new TextEncoder().encode(config.auth.jwtSecret);
-  const ttlSeconds = Math.max(1, Math.round(config.auth.tokenTtlMs / 1000));
+  const seconds = (ms: number) => Math.max(1, Math.round(ms / 1000));
+  const sessionTtlSeconds = seconds(config.auth.tokenTtlMs);
+  const kubectlTtlSeconds = seconds(config.auth.kubectlTokenTtlMs);
+  const sign = async (identity: Identity, kind: TokenKind, ttlSeconds: number): Promise<IssuedToken> => {
+    const iat = Math.floor(Date.now() / 1000);
+    const exp = iat + ttlSeconds;
+    const jti = newJti();
+    const claims: Record<string, unknown> = {
+      subject: identity.subject,
+      username: identity.username,
+      email: identity.email,
+      name: identity.name,
+      provider: identity.provider,
+      groups: identity.groups.slice(0, MAX_GROUPS),
+      ...(identity.picture ? { picture: identity.picture } : {}),
+      ...(identity.idp ? { idp: identity.idp } : {}),
+      // Session tokens carry no `kind` claim; only kubectl tokens are marked.
+      ...(kind === 'kubectl' ? { kind } : {}),
+    };
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(identity.subject)
+      .setIssuer(TOKEN_ISSUER)
+      .setIssuedAt(iat)
+      .setNotBefore(iat)
+      .setExpirationTime(exp)
+      .setJti(jti)
+      .sign(key);
+    return { token, jti, expiresAt: new Date(exp * 1000) };
+  };
   return {
-    async issue(identity) {
-      const iat = Math.floor(Date.now() / 1000);
-      const exp = iat + ttlSeconds;
-      const jti = newJti();
-      const claims: Record<string, unknown> = {
-        subject: identity.subject,
-        username: identity.username,
-        email: identity.email,
-        name: identity.name,
-        provider: identity.provider,
-        groups: identity.groups.slice(0, MAX_GROUPS),
-        ...(identity.picture ? { picture: identity.picture } : {}),
-        ...(identity.idp ? { idp: identity.idp } : {}),
-      };
-      const token = await new SignJWT(claims)
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .setSubject(identity.subject)
-        .setIssuer(TOKEN_ISSUER)
-        .setIssuedAt(iat)
-        .setNotBefore(iat)
-        .setExpirationTime(exp)
-        .setJti(jti)
-        .sign(key);
-      return { token, jti, expiresAt: new Date(exp * 1000) };
-    },
+    issue: (identity) => sign(identity, 'session', sessionTtlSeconds),
+    issueKubectl: (identity) => sign(identity, 'kubectl', kubectlTtlSeconds),
     async verify(token) {
       try {
         const { payload } = await jwtVerify(token, key, {
@@ -98,8 +127,10 @@ export function createTokenService(config: Config): TokenService {
           clockTolerance: LEEWAY_SECONDS,
           requiredClaims: ['exp', 'iat', 'jti', 'sub'],
         });
-        const { subject, username, email, name, provider, picture, groups, idp, jti, exp, iat, sub } = payload;
-        if (!withinLifetime(iat, exp, ttlSeconds)) return null;
+        const { subject, username, email, name, provider, picture, groups, idp, jti, exp, iat, sub, kind } = payload;
+        if (kind !== undefined && kind !== 'kubectl') return null;
+        const ttl = kind === 'kubectl' ? kubectlTtlSeconds : sessionTtlSeconds;
+        if (!withinLifetime(iat, exp, ttl) || typeof iat !== 'number') return null;
         if (!str(subject) || !subject || sub !== subject) return null;
         if (!str(username) || !username || !str(email) || !email || !str(name) || !str(provider)) return null;
         if (!str(jti) || !JTI_PATTERN.test(jti) || typeof exp !== 'number') return null;
@@ -113,8 +144,10 @@ export function createTokenService(config: Config): TokenService {
           ...(str(picture) && picture ? { picture } : {}),
           groups: groups as string[],
           ...(str(idp) && idp ? { idp } : {}),
+          kind: kind ?? 'session',
           jti,
           exp,
+          iat,
         };
       } catch {
         return null;

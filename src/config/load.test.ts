@@ -51,13 +51,24 @@ describe('defaults', () => {
       adminUsername: 'admin',
       adminPassword: 'correct horse battery',
       tokenTtlMs: 24 * 3600_000,
+      kubectlTokenTtlMs: 8 * 3600_000,
       cookieSecure: 'auto',
       loginMaxFailures: 5,
       loginFailureWindowMs: 15 * 60_000,
       loginRateLimit: 20,
       generatedSecrets: false,
+      revocationStaleAfterMs: 15_000,
     });
-    assert.deepEqual(c.http, { maxBodyBytes: 1 << 20, allowedOrigins: [], corsOrigins: [], trustProxy: false });
+    assert.deepEqual(c.http, {
+      maxBodyBytes: 1 << 20,
+      allowedOrigins: [],
+      corsOrigins: [],
+      trustProxy: false,
+      headersTimeoutMs: 10_000,
+      bodyTimeoutMs: 30_000,
+      idleTimeoutMs: 72_000,
+      unauthMaxPerAddress: 32,
+    });
     assert.deepEqual(c.ws, {
       unauthTimeoutMs: 30_000,
       unauthMax: 200,
@@ -112,12 +123,17 @@ describe('defaults', () => {
       BUTLER_COOKIE_SECURE: 'true',
       BUTLER_LOGIN_MAX_FAILURES: '3',
       BUTLER_LOGIN_FAILURE_WINDOW: '5m',
+      BUTLER_REVOCATION_STALE_AFTER: '45s',
       BUTLER_LOGIN_RATE_LIMIT: '7',
       BUTLER_MAX_BODY_BYTES: '2MiB',
       BUTLER_ALLOWED_ORIGINS: 'https://console.example.com, https://other.example:8443/',
       BUTLER_CORS_ORIGINS: 'http://localhost:5173',
       BUTLER_TRUST_PROXY: 'true',
       BUTLER_CSP: "default-src 'none'",
+      BUTLER_HTTP_HEADERS_TIMEOUT: '5s',
+      BUTLER_HTTP_BODY_TIMEOUT: '20s',
+      BUTLER_HTTP_IDLE_TIMEOUT: '10s',
+      BUTLER_HTTP_UNAUTH_MAX_PER_ADDRESS: '8',
       BUTLER_STATIC_DIR: staticDir,
       BUTLER_WS_UNAUTH_TIMEOUT: '10s',
       BUTLER_WS_UNAUTH_MAX: '5',
@@ -162,6 +178,7 @@ describe('defaults', () => {
     assert.equal(c.auth.cookieSecure, 'true');
     assert.equal(c.auth.loginMaxFailures, 3);
     assert.equal(c.auth.loginFailureWindowMs, 5 * 60_000);
+    assert.equal(c.auth.revocationStaleAfterMs, 45_000);
     assert.equal(c.auth.loginRateLimit, 7);
     assert.deepEqual(c.http, {
       maxBodyBytes: 2 << 20,
@@ -169,6 +186,10 @@ describe('defaults', () => {
       corsOrigins: ['http://localhost:5173'],
       trustProxy: true,
       csp: "default-src 'none'",
+      headersTimeoutMs: 5000,
+      bodyTimeoutMs: 20_000,
+      idleTimeoutMs: 10_000,
+      unauthMaxPerAddress: 8,
     });
     assert.equal(c.staticDir, staticDir);
     assert.deepEqual(c.ws, {
@@ -429,6 +450,9 @@ describe('invalid values name the setting', () => {
     [{ BUTLER_STATIC_DIR: kubeconfig }, /BUTLER_STATIC_DIR: .* is not a directory/],
     [{ BUTLER_MANAGEMENT_TERMINAL_KUBECONFIG: '/nonexistent/k' }, /BUTLER_MANAGEMENT_TERMINAL_KUBECONFIG: file/],
     [{ BUTLER_WS_SLOW_CLIENT_LOW_WATER: '2MiB' }, /BUTLER_WS_SLOW_CLIENT_LOW_WATER must be below/],
+    [{ BUTLER_HTTP_HEADERS_TIMEOUT: '40s' }, /BUTLER_HTTP_HEADERS_TIMEOUT must not be above BUTLER_HTTP_BODY_TIMEOUT/],
+    [{ BUTLER_HTTP_BODY_TIMEOUT: '0s' }, /BUTLER_HTTP_BODY_TIMEOUT: must be greater than zero/],
+    [{ BUTLER_HTTP_UNAUTH_MAX_PER_ADDRESS: '0' }, /BUTLER_HTTP_UNAUTH_MAX_PER_ADDRESS/],
     [{ BUTLER_CSP: "default-src 'self'\nx" }, /BUTLER_CSP: must be a single line/],
     [{ BUTLER_ADMIN_USERNAME: 'two words' }, /BUTLER_ADMIN_USERNAME/],
   ];
@@ -461,4 +485,39 @@ test('static dir symlink is resolved to its real path', () => {
   const link = join(dir, 'link-static');
   symlinkSync(real, link);
   assert.equal(load({ BUTLER_STATIC_DIR: link }).staticDir, real);
+});
+
+describe('kubectl access and log format settings', () => {
+  test('BUTLER_PUBLIC_URL: an http(s) URL, trailing slash dropped; BUTLER_PUBLIC_CA_FILE must exist', () => {
+    assert.equal(load().http.publicUrl, undefined);
+    assert.equal(
+      load({ BUTLER_PUBLIC_URL: 'https://butler.example.com/' }).http.publicUrl,
+      'https://butler.example.com',
+    );
+    assert.equal(load({ BUTLER_PUBLIC_URL: 'https://x.example/sub/' }).http.publicUrl, 'https://x.example/sub');
+    refuses(
+      () => load({ BUTLER_PUBLIC_URL: 'butler.example.com' }),
+      /BUTLER_PUBLIC_URL: "butler.example.com" is not a URL/,
+    );
+    refuses(() => load({ BUTLER_PUBLIC_URL: 'ftp://x.example' }), /BUTLER_PUBLIC_URL: must be an http\(s\) URL/);
+    refuses(() => load({ BUTLER_PUBLIC_URL: 'https://x.example/?a=1' }), /BUTLER_PUBLIC_URL/);
+    refuses(
+      () => load({ BUTLER_PUBLIC_CA_FILE: join(dir, 'no-such-ca.pem') }),
+      /BUTLER_PUBLIC_CA_FILE: file .* does not exist/,
+    );
+  });
+
+  test('BUTLER_KUBECTL_TOKEN_TTL defaults to 8h', () => {
+    assert.equal(load().auth.kubectlTokenTtlMs, 8 * 3600_000);
+    assert.equal(load({ BUTLER_KUBECTL_TOKEN_TTL: '30m' }).auth.kubectlTokenTtlMs, 30 * 60_000);
+    refuses(() => load({ BUTLER_KUBECTL_TOKEN_TTL: '0s' }), /BUTLER_KUBECTL_TOKEN_TTL/);
+  });
+
+  test('BUTLER_LOG_FORMAT: json by default, pretty with --dev, either when set', () => {
+    assert.equal(load().logFormat, 'json');
+    assert.equal(load({}, ['--kubeconfig', kubeconfig, '--dev']).logFormat, 'pretty');
+    assert.equal(load({ BUTLER_LOG_FORMAT: 'json' }, ['--kubeconfig', kubeconfig, '--dev']).logFormat, 'json');
+    assert.equal(load({ BUTLER_LOG_FORMAT: 'pretty' }).logFormat, 'pretty');
+    refuses(() => load({ BUTLER_LOG_FORMAT: 'xml' }), /BUTLER_LOG_FORMAT: "xml" is not json or pretty/);
+  });
 });

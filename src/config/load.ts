@@ -61,6 +61,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
     throw new ConfigError(`BUTLER_LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   }
 
+  const logFormat = (get('BUTLER_LOG_FORMAT') ?? (dev ? 'pretty' : 'json')).toLowerCase();
+  if (logFormat !== 'json' && logFormat !== 'pretty') {
+    throw new ConfigError(`BUTLER_LOG_FORMAT: "${logFormat}" is not json or pretty`);
+  }
+
   const systemNamespace = namespace('BUTLER_SYSTEM_NAMESPACE', get('BUTLER_SYSTEM_NAMESPACE') ?? 'butler-system');
   const tenantNamespace = namespace('BUTLER_TENANT_NAMESPACE', get('BUTLER_TENANT_NAMESPACE') ?? 'butler-tenants');
   const namespaces = (name: string, def: string[]) => {
@@ -140,6 +145,12 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
     readableFile('BUTLER_MANAGEMENT_TERMINAL_KUBECONFIG', managementKubeconfigPath);
   }
 
+  const headersTimeoutMs = positive('BUTLER_HTTP_HEADERS_TIMEOUT', duration('BUTLER_HTTP_HEADERS_TIMEOUT', '10s'));
+  const bodyTimeoutMs = positive('BUTLER_HTTP_BODY_TIMEOUT', duration('BUTLER_HTTP_BODY_TIMEOUT', '30s'));
+  if (headersTimeoutMs > bodyTimeoutMs) {
+    throw new ConfigError('BUTLER_HTTP_HEADERS_TIMEOUT must not be above BUTLER_HTTP_BODY_TIMEOUT');
+  }
+
   const highWater = size('BUTLER_WS_SLOW_CLIENT_HIGH_WATER', '1MiB');
   const lowWater = size('BUTLER_WS_SLOW_CLIENT_LOW_WATER', '256KiB');
   if (lowWater >= highWater) {
@@ -154,6 +165,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
     port,
     staticDir,
     logLevel,
+    logFormat,
     kube: kubeConnection(flags.kubeconfig, get('KUBECONFIG'), get('KUBERNETES_SERVICE_HOST'), opts),
     kubeTimeoutMs: positive('BUTLER_KUBE_TIMEOUT', duration('BUTLER_KUBE_TIMEOUT', '15s')),
     tenantTimeoutMs: positive('BUTLER_TENANT_TIMEOUT', duration('BUTLER_TENANT_TIMEOUT', '10s')),
@@ -172,11 +184,16 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
       adminUsername,
       ...(adminPassword !== undefined ? { adminPassword } : { adminPasswordHash }),
       tokenTtlMs: positive('BUTLER_TOKEN_TTL', duration('BUTLER_TOKEN_TTL', '24h')),
+      kubectlTokenTtlMs: positive('BUTLER_KUBECTL_TOKEN_TTL', duration('BUTLER_KUBECTL_TOKEN_TTL', '8h')),
       cookieSecure: cookieSecure as CookieSecureMode,
       loginMaxFailures: int('BUTLER_LOGIN_MAX_FAILURES', 5),
       loginFailureWindowMs: positive('BUTLER_LOGIN_FAILURE_WINDOW', duration('BUTLER_LOGIN_FAILURE_WINDOW', '15m')),
       loginRateLimit: int('BUTLER_LOGIN_RATE_LIMIT', 20),
       generatedSecrets: generated.length > 0,
+      revocationStaleAfterMs: positive(
+        'BUTLER_REVOCATION_STALE_AFTER',
+        duration('BUTLER_REVOCATION_STALE_AFTER', '15s'),
+      ),
     },
     identity: {
       ...(get('BUTLER_BASE_URL') !== undefined ? { baseUrl: baseUrl(get('BUTLER_BASE_URL')!) } : {}),
@@ -190,6 +207,14 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
       corsOrigins,
       trustProxy: bool('BUTLER_TRUST_PROXY', false),
       ...(get('BUTLER_CSP') !== undefined ? { csp: cspValue(get('BUTLER_CSP')!) } : {}),
+      ...(get('BUTLER_PUBLIC_URL') !== undefined ? { publicUrl: publicUrl(get('BUTLER_PUBLIC_URL')!) } : {}),
+      ...(get('BUTLER_PUBLIC_CA_FILE') !== undefined
+        ? { publicCaFile: readableFile('BUTLER_PUBLIC_CA_FILE', get('BUTLER_PUBLIC_CA_FILE')!) }
+        : {}),
+      headersTimeoutMs,
+      bodyTimeoutMs,
+      idleTimeoutMs: positive('BUTLER_HTTP_IDLE_TIMEOUT', duration('BUTLER_HTTP_IDLE_TIMEOUT', '72s')),
+      unauthMaxPerAddress: int('BUTLER_HTTP_UNAUTH_MAX_PER_ADDRESS', 32),
     },
     ws: {
       unauthTimeoutMs: positive('BUTLER_WS_UNAUTH_TIMEOUT', duration('BUTLER_WS_UNAUTH_TIMEOUT', '30s')),
@@ -324,6 +349,20 @@ function isSupportedHash(hash: string): boolean {
 function cspValue(value: string): string {
   if (/[\r\n]/.test(value)) throw new ConfigError('BUTLER_CSP: must be a single line');
   return value.trim();
+}
+
+/** An absolute http(s) URL without query or fragment; a trailing slash is dropped. */
+function publicUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`BUTLER_PUBLIC_URL: "${value}" is not a URL`);
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.username || url.password) {
+    throw new ConfigError('BUTLER_PUBLIC_URL: must be an http(s) URL without credentials, query or fragment');
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 function metricsToken(token: string): string {

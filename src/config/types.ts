@@ -21,6 +21,8 @@ export interface Config {
   /** Directory served in place of the built-in page when no staticDir is configured (set by the demo, no flag). */
   builtinConsoleDir?: string;
   logLevel: string;
+  /** BUTLER_LOG_FORMAT: `json` (default) or `pretty` (readable lines; the default with --dev and in the demo). */
+  logFormat: 'json' | 'pretty';
 
   kube: KubeConnectionConfig;
   /** BUTLER_KUBE_TIMEOUT (15s): timeout of one Kubernetes API call. */
@@ -42,6 +44,8 @@ export interface Config {
     adminPassword?: string;
     adminPasswordHash?: string;
     tokenTtlMs: number;
+    /** BUTLER_KUBECTL_TOKEN_TTL (8h): lifetime of a token issued inside a downloaded kubeconfig. */
+    kubectlTokenTtlMs: number;
     cookieSecure: CookieSecureMode;
     loginMaxFailures: number;
     loginFailureWindowMs: number;
@@ -49,6 +53,8 @@ export interface Config {
     loginRateLimit: number;
     /** True when secrets were generated at random (--dev / demo). */
     generatedSecrets: boolean;
+    /** BUTLER_REVOCATION_STALE_AFTER (15s): revocations not received for this long make /readyz not ready. */
+    revocationStaleAfterMs: number;
   };
 
   identity: {
@@ -68,6 +74,18 @@ export interface Config {
     corsOrigins: string[];
     trustProxy: boolean;
     csp?: string;
+    /** BUTLER_PUBLIC_URL: the server's address as clients reach it (e.g. behind an ingress), without a trailing slash. */
+    publicUrl?: string;
+    /** BUTLER_PUBLIC_CA_FILE: CA certificate(s) (PEM) that kubeconfigs for BUTLER_PUBLIC_URL embed. */
+    publicCaFile?: string;
+    /** BUTLER_HTTP_HEADERS_TIMEOUT (10s): a request's headers must arrive within this (else 408, closed). */
+    headersTimeoutMs: number;
+    /** BUTLER_HTTP_BODY_TIMEOUT (30s): the whole request, body included, must arrive within this (else 408, closed). */
+    bodyTimeoutMs: number;
+    /** BUTLER_HTTP_IDLE_TIMEOUT (72s): a kept-alive connection without a request is closed after this. */
+    idleTimeoutMs: number;
+    /** BUTLER_HTTP_UNAUTH_MAX_PER_ADDRESS (32): requests without a session in progress at once per client address. */
+    unauthMaxPerAddress: number;
   };
 
   ws: {

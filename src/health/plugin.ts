@@ -29,8 +29,13 @@ export async function healthPlugin(app: FastifyInstance, opts: HealthOptions): P
         }
       }),
     );
-    const ready = results.every(([, reason]) => reason === null);
-    const checks = Object.fromEntries(results.map(([name, reason]) => [name, reason ?? 'ok']));
+    const ready = results.every(([, reason]) => reason === null || typeof reason === 'object');
+    const checks = Object.fromEntries(
+      results.map(([name, reason]) => [
+        name,
+        reason === null ? 'ok' : typeof reason === 'object' ? reason.status : reason,
+      ]),
+    );
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
 }

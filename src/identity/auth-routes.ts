@@ -4,11 +4,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clientAddress } from '../auth/address.js';
 import { createCredentialCheck } from '../auth/credentials.js';
 import { clearSessionCookie, LOGIN_PATH, LOGOUT_PATH, setSessionCookie } from '../auth/plugin.js';
-import type { Identity, Session } from '../auth/session.js';
+import { identityOf, type Identity } from '../auth/session.js';
 import { createLoginThrottle } from '../auth/throttle.js';
 import type { Config } from '../config/types.js';
 import { badRequest, forbidden, HttpError, tooManyRequests, unauthorized } from '../http/errors.js';
-import { toHttpError } from '../kube/errors.js';
+import type { SsoAuthHooks } from '../sso/auth-hooks.js';
+import { KubeApiError, toHttpError } from '../kube/errors.js';
 import type { IdentityServices } from './services.js';
 import { normaliseEmail } from './membership.js';
 import { MAX_PASSWORD_LENGTH, passwordProblem } from './passwords.js';
@@ -16,7 +17,6 @@ import { BOOTSTRAP_EMAIL, BOOTSTRAP_NAME, BOOTSTRAP_SUBJECT, type Principal } fr
 import { phaseOf, type UserObject } from './user-store.js';
 import { meView, teamNamespace, userListItem } from './views.js';
 import type { TeamClusterViews } from './cluster-teams.js';
-import type { SsoAuthHooks } from '../sso/auth-hooks.js';
 
 const MAX_CREDENTIAL_LENGTH = 256;
 
@@ -177,7 +177,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     });
     const e = new HttpError(
       mapped.status === 504 ? 504 : 502,
-      `${what} could not be recorded; the session is still valid`,
+      `${what} could not be recorded (${revocationFailureReason(err, mapped, config.systemNamespace)}); the session is still valid`,
     );
     Object.defineProperty(e, 'cause', { value: err, enumerable: false });
     return e;
@@ -312,16 +312,14 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-const identityOf = (s: Session): Identity => ({
-  subject: s.subject,
-  username: s.username,
-  email: s.email,
-  name: s.name,
-  provider: s.provider,
-  ...(s.picture ? { picture: s.picture } : {}),
-  groups: s.groups,
-  ...(s.idp ? { idp: s.idp } : {}),
-});
+/** Why a revocation marker could not be stored, for the logout/refresh answer (no secrets, no Kubernetes internals). */
+function revocationFailureReason(err: unknown, mapped: HttpError, systemNamespace: string): string {
+  if (mapped.status === 404 && err instanceof KubeApiError && err.status?.details?.kind === 'namespaces')
+    return `namespace "${systemNamespace}" does not exist`;
+  // The mapped messages: "kubernetes API unavailable", "… timed out", "butler-server is not allowed to create
+  // configmaps in namespace …", "… rejected butler-server's credentials", "… is throttling requests".
+  return mapped.message;
+}
 
 function lockedNow(u: UserObject): boolean {
   if (u.status?.phase !== 'Locked') return false;

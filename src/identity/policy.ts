@@ -41,7 +41,8 @@ const handler = (why: string): Rule => ({ kind: 'handler', why });
 export const POLICY: Readonly<Record<string, Rule>> = {
   'GET /healthz': R.public,
   'GET /readyz': R.public,
-  'GET /metrics': handler('session or metrics token; checked by the metrics plugin'),
+  // Session or metrics token, checked by the metrics plugin.
+  'GET /metrics': R.session,
 
   // sessions
   'POST /api/auth/login': R.public,
@@ -56,6 +57,8 @@ export const POLICY: Readonly<Record<string, Rule>> = {
   'POST /api/auth/logout': R.session,
   'POST /api/auth/refresh': R.session,
   'POST /api/auth/refresh-permissions': R.session,
+  // A kubectl token id is 128 random bits: knowing one is the right to revoke it.
+  'DELETE /api/auth/kubectl-tokens/:id': R.session,
 
   // users
   'GET /api/users': R.member,
@@ -112,6 +115,7 @@ export const POLICY: Readonly<Record<string, Rule>> = {
   // management cluster
   'GET /api/management': R.pv,
   'GET /api/management/nodes': R.pv,
+  'GET /api/management/kubeconfig': R.pa,
   'GET /api/management/namespaces/:ns/pods': R.pv,
   'GET /api/management/pods/:ns': R.pv,
   'GET /api/management/addons': R.pv,
@@ -142,7 +146,8 @@ export const POLICY: Readonly<Record<string, Rule>> = {
   'GET /api/openapi.json': R.session,
 
   // live updates and terminals
-  'GET /ws/clusters': handler('data-less without a session; frames filtered per client by team'),
+  // Data-less without a session; frames filtered per client by team (a user without teams sees none).
+  'GET /ws/clusters': R.session,
   ...Object.fromEntries(
     [':type', ':type/:a', ':type/:a/:b', ':type/:a/:b/:c', ':type/:a/:b/:c/:d'].map((p) => [
       `GET /ws/terminal/${p}`,
@@ -170,10 +175,12 @@ export const NO_TEAM_ACCESS = 'no team access - contact your administrator';
 /** Throws the 403 a principal gets for a rule that does not need a cluster lookup. */
 export function checkRule(p: Principal, rule: Rule, params: Record<string, string>): void {
   switch (rule.kind) {
+    // For `handler` the handler's own check (checkClusterCreate, checkCluster, terminalAccess) refuses users
+    // without teams.
     case 'public':
     case 'session':
-      return;
     case 'handler':
+      return;
     case 'cluster':
     case 'member':
       if (!hasTeamAccess(p)) throw forbidden(NO_TEAM_ACCESS);

@@ -48,6 +48,8 @@ export interface UserObject extends KubeObject {
   status?: UserStatus & Record<string, unknown>;
 }
 
+const WRITE_VISIBLE_MS = 3000;
+
 export const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Effective platform role from the User object: the higher of `spec.platformRole` and `spec.isPlatformAdmin`. */
@@ -113,21 +115,32 @@ export function createUserStore(
     return map;
   }
 
-  const patchStatus = (name: string, status: Record<string, unknown>) =>
-    kube.request<UserObject>({
-      method: 'PATCH',
-      path: identityPaths.userStatus(name),
-      contentType: 'application/merge-patch+json',
-      body: { status },
-    });
+  /** Read-your-writes: a write's answer waits (bounded) until the cache has it, so the next request sees it. */
+  async function visible(user: UserObject): Promise<UserObject> {
+    const rv = user.metadata?.resourceVersion;
+    if (rv && cache.synced) await cache.waitForResourceVersion(rv, WRITE_VISIBLE_MS);
+    return user;
+  }
 
-  const patchSpec = (name: string, spec: Record<string, unknown>) =>
-    kube.request<UserObject>({
-      method: 'PATCH',
-      path: identityPaths.user(name),
-      contentType: 'application/merge-patch+json',
-      body: { spec },
-    });
+  const patchStatus = async (name: string, status: Record<string, unknown>) =>
+    visible(
+      await kube.request<UserObject>({
+        method: 'PATCH',
+        path: identityPaths.userStatus(name),
+        contentType: 'application/merge-patch+json',
+        body: { status },
+      }),
+    );
+
+  const patchSpec = async (name: string, spec: Record<string, unknown>) =>
+    visible(
+      await kube.request<UserObject>({
+        method: 'PATCH',
+        path: identityPaths.user(name),
+        contentType: 'application/merge-patch+json',
+        body: { spec },
+      }),
+    );
 
   async function issueInvite(name: string): Promise<{ user: UserObject; token: string }> {
     const token = newInviteToken();
@@ -286,6 +299,8 @@ export function createUserStore(
       const user = cache.get(undefined, name);
       const ref = user ? secretRefOf(user) : undefined;
       await kube.request({ method: 'DELETE', path: identityPaths.user(name) });
+      const deadline = Date.now() + WRITE_VISIBLE_MS;
+      while (cache.get(undefined, name) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       const ns = config.systemNamespace;
       const secrets = new Set([`${ns}/${passwordSecretName(name)}`]);
       // Only a Secret the server created for this user is deleted, never one a reference merely points to.

@@ -5,13 +5,17 @@
 // the last resourceVersion seen (events or bookmarks), after a bounded, jittered backoff when it keeps failing.
 // A 410 Expired (as an answer or as an ERROR event) means the resume point left the API server's history: the cache
 // lists again and emits the difference to the old content (ADDED / MODIFIED / DELETED, marked `relist`), then RESYNC.
+// Before resuming, a cheap LIST checks that the server has not lost its state (lost-state.ts); if it has, the cache
+// re-lists the same way.
 import type { Logger } from 'pino';
 import type { KubeClient, KubeWatchEvent } from './client.js';
 import { isKubeStatus } from './errors.js';
+import { errorMessage } from '../observability/logger.js';
 import { ObjectStore, stripManagedFields, type KubeObjectLike } from './cache-store.js';
 
 export type { KubeObject, KubeObjectLike } from './cache-store.js';
 import { compareResourceVersions, parseResourceVersion } from './cache-resource-version.js';
+import { lostStateVersion } from './lost-state.js';
 
 export interface CacheEvent<T> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -214,6 +218,10 @@ class WatchedResourceCache<T> implements ResourceCache<T> {
         if (needList) {
           await this.relist(signal);
           needList = false;
+        } else if (await this.serverLostState(signal)) {
+          needList = true;
+          failures = 0;
+          continue;
         }
         const started = Date.now();
         const events = await this.watchOnce(signal);
@@ -228,13 +236,28 @@ class WatchedResourceCache<T> implements ResourceCache<T> {
         }
         failures++;
         const log = failures === 1 ? this.o.logger?.warn : this.o.logger?.debug;
-        log?.call(this.o.logger, { err, cache: this.o.name, failures }, needList ? 'list failed' : 'watch failed');
+        log?.call(
+          this.o.logger,
+          { error: errorMessage(err), cache: this.o.name, failures },
+          needList ? 'list failed; retrying' : 'watch failed; retrying',
+        );
       }
       if (failures > 0 && !signal.aborted) {
         const delay = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.min(failures - 1, 20));
         await sleep(delay * (0.5 + Math.random() / 2), signal);
       }
     }
+  }
+
+  /** Before a resume: whether the API server is behind our position (it lost its state; see lost-state.ts). */
+  private async serverLostState(signal: AbortSignal): Promise<boolean> {
+    const current = await lostStateVersion(this.kube, this.o.path, this.position, signal);
+    if (current === undefined || signal.aborted) return false;
+    this.o.logger?.warn(
+      { cache: this.o.name, resourceVersion: this.position, serverResourceVersion: current },
+      'API server is behind the cache (it lost its state); re-listing',
+    );
+    return true;
   }
 
   private async listAll(signal: AbortSignal): Promise<{ items: T[]; resourceVersion: string }> {

@@ -159,8 +159,26 @@ function statusCode(err: unknown): string {
   return typeof code === 'number' ? String(code) : '0';
 }
 
+/**
+ * Distinct `resource` label values kept; later new ones count as "other". The proxy lets a client choose the paths,
+ * and every new label value is a new series held for the life of the process.
+ */
+export const MAX_RESOURCE_LABELS = 128;
+
+function boundedResources(): (labels: { verb: string; resource: string }) => { verb: string; resource: string } {
+  const seen = new Set<string>();
+  return (labels) => {
+    if (seen.has(labels.resource)) return labels;
+    if (seen.size >= MAX_RESOURCE_LABELS) return { ...labels, resource: 'other' };
+    seen.add(labels.resource);
+    return labels;
+  };
+}
+
 /** The same client, with every call counted and timed in `metrics`. */
 export function instrumentKubeClient(kube: KubeClient, metrics: Metrics): KubeClient {
+  const bound = boundedResources();
+  const labelsOf = (method: string, path: string, watch = false) => bound(kubeRequestLabels(method, path, watch));
   const observe = async <T>(
     labels: { verb: string; resource: string },
     call: () => Promise<T>,
@@ -187,19 +205,19 @@ export function instrumentKubeClient(kube: KubeClient, metrics: Metrics): KubeCl
     },
     request: <T>(o: KubeRequestOptions) =>
       observe(
-        kubeRequestLabels(o.method, o.path, o.query?.watch === true || o.query?.watch === 'true'),
+        labelsOf(o.method, o.path, o.query?.watch === true || o.query?.watch === 'true'),
         () => kube.request<T>(o),
         () => (o.method.toUpperCase() === 'POST' ? '201' : '200'),
       ),
     list: (path, query, opts) =>
       observe(
-        kubeRequestLabels('GET', path),
+        labelsOf('GET', path),
         () => kube.list(path, query, opts),
         () => '200',
       ),
     // A watch is counted when it ends (its duration is the stream's lifetime, so it has no latency sample).
     watch: async (path, query, onEvent, signal, opts) => {
-      const labels = kubeRequestLabels('GET', path, true);
+      const labels = labelsOf('GET', path, true);
       metrics.kubeWatchStarts.inc({ resource: labels.resource });
       try {
         await kube.watch(path, query, onEvent, signal, opts);
@@ -211,7 +229,7 @@ export function instrumentKubeClient(kube: KubeClient, metrics: Metrics): KubeCl
     },
     raw: (o) =>
       observe(
-        kubeRequestLabels(o.method, o.path),
+        labelsOf(o.method, o.path),
         () => kube.raw(o),
         (res) => String(res.statusCode ?? 0),
       ),

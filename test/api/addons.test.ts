@@ -152,6 +152,7 @@ describe('addons API', () => {
       displayName: 'CILIUM',
       status: 'Installed',
       phase: 'Healthy',
+      version: '1.15.0',
       installedVersion: '1.15.0',
       managedBy: 'platform',
     });
@@ -159,6 +160,14 @@ describe('addons API', () => {
     assert.equal(list.body.addons[1].displayName, 'LONGHORN');
     assert.equal(list.body.addons[1].status, 'Pending');
     assert.equal(list.body.addons[1].version, '1.7.0');
+  });
+
+  it('platform entries carry version (the installed one), in the list and the single GET', async () => {
+    const platform = await env.api('GET', '/api/clusters/butler-tenants/a/addons/cilium');
+    assert.equal(platform.status, 200);
+    assert.equal(platform.body.version, '1.15.0');
+    const list = await env.api('GET', '/api/clusters/butler-tenants/a/addons');
+    for (const a of list.body.addons) assert.ok(a.version, `${a.name} has no version`);
   });
 
   it('install errors', async () => {

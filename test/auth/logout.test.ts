@@ -87,7 +87,9 @@ test('when the revocation cannot be stored: 502, cookie cleared, and the session
     await sim.faults.up({ keepState: true });
   }
   assert.equal(out.status, 502, out.text);
-  assert.deepEqual(out.json, { error: 'logout could not be recorded; the session is still valid' });
+  assert.deepEqual(out.json, {
+    error: 'logout could not be recorded (kubernetes API unavailable); the session is still valid',
+  });
   assert.ok(clearsCookie(out));
   assert.equal((await me(s, token)).status, 200);
 });

@@ -45,9 +45,11 @@ test('the console: login, live clusters, create → Ready, scale, terminal, prov
   await t.test('logs in', async () => {
     await page.goto(demo.url);
     await page.locator('#login-form').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#nav').isHidden(), true, 'no navigation before login');
+    assert.equal(await page.locator('#live').isHidden(), true);
     await shot('01-login');
     await page.fill('#login-form input[name=username]', demo.username);
-    await page.fill('#login-form input[name=password]', demo.password);
+    await page.fill('#login-form input[name=password]', demo.password!);
     await page.click('#login-form button[type=submit]');
     await page.locator('#logout').waitFor({ state: 'visible' });
   });
@@ -79,6 +81,17 @@ test('the console: login, live clusters, create → Ready, scale, terminal, prov
     await shot('04-ready');
   });
 
+  await t.test('the form keeps its defaults after a create, so a second create works', async () => {
+    assert.equal(await page.inputValue('#create-form input[name=namespace]'), 'butler-tenants');
+    assert.match(await page.inputValue('#create-form input[name=kubernetesVersion]'), /^v1\.\d+\.\d+$/);
+    assert.equal(await page.inputValue('#create-form input[name=workerReplicas]'), '2');
+    await page.fill('#create-form input[name=name]', 'browser-second');
+    await page.selectOption('#create-form select[name=providerConfigRef]', 'harvester');
+    await page.click('#create-form button[type=submit]');
+    await page.locator('tr[data-cluster="butler-tenants/browser-second"]').waitFor();
+    assert.equal(await page.locator('#create-form .error').innerText(), '');
+  });
+
   await t.test('scales it and sees the node count change in the nodes view', async () => {
     await page.click('tr[data-cluster="butler-tenants/browser-dev"] a');
     await page.locator('#node-count[data-count="3"]').waitFor();
@@ -86,7 +99,21 @@ test('the console: login, live clusters, create → Ready, scale, terminal, prov
     await page.click('#scale-cluster');
     await page.locator('#node-count[data-count="5"]').waitFor();
     await page.locator('tr[data-node="browser-dev-worker-4"]').waitFor();
+    // Memory as people read it, not the raw quantity.
+    const memory = await page.locator('tr[data-node="browser-dev-worker-4"] td').nth(6).innerText();
+    assert.match(memory, /^\d+(\.\d)? (MiB|GiB)$/);
     await shot('05-scaled');
+  });
+
+  await t.test('downloads a kubeconfig for kubectl through butler-server', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-kubeconfig')]);
+    assert.equal(download.suggestedFilename(), 'butler-butler-tenants-browser-dev.kubeconfig');
+    const text = await (await download.createReadStream()).toArray();
+    const kubeconfig = Buffer.concat(text).toString();
+    assert.ok(
+      kubeconfig.includes(`server: ${demo.kubectlUrl}/api/proxy/tenant/butler-tenants/browser-dev`),
+      kubeconfig,
+    );
   });
 
   await t.test('runs kubectl get nodes in the tenant terminal', async () => {
@@ -115,6 +142,11 @@ test('the console: login, live clusters, create → Ready, scale, terminal, prov
     await page.click('a[data-nav=management]');
     await page.getByText('3/3 nodes ready').waitFor();
     await page.getByText('Prometheus Stack').waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#download-management-kubeconfig'),
+    ]);
+    assert.equal(download.suggestedFilename(), 'butler-management.kubeconfig');
     await shot('08-management');
   });
 

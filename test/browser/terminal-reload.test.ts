@@ -41,7 +41,7 @@ async function typeAndSee(word: string): Promise<void> {
 test('the terminal works again after a page reload (the browser closes it with 1001)', async () => {
   await page.goto(demo.url);
   await page.fill('#login-form input[name=username]', demo.username);
-  await page.fill('#login-form input[name=password]', demo.password);
+  await page.fill('#login-form input[name=password]', demo.password!);
   await page.click('#login-form button[type=submit]');
   await page.locator('#logout').waitFor({ state: 'visible' });
   await page.goto(`${demo.url}/#/terminal/management`);

@@ -60,7 +60,8 @@ export async function startServerProcess(opts: SpawnOptions = {}): Promise<Serve
       );
     }, opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
     const onData = () => {
-      const match = /"msg":"Server listening at (https?:\/\/[^"]+)"/.exec(out);
+      // JSON lines by default, readable ones with --dev or BUTLER_LOG_FORMAT=pretty.
+      const match = /(?:"msg":"|INFO: )Server listening at (https?:\/\/[^"\s]+)/.exec(out);
       if (match) {
         clearTimeout(timer);
         child.stdout!.off('data', onData);

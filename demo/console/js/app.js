@@ -37,6 +37,7 @@ function showLogin() {
   $('app-view').replaceChildren();
   $('app-view').hidden = true;
   $('nav').hidden = true;
+  $('live').hidden = true;
   $('logout').hidden = true;
   $('user').textContent = '';
   $('login-view').hidden = false;
@@ -87,6 +88,7 @@ function showApp(username) {
   $('login-view').hidden = true;
   $('app-view').hidden = false;
   $('nav').hidden = false;
+  $('live').hidden = false;
   $('logout').hidden = false;
   $('user').textContent = username;
   connect();

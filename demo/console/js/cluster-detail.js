@@ -1,6 +1,7 @@
 // One cluster: status, scale, delete, nodes (refreshed while open), addons, events, and its terminal.
 import { del, get, patch } from './api.js';
-import { h, phaseBadge, table } from './dom.js';
+import { formatMemory, h, phaseBadge, table } from './dom.js';
+import { kubeconfigButton } from './kubeconfig.js';
 import { cluster, onChange } from './live.js';
 
 const REFRESH_MS = 2000;
@@ -18,6 +19,12 @@ export function clusterDetailView(namespace, name) {
     { href: `#/terminal/tenant/${namespace}/${name}`, id: 'open-terminal', hidden: true },
     'Open terminal',
   );
+  const kubeconfig = kubeconfigButton(
+    `${base}/kubeconfig?via=butler`,
+    `butler-${namespace}-${name}.kubeconfig`,
+    'download-kubeconfig',
+  );
+  kubeconfig.hidden = true;
   let deleteArmed = false;
   const deleteButton = h('button', { type: 'button', class: 'danger', id: 'delete-cluster' }, 'Delete');
 
@@ -56,6 +63,7 @@ export function clusterDetailView(namespace, name) {
     }
     const ready = c.status?.phase === 'Ready';
     terminalLink.hidden = !ready;
+    kubeconfig.hidden = !ready;
     if (!replicasTouched) replicas.value = c.spec?.workers?.replicas ?? 1;
     const condition = (c.status?.conditions ?? []).find((x) => x.type === 'Ready');
     summary.replaceChildren(
@@ -85,7 +93,7 @@ export function clusterDetailView(namespace, name) {
               h('td', {}, n.version),
               h('td', {}, n.internalIP),
               h('td', {}, n.cpu),
-              h('td', {}, n.memory),
+              h('td', {}, formatMemory(n.memory)),
               h('td', {}, n.age),
             ),
           ),
@@ -163,6 +171,7 @@ export function clusterDetailView(namespace, name) {
       ),
       summary,
       h('div', { class: 'row' }, h('label', {}, 'Workers', replicas), scaleButton, terminalLink, deleteButton),
+      h('div', { class: 'row' }, kubeconfig),
       error,
     ),
     h('section', { class: 'card' }, h('h2', {}, 'Nodes'), nodes),

@@ -8,8 +8,11 @@ export function h(tag, attrs = {}, ...children) {
     if (value === undefined || value === null || value === false) continue;
     if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
     else if (key === 'class') el.className = value;
-    else if (key === 'value') el.value = value;
-    else el.setAttribute(key, value === true ? '' : String(value));
+    else if (key === 'value') {
+      // Also the default, so that form.reset() returns to it rather than to an empty field.
+      if ('defaultValue' in el) el.defaultValue = value;
+      el.value = value;
+    } else el.setAttribute(key, value === true ? '' : String(value));
   }
   for (const child of children.flat()) {
     if (child === undefined || child === null || child === false) continue;
@@ -38,4 +41,21 @@ export function table(headers, rows, attrs = {}) {
     ),
     h('tbody', {}, rows),
   );
+}
+
+const MEMORY_UNITS = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+
+/** A Kubernetes memory quantity ("8148564Ki") as people read it ("7.8 GiB"); anything unparsable as it is. */
+export function formatMemory(quantity) {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/.exec(String(quantity ?? ''));
+  if (!m) return quantity ?? '';
+  const bytes = Number(m[1]) * (m[2] ? MEMORY_UNITS[m[2]] : 1);
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1024 && i < units.length - 1) {
+    value /= 1024;
+    i++;
+  }
+  return `${value >= 10 || i === 0 ? Math.round(value) : value.toFixed(1)} ${units[i]}`;
 }

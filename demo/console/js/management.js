@@ -1,6 +1,7 @@
 // The management cluster: summary, nodes, management addons, and its terminal.
 import { get } from './api.js';
 import { h, phaseBadge, table } from './dom.js';
+import { kubeconfigButton } from './kubeconfig.js';
 
 export function managementView() {
   const summary = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
@@ -69,6 +70,15 @@ export function managementView() {
           {},
           'Management cluster',
           h('a', { href: '#/terminal/management', id: 'open-management-terminal' }, 'Open terminal'),
+        ),
+        h(
+          'div',
+          { class: 'row' },
+          kubeconfigButton(
+            '/api/management/kubeconfig',
+            'butler-management.kubeconfig',
+            'download-management-kubeconfig',
+          ),
         ),
         summary,
       ),

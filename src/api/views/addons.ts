@@ -114,6 +114,8 @@ export function fromObservedAddon(o: ObservedAddon, displayNames: Map<string, st
     displayName: displayNames.get(name) || name,
     status: mapAddonStatus(o.status),
     phase: o.status,
+    // The console reads `version`; a platform entry only knows the installed one.
+    version: o.version,
     installedVersion: o.version,
     managedBy: 'platform' as const,
   });
