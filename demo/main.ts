@@ -123,6 +123,9 @@ function harvesterHosts(): object[] {
 export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   const logStream = opts.logStream ?? process.stderr;
   const cleanup = cleanupStack();
+  // The demo IdP starts beside the simulators (it needs none of them).
+  const ssoStarting = startDemoSso();
+  cleanup.push(async () => (await ssoStarting).stop());
   try {
     const harvester = await startSimulator({
       seed: harvesterHosts(),
@@ -149,8 +152,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     });
     cleanup.push(() => management.stop());
 
-    const sso = await startDemoSso();
-    cleanup.push(() => sso.stop());
+    const sso = await ssoStarting;
 
     const consoleDir = assembleConsoleDir();
     cleanup.push(() => rmSync(consoleDir, { recursive: true, force: true }));

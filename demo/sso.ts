@@ -3,7 +3,7 @@
 // a platform admin (group butler-platform-admins), an operator of team payments and a viewer of team analytics.
 import { randomBytes } from 'node:crypto';
 import type { KubeClient } from '../src/kube/client.js';
-import { startTestIdp, type IdpUser, type TestIdp } from '../test/helpers/oidc-idp.js';
+import type { IdpUser, TestIdp } from '../test/helpers/oidc-idp.js';
 
 export const DEMO_IDP_NAME = 'demo-sso';
 export const DEMO_IDP_DISPLAY_NAME = 'Demo SSO';
@@ -55,6 +55,8 @@ export async function startDemoSso(): Promise<DemoSso> {
       role: 'viewer of team analytics',
     },
   ];
+  // Loaded on demand: the OpenID Provider (a dev dependency) then loads while the simulators start.
+  const { startTestIdp } = await import('../test/helpers/oidc-idp.js');
   const idp = await startTestIdp({ users });
   const clientId = 'butler-demo';
   const clientSecret = randomBytes(24).toString('base64url');
