@@ -33,6 +33,8 @@ const READY_TIMEOUT_MS = 10_000;
 const here = dirname(fileURLToPath(import.meta.url));
 
 export interface DemoOptions {
+  /** Single sign-on with a real OpenID Provider and three users (`npm run demo -- --sso`). */
+  sso?: boolean;
   /** Listen address (default 127.0.0.1:8080); port 0 picks a free one. */
   addr?: string;
   /** The HTTPS listener for kubectl (default 127.0.0.1:0, a free port; the command's default is 127.0.0.1:8443). */
@@ -66,7 +68,7 @@ export interface Demo {
   providers: ProviderEndpoints;
   controller: DemoController;
   /** Single sign-on: the demo's OpenID Provider and its three users. */
-  sso: DemoSso;
+  sso?: DemoSso;
   /** Stops everything and removes every temporary file; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -124,8 +126,9 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   const logStream = opts.logStream ?? process.stderr;
   const cleanup = cleanupStack();
   // The demo IdP starts beside the simulators (it needs none of them).
-  const ssoStarting = startDemoSso();
-  cleanup.push(async () => (await ssoStarting).stop());
+  const ssoStarting = opts.sso ? startDemoSso() : undefined;
+  ssoStarting?.catch(() => undefined);
+  cleanup.push(async () => (await ssoStarting)?.stop());
   try {
     const harvester = await startSimulator({
       seed: harvesterHosts(),
@@ -181,7 +184,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     const args = ['--addr', opts.addr ?? DEFAULT_DEMO_ADDR, '--kubeconfig', management.kubeconfigPath];
     if (opts.staticDir !== undefined) args.push('--static-dir', opts.staticDir);
     const config: Config = {
-      ...loadConfig(args, { ...generated, ...sso.env, ...given }),
+      ...loadConfig(args, { ...generated, ...sso?.env, ...given }),
       builtinConsoleDir: consoleDir,
     };
 
@@ -215,9 +218,11 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     const port = address !== null && typeof address === 'object' ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host || '127.0.0.1';
     const url = `${config.tls ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    sso.registerClient(url);
-    await seedDemoSso(controllerKube, sso, url);
-    await waitUntil(() => services.sso.registry.list().length > 0, 'the demo identity provider');
+    if (sso) {
+      sso.registerClient(url);
+      await seedDemoSso(controllerKube, sso, url);
+      await waitUntil(() => services.sso.registry.list().length > 0, 'the demo identity provider');
+    }
 
     let stopping: Promise<void> | undefined;
     return {
@@ -232,7 +237,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
       harvester,
       providers,
       controller,
-      sso,
+      ...(sso ? { sso } : {}),
       stop: () => (stopping ??= cleanup.run()),
     };
   } catch (err) {
@@ -294,7 +299,13 @@ export function parseDemoArgs(argv: string[]): DemoFlags {
 export async function runDemo(argv: string[]): Promise<void> {
   // A person watches the command: readable log lines unless BUTLER_LOG_FORMAT says otherwise.
   const env = { BUTLER_LOG_FORMAT: 'pretty', ...process.env };
-  const demo = await startDemo({ kubectlAddr: DEFAULT_KUBECTL_ADDR, ...parseDemoArgs(argv), env });
+  const sso = argv.includes('--sso');
+  const demo = await startDemo({
+    kubectlAddr: DEFAULT_KUBECTL_ADDR,
+    ...parseDemoArgs(argv.filter((a) => a !== '--sso')),
+    env,
+    sso,
+  });
   process.stdout.write(
     [
       '',
@@ -304,8 +315,12 @@ export async function runDemo(argv: string[]): Promise<void> {
       `  Password: ${demo.password ?? '(the one you set in BUTLER_ADMIN_PASSWORD)'}`,
       `  kubectl:  ${demo.kubectlUrl} (HTTPS; download a kubeconfig on the console page, then`,
       '            kubectl --kubeconfig <downloaded file> get nodes)',
-      `Single sign-on ("Sign in with ${DEMO_IDP_DISPLAY_NAME}", a real OpenID Provider at ${demo.sso.idp.issuer}):`,
-      ...demo.sso.users.map((u) => `  ${u.login.padEnd(6)} / ${u.password}  (${u.role})`),
+      ...(demo.sso
+        ? [
+            `Single sign-on ("Sign in with ${DEMO_IDP_DISPLAY_NAME}", a real OpenID Provider at ${demo.sso.idp.issuer}):`,
+            ...demo.sso.users.map((u) => `  ${u.login.padEnd(6)} / ${u.password}  (${u.role})`),
+          ]
+        : []),
       'Press Ctrl-C to stop.',
       '',
     ].join('\n') + '\n',

@@ -17,6 +17,7 @@ let browser: Browser;
 
 before(async () => {
   demo = await startDemo({
+    sso: true,
     addr: '127.0.0.1:0',
     timing: { clusterStepMs: 700, scaleMs: 300, deleteMs: 300, addonStepMs: 300 },
   });
@@ -39,12 +40,12 @@ async function freshPage(): Promise<{ context: BrowserContext; page: Page; error
 }
 
 async function signIn(page: Page, login: string) {
-  const user = demo.sso.users.find((u) => u.login === login)!;
+  const user = demo.sso!.users.find((u) => u.login === login)!;
   await page.goto(demo.url);
   const button = page.getByRole('link', { name: `Sign in with ${DEMO_IDP_DISPLAY_NAME}` });
   await button.waitFor();
   await button.click();
-  await page.waitForURL((u) => u.href.startsWith(demo.sso.idp.issuer));
+  await page.waitForURL((u) => u.href.startsWith(demo.sso!.idp.issuer));
   await page.fill('#login', user.login);
   await page.fill('#password', user.password);
   await page.click('#submit');
@@ -91,7 +92,7 @@ test('a cancelled sign-in ends on the login page with a message and no session',
   try {
     await page.goto(demo.url);
     await page.getByRole('link', { name: `Sign in with ${DEMO_IDP_DISPLAY_NAME}` }).click();
-    await page.waitForURL((u) => u.href.startsWith(demo.sso.idp.issuer));
+    await page.waitForURL((u) => u.href.startsWith(demo.sso!.idp.issuer));
     await page.click('#cancel');
     await page.waitForURL((u) => u.href.startsWith(`${demo.url}/login?error=access_denied`));
     await page.locator('#login-error', { hasText: 'cancelled or denied' }).waitFor();
@@ -108,12 +109,12 @@ test('logout ends the Butler session and the IdP session (the next sign-in asks 
     await signIn(page, 'vera');
     await page.click('#logout');
     // RP-initiated logout: the IdP asks for confirmation, then sends the browser back to Butler's login page.
-    await page.waitForURL((u) => u.href.startsWith(demo.sso.idp.issuer));
+    await page.waitForURL((u) => u.href.startsWith(demo.sso!.idp.issuer));
     await page.click('#logout-yes');
     await page.waitForURL((u) => u.href.startsWith(`${demo.url}/login`));
     assert.equal(await page.evaluate(async () => (await fetch('/api/auth/me')).status), 401);
     await page.getByRole('link', { name: `Sign in with ${DEMO_IDP_DISPLAY_NAME}` }).click();
-    await page.waitForURL((u) => u.href.startsWith(demo.sso.idp.issuer));
+    await page.waitForURL((u) => u.href.startsWith(demo.sso!.idp.issuer));
     await page.locator('#password').waitFor();
   } finally {
     await context.close();
