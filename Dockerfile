@@ -16,8 +16,6 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY sim ./sim
-COPY demo ./demo
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # ---- kubectl: a pinned release, verified against the sha256 given at build time (never trusted unverified).

@@ -125,7 +125,12 @@ async function main(): Promise<void> {
 
     butler = await startButler(sim.kubeconfigPath, {
       nodeArgs: ['--expose-gc'],
-      env: { BUTLER_TERMINAL_MAX_PER_USER: String(IDLE + 10), BUTLER_TERMINAL_MAX_TOTAL: String(IDLE + 10) },
+      // Local mode: this benchmark measures the PTY path and the shells as children of the server.
+      env: {
+        BUTLER_TERMINAL_MODE: 'local',
+        BUTLER_TERMINAL_MAX_PER_USER: String(IDLE + 10),
+        BUTLER_TERMINAL_MAX_TOTAL: String(IDLE + 10),
+      },
       stdout: 'ignore',
     });
     const { token } = butler;

@@ -30,6 +30,7 @@ describe('builtinConsoleDir', () => {
     };
     const services = await buildServices(config);
     const app = await buildApp(config, services, { logger: false });
+    services.start();
     running.push({ app, services });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address() as { port: number };

@@ -3,12 +3,13 @@
 // simulated Butler controller moves things along, and the real butler-server (buildServices + buildApp) serves the
 // API and the built-in console page against it. The server itself does not know it is in a demo.
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import yaml from 'js-yaml';
 import pino from 'pino';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
@@ -122,6 +123,18 @@ function harvesterHosts(): object[] {
   );
 }
 
+/**
+ * The management shells' identity from the deploy manifests (deploy/base/terminal.yaml): the butler-terminal
+ * ServiceAccount and its read-only ClusterRole and binding. Terminal shells run in shell pods on the simulator's
+ * kubelet (pod mode), whose "image" is this machine's shell and /usr/bin/kubectl.
+ */
+function terminalIdentity(): object[] {
+  const file = join(dirname(fileURLToPath(import.meta.url)), '..', 'deploy', 'base', 'terminal.yaml');
+  return (yaml.loadAll(readFileSync(file, 'utf8')) as any[])
+    .filter((o) => o && o.metadata?.name === 'butler-terminal')
+    .map((o) => (o.kind === 'ServiceAccount' ? { ...o, metadata: { ...o.metadata, namespace: 'butler-system' } } : o));
+}
+
 export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   const logStream = opts.logStream ?? process.stderr;
   const cleanup = cleanupStack();
@@ -151,7 +164,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
         proxmoxUrl: providers.proxmoxUrl,
         insecure: providers.tls,
         credentials: providers.credentials,
-      }),
+      }).concat(terminalIdentity()),
     });
     cleanup.push(() => management.stop());
 
@@ -210,7 +223,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     cleanup.push(() => services.close());
     const app = await buildApp(config, services, { logStream });
     cleanup.push(() => app.close());
-    services.revocations.start().catch((err: unknown) => services.log.error({ err }, 'revocation store failed'));
+    services.start();
     await waitForReadiness(services);
     await app.listen({ host: config.host, port: config.port });
     kubectl.serve(app);

@@ -1,5 +1,5 @@
 // Local stand-ins for Nutanix Prism Central and Proxmox VE: just enough API to answer butler-server's provider
-// connectivity checks (contract §5). HTTPS with the simulator's self-signed certificate (plain HTTP when openssl is
+// connectivity checks (docs/api.md §5). HTTPS with the simulator's self-signed certificate (plain HTTP when openssl is
 // missing), bound to loopback only.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';

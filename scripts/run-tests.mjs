@@ -33,9 +33,23 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+// Every test (and subtest, and each file as a whole) fails after this long instead of hanging the run; a test that legitimately needs more
+// passes its own `{ timeout }`. --test-force-exit ends a file's process once its tests are done, so a handle left open
+// cannot keep the run alive either.
+const timeoutMs = process.env.TEST_TIMEOUT_MS ?? '600000';
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...passThrough, ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    `--test-timeout=${timeoutMs}`,
+    '--test-force-exit',
+    '--test-reporter=spec',
+    ...passThrough,
+    ...files,
+  ],
   { stdio: 'inherit' },
 );
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -355,6 +355,13 @@ export function builtinResources(): ResourceType[] {
       shortNames: ['netpol'],
       hasGeneration: true,
     }),
+    builtin({
+      group: 'authorization.k8s.io',
+      plural: 'selfsubjectaccessreviews',
+      kind: 'SelfSubjectAccessReview',
+      namespaced: false,
+      verbs: ['create'],
+    }),
     ...(
       [
         ['clusterrolebindings', 'ClusterRoleBinding', false],

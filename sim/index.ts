@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { createExecHandler } from './exec.js';
 import { FaultPlan } from './faults.js';
+import { impersonate } from './impersonation.js';
 import { Kubelet } from './kubelet.js';
 import { OpenApiV3 } from './openapi.js';
 import { execVerbs, RbacAuthorizer, type Denial } from './rbac.js';
 import { authenticate, handleRequest, parseResourcePath, type RecordedRequest, type ServerContext } from './server.js';
 import { ApiState, INITIAL_NAMESPACES } from './state.js';
-import { ApiError, badRequest, unauthorized, unknownResource, type Status } from './status.js';
+import { ApiError, badRequest, PlainTextError, unauthorized, unknownResource, type Status } from './status.js';
 import { versionInfo } from './discovery.js';
 import { servingCert } from './tls.js';
 import type { ActiveWatch } from './watch.js';
@@ -60,7 +61,7 @@ export interface Simulator {
   tokenFor(namespace: string, serviceAccount: string): string;
   /** Writes a kubeconfig (same server and CA as `kubeconfigPath`) with tokenFor's token; returns its path. */
   kubeconfigFor(namespace: string, serviceAccount: string): string;
-  /** Requests of service accounts refused with 403, oldest first. */
+  /** Requests refused with 403 (for any user but system:masters; impersonation included), oldest first. */
   denials: Denial[];
   stop(): Promise<void>;
 }
@@ -109,6 +110,12 @@ function writeRawStatus(socket: Duplex, err: ApiError): void {
   const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[err.code] ?? 'Error';
   socket.end(
     `HTTP/1.1 ${err.code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+function writeRawText(socket: Duplex, err: PlainTextError): void {
+  socket.end(
+    `HTTP/1.1 ${err.code} Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(err.text)}\r\nConnection: close\r\n\r\n${err.text}`,
   );
 }
 
@@ -187,8 +194,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           path: url.pathname + url.search,
           headers: { ...req.headers },
         });
-      const identity = authenticate(ctx, req.headers.authorization);
-      if (!identity) throw unauthorized();
+      const caller = authenticate(ctx, req.headers.authorization);
+      if (!caller) throw unauthorized();
+      const identity = impersonate(ctx.rbac, caller, req, req.url ?? '/');
       const injected = faults.take(url.pathname);
       if (injected) throw injected;
       const segs = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
@@ -209,6 +217,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       if (rp.subresource === 'attach') exec.handleAttach(req, socket, head, pod, url.searchParams);
       else exec.handleUpgrade(req, socket, head, pod, url.searchParams);
     } catch (e) {
+      if (e instanceof PlainTextError) return writeRawText(socket, e);
       const err = e instanceof ApiError ? e : badRequest(String((e as Error)?.message ?? e));
       writeRawStatus(socket, err);
     }
@@ -236,6 +245,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   let listener: NetServer;
   const listen = async (): Promise<void> => {
     listener = createNetServer((socket: Socket) => {
+      // Like Go's net/http (TCP_NODELAY on): small exec/attach frames go out at once.
+      socket.setNoDelay(true);
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => socket.destroy());

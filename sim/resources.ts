@@ -18,6 +18,14 @@ export interface PrinterColumn {
   format?: string;
 }
 
+/** A request path taken apart: the resource type, and the namespace, name and subresource it names. */
+export interface ResourcePath {
+  rt: ResourceType;
+  ns?: string;
+  name?: string;
+  subresource?: string;
+}
+
 export interface ResourceType {
   group: string;
   version: string;

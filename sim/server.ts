@@ -15,8 +15,10 @@ import {
 } from './discovery.js';
 import type { FaultPlan } from './faults.js';
 import type { OpenApiV3 } from './openapi.js';
-import { attributesOf, verbOf, type Identity, type RbacAuthorizer } from './rbac.js';
-import type { ResourceType } from './resources.js';
+import { ADMIN, attributesOf, verbOf, type Identity, type RbacAuthorizer } from './rbac.js';
+import { selfSubjectAccessReview } from './access-review.js';
+import { impersonate } from './impersonation.js';
+import type { ResourcePath, ResourceType } from './resources.js';
 import {
   CRD_STORE,
   PATCH_TYPES,
@@ -29,7 +31,9 @@ import {
   ApiError,
   badRequest,
   internalError,
+  invalid,
   methodNotAllowed,
+  PlainTextError,
   resourceVersionTooLarge,
   successStatus,
   tooLarge,
@@ -63,13 +67,6 @@ export interface ServerContext {
 }
 
 /** A parsed resource path: /api/v1/namespaces/{ns}/{resource}/{name}/{subresource}. */
-export interface ResourcePath {
-  rt: ResourceType;
-  ns?: string;
-  name?: string;
-  subresource?: string;
-}
-
 export function checkToken(ctx: ServerContext, header: string | undefined): boolean {
   if (!header) return false;
   const m = header.match(/^Bearer\s+(.+)$/i);
@@ -81,7 +78,7 @@ export function checkToken(ctx: ServerContext, header: string | undefined): bool
 
 /** The admin (the simulator's own token) or a service account (sim/rbac.ts); undefined means 401. */
 export function authenticate(ctx: ServerContext, header: string | undefined): Identity | undefined {
-  if (checkToken(ctx, header)) return { kind: 'admin' };
+  if (checkToken(ctx, header)) return ADMIN;
   const m = header?.match(/^Bearer\s+(.+)$/i);
   return m ? ctx.rbac.identify(m[1].trim()) : undefined;
 }
@@ -129,6 +126,15 @@ function sendJson(
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', ...headers });
   res.end(text);
+}
+
+function sendPlainText(res: ServerResponse, err: PlainTextError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(err.code, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+  res.end(err.text);
 }
 
 export function sendError(res: ServerResponse, err: ApiError): void {
@@ -242,13 +248,15 @@ export async function handleRequest(ctx: ServerContext, req: IncomingMessage, re
     ctx.recording.requests.push({ method, path: url.pathname + url.search, headers: { ...req.headers } });
   if (ctx.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, ctx.faults.latencyMs));
   try {
-    const identity = authenticate(ctx, req.headers.authorization);
-    if (!identity) throw unauthorized();
+    const caller = authenticate(ctx, req.headers.authorization);
+    if (!caller) throw unauthorized();
+    const identity = impersonate(ctx.rbac, caller, req, req.url ?? '/');
     const injected = ctx.faults.take(url.pathname);
     if (injected) throw injected;
     await route(ctx, req, res, url, method, identity);
   } catch (e) {
     if (e instanceof ApiError) sendError(res, e);
+    else if (e instanceof PlainTextError) sendPlainText(res, e);
     else sendError(res, internalError((e as Error)?.message ?? String(e)));
   }
 }
@@ -322,6 +330,12 @@ async function route(
   if (!rp) throw unknownResource();
   const watch = isWatchPath(segs) || boolParam(url.searchParams, 'watch') === true;
   ctx.rbac.authorize(identity, attributesOf(rp, verbOf(method, rp.name, watch)));
+  if (rp.rt.group === 'authorization.k8s.io' && rp.rt.plural === 'selfsubjectaccessreviews') {
+    if (method !== 'POST' || rp.name || rp.subresource) throw methodNotAllowed();
+    const type = mediaType(req);
+    const body = parseBody(await readBody(req), type, rp.rt.kind);
+    return sendJson(res, 201, selfSubjectAccessReview(ctx.rbac, identity, body));
+  }
   return resource(ctx, req, res, url, method, rp, isWatchPath(segs));
 }
 
@@ -353,6 +367,11 @@ async function resource(
     if (rt.plural === 'pods' && rt.group === '' && subresource === 'log') {
       if (method !== 'GET') throw methodNotAllowed();
       return podLog(ctx, res, rt, ns, name, q);
+    }
+    if (rt.plural === 'serviceaccounts' && rt.group === '' && subresource === 'token') {
+      if (method !== 'POST') throw methodNotAllowed();
+      const body = parseBody(await readBody(req), mediaType(req), sub.kind);
+      return sendJson(res, 201, tokenRequest(ctx, rt, ns!, name, body));
     }
     if (subresource !== 'status') throw methodNotAllowed();
   }
@@ -510,6 +529,38 @@ async function resource(
   }
   throw methodNotAllowed();
 }
+
+/**
+ * TokenRequest (serviceaccounts/token): a bearer token for the ServiceAccount, authorized by the stored RBAC
+ * objects (sim/rbac.ts). The simulator's tokens are opaque, not JWTs, and valid while the ServiceAccount exists.
+ */
+function tokenRequest(ctx: ServerContext, rt: ResourceType, ns: string, name: string, body: unknown): object {
+  ctx.state.get(rt, ns, name);
+  const spec = (body as { spec?: { audiences?: unknown; expirationSeconds?: unknown } } | null)?.spec ?? {};
+  const expirationSeconds = typeof spec.expirationSeconds === 'number' ? spec.expirationSeconds : 3600;
+  if (expirationSeconds < 600) {
+    throw invalid('authentication.k8s.io', 'TokenRequest', '', [
+      {
+        type: 'FieldValueInvalid',
+        field: 'spec.expirationSeconds',
+        message: `Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes`,
+      },
+    ]);
+  }
+  const audiences = Array.isArray(spec.audiences) && spec.audiences.length > 0 ? spec.audiences : [SA_ISSUER];
+  return {
+    kind: 'TokenRequest',
+    apiVersion: 'authentication.k8s.io/v1',
+    metadata: { name, namespace: ns, creationTimestamp: null },
+    spec: { audiences, expirationSeconds, boundObjectRef: null },
+    status: {
+      token: ctx.rbac.tokenFor(ns, name),
+      expirationTimestamp: new Date(Date.now() + expirationSeconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
+    },
+  };
+}
+
+const SA_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 
 function podLog(
   ctx: ServerContext,

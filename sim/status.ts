@@ -194,3 +194,16 @@ export function statusForCode(code: number, reason?: string, message?: string): 
 export function successStatus(details: StatusDetails): Status {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details };
 }
+
+/**
+ * A failure kube-apiserver answers with plain text instead of a Status (responsewriters.InternalError, e.g.
+ * impersonation headers that name groups but no user).
+ */
+export class PlainTextError extends Error {
+  constructor(
+    readonly code: number,
+    readonly text: string,
+  ) {
+    super(text);
+  }
+}

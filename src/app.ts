@@ -43,7 +43,7 @@ export interface BuildAppOptions {
 const TIMEOUT_CHECK_MIN_MS = 50;
 const TIMEOUT_CHECK_MAX_MS = 1000;
 
-/** Close code for "server shutting down" (contract §6.1). */
+/** Close code for "server shutting down" (docs/api.md §6.1). */
 const WS_GOING_AWAY = 1001;
 const WS_TERMINATE_AFTER_MS = 2000;
 

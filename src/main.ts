@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // The butler-server command: configuration, services, the app, listen, and an orderly shutdown on SIGTERM/SIGINT.
 
+import { existsSync } from 'node:fs';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { USAGE, wantsHelp, wantsVersion } from './config/flags.js';
 import type { Config } from './config/types.js';
 import { printVersion } from './config/version.js';
-import { errorMessage } from './observability/logger.js';
 import { buildServices } from './services.js';
 
 /** Shutdown must end within this; after it the process exits regardless. */
@@ -22,9 +22,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (argv.includes('--demo')) {
-    // The whole demo environment (demo/main.ts), loaded only when asked for.
-    const { runDemo } = await import('../demo/main.js');
-    await runDemo(argv.filter((a) => a !== '--demo'));
+    await runCheckoutDemo(argv.filter((a) => a !== '--demo'));
     return;
   }
 
@@ -76,13 +74,25 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 
-  // The revocation store's first LIST runs in the background: /readyz and authenticated requests answer 503 until it syncs.
-  services.revocations.start().catch((err: unknown) => {
-    // start() gives up only when the store is stopped, which is part of shutting down.
-    if (!stopping) app.log.error({ error: errorMessage(err) }, 'revocation store failed');
-  });
+  services.start();
 
   await app.listen({ host: config.host, port: config.port });
+}
+
+/**
+ * `--demo` runs the demo of a source checkout (demo/main.ts, the same as `npm run demo`). The demo and the simulator
+ * are not part of the production build, so the module is looked up at run time instead of being imported.
+ */
+async function runCheckoutDemo(argv: string[]): Promise<void> {
+  const entry = new URL('../demo/main.ts', import.meta.url);
+  if (!existsSync(entry)) {
+    process.stderr.write(
+      'butler-server: --demo runs from a source checkout only (npm run demo); this build has no demo\n',
+    );
+    process.exit(2);
+  }
+  const demo = (await import(entry.href)) as { runDemo(argv: string[]): Promise<void> };
+  await demo.runDemo(argv);
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

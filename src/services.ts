@@ -1,65 +1,69 @@
-// The composition root: every long-lived service the app uses, built once from the Config.
-// Tests and the demo build exactly these; capabilities add their services here.
-
+// The composition root: every long-lived service of the process, built once from the Config, with one lifecycle.
+//
+//   config ─► log, metrics
+//          ─► managementKubeConfig ─► kube (management client) ─► revocations (ConfigMaps)
+//                                                             ─► clusterCache (TenantClusters)
+//                                                             ─► providerCache (ProviderConfigs)
+//          ─► checks (provider checks + address guard) ─► tenants (tenant cluster access, uses clusterCache)
+//          ─► sso (IdentityProvider registry, sign-in flow) ─► identity (group → platform role from the registry)
+//
+// buildServices() builds; start() starts every watch cache and store exactly once; close() stops them. Plugins take
+// the narrow slice they use (`Pick<Services, …>`), never the whole object. main.ts, the test harness and the demo
+// build exactly this.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from './config/types.js';
-import { logDestination } from './observability/audit.js';
-import { createLogger, formattedStream } from './observability/logger.js';
-import { createMetrics, instrumentKubeClient, type Metrics } from './observability/metrics.js';
 import { createRevocationStore, type RevocationStore } from './auth/revocations.js';
-import { createKubeClient, type KubeClient } from './kube/client.js';
-import { loadManagementKubeConfig } from './kube/connection.js';
+import type { Config } from './config/types.js';
+import { revocationReadiness, type ReadinessCheck } from './health/readiness.js';
+import { paths } from './kube/butler.js';
 import { createResourceCache, type KubeObject, type ResourceCache } from './kube/cache.js';
-import { createApiServices, type ApiServices } from './api/services.js';
-import { createIdentityServices, type IdentityServices } from './identity/services.js';
+import { createKubeClient, type KubeClient } from './kube/client.js';
+import type { Impersonation } from './kube/impersonation.js';
+import { loadManagementKubeConfig } from './kube/connection.js';
+import { createTenantClusterAccess, type TenantClusterAccess } from './kube/tenant-access.js';
+import { logDestination } from './observability/audit.js';
+import { createLogger, errorMessage, formattedStream } from './observability/logger.js';
+import { createMetrics, instrumentKubeClient, type Metrics } from './observability/metrics.js';
+import { createProviderCheckService, type ProviderCheckService } from './providers/service.js';
 import { createSsoServices, type SsoServices } from './sso/services.js';
-import { createTeamClusterViews, type TeamClusterViews } from './identity/cluster-teams.js';
 import { watchClusterNotifications } from './identity/cluster-notifications.js';
-
-/**
- * One readiness condition for /readyz: resolves null when ready, a short reason when not ready, or a status to show
- * while still ready (e.g. a problem within its grace period).
- */
-export interface ReadinessCheck {
-  name: string;
-  check(): Promise<string | null | { ready: true; status: string }>;
-}
-
-/**
- * Not ready before the first LIST, and when revocations from other replicas have not been received for
- * `staleAfterMs` (BUTLER_REVOCATION_STALE_AFTER): a token logged out elsewhere would still be accepted here.
- */
-export function revocationReadiness(
-  store: RevocationStore,
-  staleAfterMs: number,
-  now = Date.now(),
-): string | null | { ready: true; status: string } {
-  if (!store.synced) return 'revocation store not synced';
-  const health = store.health();
-  if (health.receiving) return null;
-  const seconds = Math.max(0, Math.floor((now - health.since) / 1000));
-  const status = `not received for ${seconds}s (${health.error})`;
-  return now - health.since >= staleAfterMs ? status : { ready: true, status };
-}
+import { createTeamClusterViews, type TeamClusterViews } from './identity/cluster-teams.js';
+import { createIdentityServices, type IdentityServices } from './identity/services.js';
 
 export interface Services {
   /** Logger for background work (watches, clean-ups) that has no request. */
   log: Logger;
-  kube: KubeClient;
   /** Prometheus registry and series of this instance (src/observability/metrics.ts). */
   metrics: Metrics;
+  /** The management cluster's credentials, loaded once: the client, the proxy's upgrades and pod exec share them. */
+  managementKubeConfig: KubeConfig;
+  /** The management cluster's client (instrumented). */
+  kube: KubeClient;
   revocations: RevocationStore;
-  /** TenantClusters (all namespaces): REST reads and /ws/clusters. */
+  /** TenantClusters (all namespaces): REST reads, /ws/clusters, tenant access. */
   clusterCache: ResourceCache<KubeObject>;
-  /** ProviderConfig cache, tenant cluster access and provider checks, shared by the API, terminals and the proxy. */
-  api: ApiServices;
+  /** ProviderConfigs (all namespaces): REST reads and metrics. */
+  providerCache: ResourceCache<KubeObject>;
+  /** Tenant cluster clients from their kubeconfig Secrets, shared by the API, terminals and the proxy. */
+  tenants: TenantClusterAccess;
+  /** Provider connectivity checks and the outbound address guard. */
+  checks: ProviderCheckService;
   /** Users, teams, the per-request principal resolver and notifications (src/identity/). */
   identity: IdentityServices;
   /** Single sign-on: IdentityProvider registry, sign-in flow, IdP session cookie (src/sso/). */
   sso: SsoServices;
   /** Team-filtered views of the TenantCluster cache (serialised once per change). */
   clusterViews: TeamClusterViews;
+  /** What /readyz asks besides the Kubernetes API itself: the revocation store and the caches have synced. */
   readiness: ReadinessCheck[];
+  /**
+   * Whom a user's request to the management cluster impersonates (the Kubernetes API proxy; src/kube/impersonation.ts
+   * `userImpersonation(email)`); unset or undefined: nobody, the request goes with the server's own identity.
+   */
+  impersonationFor?: (request: FastifyRequest) => Impersonation | undefined;
+  /** Starts every watch cache and store (once; later calls do nothing). Their first sync runs in the background. */
+  start(): void;
   /** Stops watches and timers and closes connections; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -75,34 +79,37 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
     logDestination(config.audit, formattedStream(config.logFormat, opts.logStream)),
   );
   const metrics = createMetrics();
+  const managementKubeConfig = loadManagementKubeConfig(config.kube);
   const kube = instrumentKubeClient(
-    createKubeClient(loadManagementKubeConfig(config.kube), {
-      timeoutMs: config.kubeTimeoutMs,
-      name: 'management',
-    }),
+    createKubeClient(managementKubeConfig, { timeoutMs: config.kubeTimeoutMs, name: 'management' }),
     metrics,
   );
   const revocations = createRevocationStore(kube, config, { log: log.child({ component: 'revocations' }) });
-  const readiness: ReadinessCheck[] = [
-    {
-      name: 'revocations',
-      check: async () => revocationReadiness(revocations, config.auth.revocationStaleAfterMs),
-    },
-  ];
-  // Capability services (cluster cache, terminals, …) are created here and their readiness checks appended.
+  const cacheLog = log.child({ component: 'cache' });
   const clusterCache = createResourceCache<KubeObject>(kube, {
-    path: '/apis/butler.butlerlabs.dev/v1alpha1/tenantclusters',
+    path: paths.tenantClusters(),
     name: 'tenantclusters',
-    logger: log.child({ component: 'cache' }),
+    logger: cacheLog,
   });
-  clusterCache.start();
-  readiness.push({
-    name: 'caches',
-    check: async () => (clusterCache.synced ? null : 'tenantclusters cache not synced'),
+  const providerCache = createResourceCache<KubeObject>(kube, {
+    path: paths.providerConfigs(),
+    name: 'providerconfigs',
   });
+  const checks = createProviderCheckService(config.providers, (provider, result) =>
+    metrics.providerChecks.inc({ provider, result }),
+  );
+  const tenants = createTenantClusterAccess(kube, {
+    tenantTimeoutMs: config.tenantTimeoutMs,
+    guard: checks.guard,
+    getCluster: (ns, name) => (clusterCache.synced ? clusterCache.get(ns, name) : undefined),
+    logger: log.child({ component: 'tenants' }),
+  });
+  const readiness: ReadinessCheck[] = [
+    { name: 'revocations', check: async () => revocationReadiness(revocations, config.auth.revocationStaleAfterMs) },
+    { name: 'caches', check: async () => (clusterCache.synced ? null : 'tenantclusters cache not synced') },
+  ];
 
   const sso = createSsoServices(config, { kube, log });
-  sso.start();
   readiness.push({
     name: 'identity-providers',
     check: async () => (sso.registry.synced ? null : 'identity providers cache not synced'),
@@ -112,32 +119,49 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
     log,
     groupPlatformRole: (id) => sso.registry.platformRoleFor(id.idp, id.groups),
   });
-  identity.start();
   readiness.push({
     name: 'identity',
     check: async () => (identity.synced ? null : 'users and teams caches not synced'),
   });
   const clusterViews = createTeamClusterViews(clusterCache);
-  const stopClusterNotifications = watchClusterNotifications(clusterCache, identity.notifications);
+  let stopClusterNotifications: (() => void) | undefined;
 
-  const api = createApiServices(config, { kube, clusterCache, metrics, log: log.child({ component: 'api' }) });
-
+  let started = false;
   let closing: Promise<void> | undefined;
   return {
     log,
-    kube,
     metrics,
+    managementKubeConfig,
+    kube,
     revocations,
     clusterCache,
-    api,
+    providerCache,
+    tenants,
+    checks,
     identity,
     sso,
     clusterViews,
     readiness,
+    start() {
+      if (started || closing) return;
+      started = true;
+      clusterCache.start();
+      providerCache.start();
+      sso.start();
+      identity.start();
+      stopClusterNotifications = watchClusterNotifications(clusterCache, identity.notifications);
+      // The revocation store's first LIST runs in the background: /readyz and authenticated requests answer 503
+      // until it syncs.
+      revocations.start().catch((err: unknown) => {
+        // start() gives up only when the store is stopped, which is part of shutting down.
+        if (!closing) log.error({ error: errorMessage(err) }, 'revocation store failed');
+      });
+    },
     close() {
       closing ??= (async () => {
-        api.close();
-        stopClusterNotifications();
+        providerCache.stop();
+        tenants.close();
+        stopClusterNotifications?.();
         identity.close();
         sso.close();
         clusterCache.stop();

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { KubeResponse, WatchStream } from './kube-http.js';
 import { exec, execPath, isRefusal, type ExecInput, type ExecResult } from './exec-client.js';
 import { startStandInKubelet, type StandInKubelet } from './standin-kubelet.js';
+import { impersonationSuite } from './impersonation.js';
 import { openTarget, type ConformanceTarget } from './target.js';
 import { butlerCrds } from '../crds.js';
 import { invalidButlerCases, validButlerSamples, type ButlerSample } from '../schema/butler-samples.js';
@@ -777,6 +778,17 @@ describe('pod exec', () => {
   });
 });
 
+/**
+ * v1.20 reports schema type and maxLength violations as FieldValueInvalid, leaves list indices out of field paths
+ * (`spec.access.users.role`) and does not check the keys of
+ * `x-kubernetes-list-type: map` lists on /status (FINDINGS.md, version differences).
+ */
+const asOnV120 = (cause: string): string =>
+  cause.replace(/^FieldValue(TypeInvalid|TooLong) /, 'FieldValueInvalid ').replace(/\[\d+\]/g, '');
+
+const hasEmptyString = (v: unknown): boolean =>
+  v === '' || (typeof v === 'object' && v !== null && Object.values(v).some(hasEmptyString));
+
 describe("the project's CRD manifests", () => {
   const crdPath = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
   const created: string[] = [];
@@ -832,11 +844,20 @@ describe("the project's CRD manifests", () => {
     await installCrds();
   });
 
-  test('accept the valid Butler samples and refuse the invalid ones with the same causes', async () => {
+  test('accept the valid Butler samples and refuse the invalid ones with the same causes', async (t) => {
     await installCrds();
+    // The real test server (v1.20 built with a newer Go) refuses "" in any custom resource string field as
+    // "null" (FINDINGS.md F25); samples with an empty string are then only checked against the simulator.
+    const probe = await kube().request('POST', widgets, { body: widget('empty-string', { size: 1, mode: '' }) });
+    const emptyStringsRefused = probe.status === 422;
+    if (probe.status === 201) await kube().request('DELETE', `${widgets}/empty-string`);
     const cleanup: string[] = [];
     try {
       for (const s of validButlerSamples) {
+        if (emptyStringsRefused && hasEmptyString(s.object)) {
+          t.diagnostic(`${s.kind} ${s.object.metadata.name}: has an empty string, which this server refuses; not sent`);
+          continue;
+        }
         const p = place(s);
         const res = await kube().request('POST', p.base, { body: p.object });
         assert.equal(res.status, 201, `${s.kind} ${p.name}: ${res.text}`);
@@ -849,6 +870,10 @@ describe("the project's CRD manifests", () => {
         }
       }
       for (const c of invalidButlerCases) {
+        if (emptyStringsRefused && hasEmptyString(c.object)) {
+          t.diagnostic(`${c.title}: has an empty string, which this server refuses differently; not sent`);
+          continue;
+        }
         const p = place(c);
         let res;
         if (c.statusOnly) {
@@ -862,7 +887,12 @@ describe("the project's CRD manifests", () => {
         const st = expectStatus(res, 422, 'Invalid');
         assert.deepEqual(
           st.details.causes.map((x: any) => `${x.reason} ${x.field}`).sort(),
-          c.causes,
+          target.minor <= 20
+            ? c.causes
+                .filter((x) => !x.startsWith('FieldValueDuplicate '))
+                .map(asOnV120)
+                .sort()
+            : c.causes,
           `${c.title}: ${res.text}`,
         );
       }
@@ -871,3 +901,5 @@ describe("the project's CRD manifests", () => {
     }
   });
 });
+
+impersonationSuite(() => target);

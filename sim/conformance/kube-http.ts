@@ -17,7 +17,8 @@ export interface RequestOptions {
   /** An object is sent as JSON; a string is sent as is. */
   body?: unknown;
   contentType?: string;
-  headers?: Record<string, string>;
+  /** An array is sent as one header line per value (e.g. Impersonate-Group). */
+  headers?: Record<string, string | string[]>;
   timeoutMs?: number;
 }
 
@@ -82,13 +83,28 @@ async function credentialsFor(kc: KubeConfig, server: URL): Promise<Credentials>
   return { agent, headers, tls };
 }
 
-export async function connect(kubeconfigPath: string): Promise<KubeTarget> {
+/**
+ * Connects with the kubeconfig's credentials, or with `bearerToken` instead of them (same server and CA, no client
+ * certificate: a server tries the certificate before a token).
+ */
+export async function connect(kubeconfigPath: string, o: { bearerToken?: string } = {}): Promise<KubeTarget> {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error(`kubeconfig ${kubeconfigPath} has no current cluster`);
   const server = new URL(cluster.server);
-  const creds = await credentialsFor(kc, server);
+  let creds = await credentialsFor(kc, server);
+  if (o.bearerToken !== undefined) {
+    creds.agent.destroy();
+    const tls = {
+      ca: creds.tls.ca,
+      rejectUnauthorized: creds.tls.rejectUnauthorized,
+      servername: creds.tls.servername,
+    };
+    const agent =
+      server.protocol === 'https:' ? new https.Agent({ keepAlive: true, ...tls }) : new http.Agent({ keepAlive: true });
+    creds = { agent, headers: { Authorization: `Bearer ${o.bearerToken}` }, tls };
+  }
   const lib = server.protocol === 'https:' ? https : http;
   const base = server.pathname.replace(/\/$/, '');
 
@@ -97,7 +113,7 @@ export async function connect(kubeconfigPath: string): Promise<KubeTarget> {
     if (opts.body !== undefined) {
       payload = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
     }
-    const headers: Record<string, string> = {
+    const headers: Record<string, string | string[]> = {
       Accept: 'application/json',
       ...creds.headers,
       ...opts.headers,

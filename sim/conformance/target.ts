@@ -11,6 +11,8 @@ export interface ConformanceTarget {
   /** gitVersion of GET /version, e.g. "v1.20.2". */
   version: string;
   minor: number;
+  /** A second connection to the same server that authenticates with `bearerToken` only. */
+  connectWithToken(bearerToken: string): Promise<KubeTarget>;
   stop(): Promise<void>;
 }
 
@@ -18,7 +20,12 @@ export async function openTarget(): Promise<ConformanceTarget> {
   const external = process.env.BUTLER_CONFORMANCE_KUBECONFIG;
   if (external) {
     const kube = await connect(external);
-    return withVersion({ kube, kind: 'external', stop: async () => kube.close() });
+    return withVersion({
+      kube,
+      kind: 'external',
+      connectWithToken: (bearerToken) => connect(external, { bearerToken }),
+      stop: async () => kube.close(),
+    });
   }
   const { startSimulator } = await import('../index.js');
   const sim = await startSimulator({ bookmarkIntervalMs: 500 });
@@ -28,6 +35,7 @@ export async function openTarget(): Promise<ConformanceTarget> {
       kube,
       kind: 'simulator',
       compact: () => sim.faults.compact(),
+      connectWithToken: (bearerToken) => connect(sim.kubeconfigPath, { bearerToken }),
       stop: async () => {
         kube.close();
         await sim.stop();

@@ -33,11 +33,25 @@ export function processCustomResource(schema: object, obj: unknown, opts: { stri
   prune(object, root, '', unknownFields);
   pruneNonNullableNullsWithoutDefaults(object, root);
   applyDefaults(object, root);
-  const causes: SchemaCause[] = [];
-  validateValue(object, root, '', causes);
-  validateListTypes(object, root, '', causes);
+  const found: SchemaCause[] = [];
+  validateValue(object, root, '', found);
+  validateListTypes(object, root, '', found);
   unknownFields.sort();
-  return { object, causes, unknownFields };
+  return { object, causes: withoutRepeats(found), unknownFields };
+}
+
+/**
+ * go-openapi's validation result keeps an error only once (Result.AddErrors compares messages): the same
+ * violation reached twice, e.g. through both branches of an allOf, is one cause.
+ */
+function withoutRepeats(causes: SchemaCause[]): SchemaCause[] {
+  const seen = new Set<string>();
+  return causes.filter((c) => {
+    const key = `${c.reason}\u0000${c.field}\u0000${c.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** The message of the 400 BadRequest a server sends for unknown fields under `fieldValidation=Strict`. */

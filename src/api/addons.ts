@@ -1,4 +1,4 @@
-// Tenant-cluster addons (contract §3.4): the cluster's TenantAddons plus the platform's observed addons.
+// Tenant-cluster addons (docs/api.md §3.4): the cluster's TenantAddons plus the platform's observed addons.
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { badRequest, conflict, notFound } from '../http/errors.js';
@@ -15,8 +15,8 @@ import {
   paths,
   retryOnConflict,
   STRICT,
-  stripManaged,
 } from './kube-helpers.js';
+import { stripManagedFields } from '../kube/cache-store.js';
 import { K8sObject, MessageResponse } from './schemas.js';
 import * as R from './validation/rules.js';
 import {
@@ -228,7 +228,7 @@ export function registerAddonRoutes(app: FastifyInstance, ctx: ApiContext): void
             spec,
           },
         });
-        return reply.code(201).send(stripManaged(created));
+        return reply.code(201).send(stripManagedFields(created));
       } catch (err) {
         if (isKubeStatus(err, 409)) throw alreadyInstalled();
         throw toHttpError(err, {
@@ -305,7 +305,7 @@ export function registerAddonRoutes(app: FastifyInstance, ctx: ApiContext): void
             body: { ...current, spec },
           });
         });
-        return stripManaged(updated);
+        return stripManagedFields(updated);
       } catch (err) {
         throw toHttpError(err, {
           kind: 'TenantAddon',

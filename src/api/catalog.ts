@@ -1,4 +1,4 @@
-// The addon catalog (contract §3.3) and the AddonDefinition lookups shared by the addon routes.
+// The addon catalog (docs/api.md §3.3) and the AddonDefinition lookups shared by the addon routes.
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../http/errors.js';

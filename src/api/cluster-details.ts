@@ -1,4 +1,4 @@
-// Per-cluster views through the tenant's own API or the management cluster: kubeconfig, nodes, events (§3.1).
+// Per-cluster views through the tenant's own API or the management cluster: kubeconfig, nodes, events (docs/api.md §3.1).
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { toHttpError } from '../kube/errors.js';

@@ -1,7 +1,7 @@
-// Builds the TenantCluster object of POST /api/clusters (contract §3.1): one override block, chosen by the
+// Builds the TenantCluster object of POST /api/clusters (docs/api.md §3.1): one override block, chosen by the
 // ProviderConfig's spec.provider; fields of other provider types are ignored.
 import { badRequest, invalidFields, type FieldError } from '../http/errors.js';
-import { parseIp } from '../providers/ip.js';
+import { parseIp } from '../net/ip.js';
 import { BUTLER_API_VERSION } from './kube-helpers.js';
 
 export interface CreateClusterRequest {

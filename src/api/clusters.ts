@@ -1,4 +1,4 @@
-// /api/clusters: list (from the watch cache), create, get, delete, scale (contract §3.1).
+// /api/clusters: list (from the watch cache), create, get, delete, scale (docs/api.md §3.1).
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, notFound } from '../http/errors.js';
@@ -9,10 +9,12 @@ import { checkClusterCreate, clusterFilterFor } from '../identity/policy.js';
 import { teamNamespace } from '../identity/views.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
 import type { KubeObject } from '../kube/cache.js';
+import { getCached, listCached } from '../kube/cached-read.js';
 import { buildTenantCluster, type CreateClusterRequest, type ResolvedProvider } from './cluster-spec.js';
 import { waitVisible, type ApiContext } from './context.js';
 import { createJsonTextSender } from './json-reply.js';
-import { createdBy, paths, STRICT, stripManaged } from './kube-helpers.js';
+import { createdBy, paths, STRICT } from './kube-helpers.js';
+import { stripManagedFields } from '../kube/cache-store.js';
 import { K8sObject, MessageResponse } from './schemas.js';
 import * as R from './validation/rules.js';
 
@@ -61,16 +63,9 @@ export function clusterNotFound(ns: string, name: string) {
 
 /** The TenantCluster from the cache (synced) or a GET; 404 `TenantCluster "<ns>/<name>" not found`. */
 export async function getTenantCluster(ctx: ApiContext, ns: string, name: string): Promise<KubeObject> {
-  if (ctx.clusters.synced) {
-    const cached = ctx.clusters.get(ns, name);
-    if (!cached) throw clusterNotFound(ns, name);
-    return cached;
-  }
-  try {
-    return stripManaged(await ctx.kube.request<KubeObject>({ method: 'GET', path: paths.tenantCluster(ns, name) }));
-  } catch (err) {
-    throw toHttpError(err, { kind: 'TenantCluster', namespace: ns, name, verb: 'get', resource: 'tenantclusters' });
-  }
+  const cluster = await getCached(ctx.reads.clusters, ns, name);
+  if (!cluster) throw clusterNotFound(ns, name);
+  return cluster;
 }
 
 async function resolveProvider(ctx: ApiContext, ref: string, namespace: string): Promise<ResolvedProvider> {
@@ -113,16 +108,10 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const filter = clusterFilterFor(principalOf(request), team);
       if (ctx.clusters.synced)
         return listSender.send(request, reply, ctx.clusterViews.listJson(filter, namespace), wrapClusters);
-      try {
-        const list = await ctx.kube.list<KubeObject>(paths.tenantClusters(namespace));
-        const clusters = list.items
-          .map(stripManaged)
-          .filter((c) => filterAllows(filter, clusterTeam(c)))
-          .sort(byNsName);
-        return listSender.send(request, reply, JSON.stringify(clusters), wrapClusters);
-      } catch (err) {
-        throw toHttpError(err, { kind: 'TenantCluster', namespace, verb: 'list', resource: 'tenantclusters' });
-      }
+      const clusters = (await listCached(ctx.reads.clusters, namespace)).filter((c) =>
+        filterAllows(filter, clusterTeam(c)),
+      );
+      return listSender.send(request, reply, JSON.stringify(clusters), wrapClusters);
     },
   );
 
@@ -171,7 +160,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
       }
       await waitVisible(ctx.clusters, created);
       notifyCluster(ctx, request, created, 'created', 'success');
-      return reply.code(201).send(stripManaged(created));
+      return reply.code(201).send(stripManagedFields(created));
     },
   );
 
@@ -233,7 +222,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
         });
         await waitVisible(ctx.clusters, patched);
         notifyCluster(ctx, request, patched, 'scaled', 'info');
-        return stripManaged(patched);
+        return stripManagedFields(patched);
       } catch (err) {
         throw toHttpError(err, {
           kind: 'TenantCluster',
@@ -270,10 +259,4 @@ function notifyCluster(
       ...(team ? { team } : {}),
     },
   });
-}
-
-function byNsName(a: KubeObject, b: KubeObject): number {
-  const x = `${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}`;
-  const y = `${b.metadata.namespace ?? ''}/${b.metadata.name ?? ''}`;
-  return x < y ? -1 : x > y ? 1 : 0;
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject, ResourceCache } from '../kube/cache.js';
+import type { CachedSource } from '../kube/cached-read.js';
 import type { TenantClusterAccess } from '../kube/tenant-access.js';
 import type { ProviderCheckService } from '../providers/service.js';
 import type { TeamClusterViews } from '../identity/cluster-teams.js';
@@ -15,6 +16,8 @@ export interface ApiContext {
   providers: ResourceCache<KubeObject>;
   tenants: TenantClusterAccess;
   checks: ProviderCheckService;
+  /** The cached read path (src/kube/cached-read.ts) of the two watched resources. */
+  reads: { clusters: CachedSource<KubeObject>; providers: CachedSource<KubeObject> };
   /** Team-filtered cluster lists. */
   clusterViews: TeamClusterViews;
   identity: IdentityServices;

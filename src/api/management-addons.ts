@@ -1,4 +1,4 @@
-// Management-cluster addons (contract §3.5): cluster-scoped ManagementAddons.
+// Management-cluster addons (docs/api.md §3.5): cluster-scoped ManagementAddons.
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { badRequest, notFound } from '../http/errors.js';

@@ -1,10 +1,11 @@
-// The management cluster overview, its nodes and pods (contract §3.2).
+// The management cluster overview, its nodes and pods (docs/api.md §3.2).
+import { listCached } from '../kube/cached-read.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
 import type { KubeObject } from '../kube/cache.js';
 import type { ApiContext } from './context.js';
-import { paths, stripManaged } from './kube-helpers.js';
+import { paths } from './kube-helpers.js';
 import { NodesResponse } from './schemas.js';
 import * as R from './validation/rules.js';
 import { byName, nodeReadiness, toManagementPod, toNodeInfo, type KubeNode, type KubePod } from './views/nodes.js';
@@ -63,12 +64,7 @@ async function listPods(ctx: ApiContext, ns: string): Promise<KubePod[]> {
 }
 
 async function listClusters(ctx: ApiContext): Promise<KubeObject[]> {
-  if (ctx.clusters.synced) return ctx.clusters.list();
-  try {
-    return (await ctx.kube.list<KubeObject>(paths.tenantClusters())).items.map(stripManaged);
-  } catch (err) {
-    throw toHttpError(err, { kind: 'TenantCluster', verb: 'list', resource: 'tenantclusters' });
-  }
+  return listCached(ctx.reads.clusters);
 }
 
 export function registerManagementRoutes(app: FastifyInstance, ctx: ApiContext): void {

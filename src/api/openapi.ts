@@ -1,6 +1,7 @@
 // GET /api/openapi.json: an OpenAPI 3.1 document generated from the route schemas that validate the requests.
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { RegisteredRoute } from '../http/route-table.js';
 import { ApiErrorSchema } from './schemas.js';
 
 const PRIVATE_KEYWORDS = new Set(['errorMessage', 'paramError', 'fullMessage']);
@@ -52,7 +53,7 @@ const LoginResponse = {
 };
 const errorRef = (description: string) => ({ description, content: json({ $ref: '#/components/schemas/ApiError' }) });
 
-/** The session endpoints of contract §2.3 (served by the auth plugin, described here so the document is complete). */
+/** The session endpoints of docs/api.md §2.3 (served by the auth plugin, described here so the document is complete). */
 const AUTH_PATHS: Record<string, Record<string, unknown>> = {
   '/api/auth/login': {
     post: {
@@ -118,10 +119,12 @@ const AUTH_PATHS: Record<string, Record<string, unknown>> = {
   },
 };
 
-export function buildOpenApiDocument(routes: RouteOptions[], version: string) {
+/** The documented routes: those with a schema under /api (the REST API; the proxy passes bodies through). */
+export function buildOpenApiDocument(routes: readonly RegisteredRoute[], version: string) {
   const paths: Record<string, Record<string, unknown>> = { ...AUTH_PATHS };
   for (const route of routes) {
-    const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((m) => m !== 'HEAD');
+    if (!route.schema || !route.url.startsWith('/api/')) continue;
+    const methods = route.method === 'HEAD' ? [] : [route.method];
     const schema = (route.schema ?? {}) as RouteSchema;
     const path = toOpenApiPath(route.url);
     for (const method of methods) {
@@ -178,7 +181,11 @@ export function buildOpenApiDocument(routes: RouteOptions[], version: string) {
   };
 }
 
-export function registerOpenApiRoute(app: FastifyInstance, routes: () => RouteOptions[], version: string): void {
+export function registerOpenApiRoute(
+  app: FastifyInstance,
+  routes: () => readonly RegisteredRoute[],
+  version: string,
+): void {
   let cached: string | undefined;
   app.get(
     '/api/openapi.json',

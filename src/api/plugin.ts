@@ -1,7 +1,9 @@
-// The REST API of contract §3 as one Fastify plugin: schemas beside each route, validated by the contract's
+// The REST API of docs/api.md §3 as one Fastify plugin: schemas beside each route, validated by the contract's
 // messages (validation/compiler.ts), and the OpenAPI document generated from the same schemas.
-import type { FastifyInstance, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/types.js';
+import { PROVIDER_CONFIGS, TENANT_CLUSTERS } from '../kube/butler.js';
 import type { Services } from '../services.js';
 import { registerAddonRoutes } from './addons.js';
 import { registerCatalogRoutes } from './catalog.js';
@@ -17,28 +19,31 @@ import { validatorCompiler } from './validation/compiler.js';
 
 export interface ApiPluginOptions {
   config: Config;
-  services: Services;
+  services: Pick<
+    Services,
+    'kube' | 'clusterCache' | 'providerCache' | 'tenants' | 'checks' | 'clusterViews' | 'identity'
+  >;
 }
 
-export async function apiPlugin(app: FastifyInstance, opts: ApiPluginOptions): Promise<void> {
+async function apiPluginImpl(app: FastifyInstance, opts: ApiPluginOptions): Promise<void> {
   const { config, services } = opts;
-  const { api } = services;
+  const { kube, clusterCache, providerCache } = services;
   const ctx: ApiContext = {
     config,
-    kube: services.kube,
-    clusters: services.clusterCache,
-    providers: api.providers,
-    tenants: api.tenants,
-    checks: api.checks,
+    kube,
+    clusters: clusterCache,
+    providers: providerCache,
+    tenants: services.tenants,
+    checks: services.checks,
+    reads: {
+      clusters: { type: TENANT_CLUSTERS, cache: clusterCache, kube },
+      providers: { type: PROVIDER_CONFIGS, cache: providerCache, kube },
+    },
     clusterViews: services.clusterViews,
     identity: services.identity,
     kubeFor: () => services.kube,
   };
 
-  const routes: RouteOptions[] = [];
-  app.addHook('onRoute', (route) => {
-    routes.push(route);
-  });
   app.setValidatorCompiler(validatorCompiler);
 
   registerClusterRoutes(app, ctx);
@@ -49,5 +54,14 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiPluginOptions): P
   registerCatalogRoutes(app, ctx);
   registerKubectlAccessRoutes(app, ctx);
   registerProviderRoutes(app, ctx);
-  registerOpenApiRoute(app, () => routes, config.version);
+  registerOpenApiRoute(app, () => app.registeredRoutes, config.version);
 }
+
+// Encapsulated: its validator compiler applies to the REST routes only.
+export const apiPlugin = fp(apiPluginImpl, {
+  name: 'butler-api',
+  fastify: '5.x',
+  dependencies: ['butler-auth'],
+  decorators: { fastify: ['registeredRoutes'] },
+  encapsulate: true,
+});

@@ -1,4 +1,4 @@
-// CreateProviderRequest: schema, the per-provider required fields (§3.6) and the objects it becomes.
+// CreateProviderRequest: schema, the per-provider required fields (docs/api.md §3.6) and the objects it becomes.
 import { Type, type Static } from '@sinclair/typebox';
 import { badRequest, type FieldError } from '../http/errors.js';
 import { checkUntrustedKubeconfig, KubeconfigRejected, type SanitizedKubeconfig } from '../kube/kubeconfig-check.js';

@@ -1,4 +1,4 @@
-// Recording a validation result on the ProviderConfig's status subresource (contract §5, "Recording").
+// Recording a validation result on the ProviderConfig's status subresource (docs/api.md §5, "Recording").
 import type { KubeClient } from '../kube/client.js';
 import type { CheckOutcome } from '../providers/checks.js';
 import { paths, retryOnConflict } from './kube-helpers.js';

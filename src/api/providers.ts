@@ -1,4 +1,5 @@
-// /api/providers: list, get, create (Secret + ProviderConfig), delete, and the connectivity checks (§3.6, §5).
+// /api/providers: list, get, create (Secret + ProviderConfig), delete, and the connectivity checks (docs/api.md §3.6, §5).
+import { getCached, listCached } from '../kube/cached-read.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, conflict, notFound } from '../http/errors.js';
@@ -8,16 +9,15 @@ import { checkUntrustedKubeconfig, KubeconfigRejected } from '../kube/kubeconfig
 import type { CheckOutcome, ProviderConnection } from '../providers/checks.js';
 import { waitVisible, type ApiContext } from './context.js';
 import {
-  byNamespaceName,
   createdBy,
   LABEL_MANAGED_BY,
   LABEL_PROVIDER,
   paths,
   STRICT,
-  stripManaged,
   username,
   BUTLER_API_VERSION,
 } from './kube-helpers.js';
+import { stripManagedFields } from '../kube/cache-store.js';
 import {
   connectionFromRequest,
   CreateProviderBody,
@@ -49,7 +49,9 @@ const providerMissing = (ns: string, name: string) => notFound(`ProviderConfig "
 
 async function getProvider(ctx: ApiContext, ns: string, name: string): Promise<KubeObject> {
   try {
-    return stripManaged(await ctx.kube.request<KubeObject>({ method: 'GET', path: paths.providerConfig(ns, name) }));
+    return stripManagedFields(
+      await ctx.kube.request<KubeObject>({ method: 'GET', path: paths.providerConfig(ns, name) }),
+    );
   } catch (err) {
     if (isKubeStatus(err, 404)) throw providerMissing(ns, name);
     throw toHttpError(err, { kind: 'ProviderConfig', namespace: ns, name, verb: 'get', resource: 'providerconfigs' });
@@ -118,12 +120,7 @@ async function storedConnection(ctx: ApiContext, pc: KubeObject): Promise<Provid
 }
 
 async function listClusters(ctx: ApiContext): Promise<KubeObject[]> {
-  if (ctx.clusters.synced) return ctx.clusters.list();
-  try {
-    return (await ctx.kube.list<KubeObject>(paths.tenantClusters())).items;
-  } catch (err) {
-    throw toHttpError(err, { kind: 'TenantCluster', verb: 'list', resource: 'tenantclusters' });
-  }
+  return listCached(ctx.reads.clusters);
 }
 
 async function runChecked(
@@ -150,13 +147,7 @@ export function registerProviderRoutes(app: FastifyInstance, ctx: ApiContext): v
       },
     },
     async () => {
-      if (ctx.providers.synced) return { providers: ctx.providers.list() };
-      try {
-        const list = await ctx.kube.list<KubeObject>(paths.providerConfigs());
-        return { providers: list.items.map(stripManaged).sort(byNamespaceName) };
-      } catch (err) {
-        throw toHttpError(err, { kind: 'ProviderConfig', verb: 'list', resource: 'providerconfigs' });
-      }
+      return { providers: await listCached(ctx.reads.providers) };
     },
   );
 
@@ -171,12 +162,9 @@ export function registerProviderRoutes(app: FastifyInstance, ctx: ApiContext): v
     },
     async (request) => {
       const { ns, name } = request.params as Static<typeof ProviderParams>;
-      if (ctx.providers.synced) {
-        const cached = ctx.providers.get(ns, name);
-        if (!cached) throw providerMissing(ns, name);
-        return cached;
-      }
-      return getProvider(ctx, ns, name);
+      const provider = await getCached(ctx.reads.providers, ns, name);
+      if (!provider) throw providerMissing(ns, name);
+      return provider;
     },
   );
 
@@ -264,7 +252,7 @@ export function registerProviderRoutes(app: FastifyInstance, ctx: ApiContext): v
         });
       }
       await waitVisible(ctx.providers, created);
-      return reply.code(201).send(stripManaged(created));
+      return reply.code(201).send(stripManagedFields(created));
     },
   );
 

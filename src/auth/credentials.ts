@@ -1,4 +1,4 @@
-// Constant-time credential check (contract §2.6).
+// Constant-time credential check (docs/api.md §2.6).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { verify as argon2Verify } from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';

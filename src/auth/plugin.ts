@@ -1,12 +1,14 @@
 // Sessions for the whole app: session resolution (cookie `butler_session`, else Bearer), the principal of every
 // request (src/identity/principal.ts), the 401/403/503 gate for /api and /ws and the CSRF rule. The /api/auth routes
 // are in src/identity/auth-routes.ts.
+import fp from 'fastify-plugin';
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
 import { forbidden, HttpError, serviceUnavailable, unauthorized } from '../http/errors.js';
 import { isAllowedOrigin, isHttpsRequest } from '../http/origin.js';
 import type { Principal, PrincipalResolver, PrincipalResult } from '../identity/principal.js';
+import { browserIdOf, newBrowserId, setBrowserCookie } from './browser-id.js';
 import type { RevocationStore } from './revocations.js';
 import {
   createTokenService,
@@ -24,12 +26,6 @@ export interface AuthPluginOptions {
   };
 }
 
-export interface RouteEntry {
-  method: string;
-  url: string;
-  websocket: boolean;
-}
-
 declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated session, or null (public routes, or before the auth hook ran). */
@@ -40,10 +36,14 @@ declare module 'fastify' {
     principalRefusal: { status: 401 | 403; error: string } | null;
   }
   interface FastifyInstance {
-    /** Every route registered after the auth plugin (method, URL pattern), for the route-coverage test. */
-    registeredRoutes: RouteEntry[];
     /** Token verification, the revocation store and the principal resolver, for other plugins. */
-    butlerAuth: { tokens: TokenService; revocations: RevocationStore; resolver: PrincipalResolver };
+    butlerAuth: {
+      tokens: TokenService;
+      revocations: RevocationStore;
+      resolver: PrincipalResolver;
+      /** Calls `listener` with the pre-login browser id of every answer that starts a session, once it is sent. */
+      onBrowserLogin(listener: (browserId: string) => void): void;
+    };
   }
 }
 
@@ -178,24 +178,18 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
   const store = opts.services.revocations;
   const { identity } = opts.services;
   const tokens = createTokenService(config);
-  fastify.decorate('butlerAuth', { tokens, revocations: store, resolver: identity.resolver });
+  const loginListeners: ((browserId: string) => void)[] = [];
+  fastify.decorate('butlerAuth', {
+    tokens,
+    revocations: store,
+    resolver: identity.resolver,
+    onBrowserLogin: (listener: (browserId: string) => void) => void loginListeners.push(listener),
+  });
 
   if (!fastify.hasRequestDecorator('cookies')) await fastify.register(cookie);
   fastify.decorateRequest('session', null);
   fastify.decorateRequest('principal', null);
   fastify.decorateRequest('principalRefusal', null);
-  fastify.decorate('registeredRoutes', [] as RouteEntry[]);
-  fastify.addHook('onRoute', (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    for (const method of methods) {
-      fastify.registeredRoutes.push({
-        method,
-        url: route.url,
-        websocket: Boolean((route as { websocket?: boolean }).websocket),
-      });
-    }
-  });
-
   fastify.addHook('onRequest', async (request, reply) => {
     let r = await resolve(request, tokens, store);
     if (r.kind === 'ok' && !identity.synced) r = { kind: 'not-ready', source: r.session.source };
@@ -217,12 +211,12 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
       return;
     }
     // Terminal upgrades without a valid session are refused after the upgrade, with a red line and 4401
-    // (contract §6.3), so the browser terminal can tell the user why; the route itself checks request.session.
+    // (docs/api.md §6.3), so the browser terminal can tell the user why; the route itself checks request.session.
     if (r.kind !== 'ok' && r.kind !== 'not-ready' && isTerminalUpgrade(request)) {
       if (r.kind !== 'none' && r.source === 'cookie') clearSessionCookie(reply, request, config);
       return;
     }
-    // A refused logout still clears the cookie (contract §2.3), whatever carried the token.
+    // A refused logout still clears the cookie (docs/api.md §2.3), whatever carried the token.
     const isLogout = request.method === 'POST' && normalizedPath(request.url) === LOGOUT_PATH;
     switch (r.kind) {
       case 'none':
@@ -248,12 +242,35 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
       throw forbidden('cross-origin request refused');
     }
   });
+
+  // The pre-login browser id (src/auth/browser-id.ts): every page (HTML) gives a browser without one its id, before
+  // the console opens /ws/clusters; an answer that starts a session in a browser with one (any login) wakes that
+  // browser's anonymous sockets once it is sent, so the console's reconnect carries the new session.
+  // Runs after @fastify/cookie's onSend, which has written the Set-Cookie headers by then.
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    const browserId = browserIdOf(request);
+    if (browserId === undefined) {
+      const type = reply.getHeader('content-type');
+      if (typeof type === 'string' && type.startsWith('text/html'))
+        setBrowserCookie(reply, request, config, newBrowserId());
+    } else if (reply.statusCode < 400 && startsSession(reply)) {
+      reply.raw.once('finish', () => loginListeners.forEach((listener) => listener(browserId)));
+    }
+    return payload;
+  });
 }
 
-// Registered without encapsulation (what fastify-plugin does) so the hook and decorators apply to the whole app.
-(authPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
-(authPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] = 'butler-auth';
+/** Whether the answer sets a (non-empty) session cookie. */
+function startsSession(reply: FastifyReply): boolean {
+  const header = reply.getHeader('set-cookie');
+  const lines = Array.isArray(header) ? header : typeof header === 'string' ? [header] : [];
+  return lines.some((line) => line.startsWith(`${SESSION_COOKIE}=`) && !line.startsWith(`${SESSION_COOKIE}=;`));
+}
 
-export const authPlugin = authPluginImpl;
+// Not encapsulated: the hook and the decorators (`session`, `butlerAuth`) apply to the whole app.
+export const authPlugin = fp(authPluginImpl, {
+  name: 'butler-auth',
+  fastify: '5.x',
+});
 export { watchSession } from './session-watch.js';
 export type { Session } from './session.js';

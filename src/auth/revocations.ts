@@ -1,4 +1,4 @@
-// Revoked tokens (contract §2.4): one ConfigMap per jti in the system namespace, LIST+WATCHed into memory.
+// Revoked tokens (docs/api.md §2.4): one ConfigMap per jti in the system namespace, LIST+WATCHed into memory.
 import type { Config } from '../config/types.js';
 import type { KubeClient, KubeWatchEvent } from '../kube/client.js';
 import { isKubeStatus, KubeApiError } from '../kube/errors.js';
@@ -285,7 +285,7 @@ export function createRevocationStore(
         });
       } catch (err) {
         if (!isKubeStatus(err, 409)) {
-          // Not stored: the session stays valid (contract §2.3), so this replica forgets the local entry too.
+          // Not stored: the session stays valid (docs/api.md §2.3), so this replica forgets the local entry too.
           if (!wasKnown) revoked.delete(jti);
           throw err;
         }

@@ -1,4 +1,4 @@
-// JWT sessions: HS256 pinned, issuer checked, 30 s leeway, jti of 128 random bits, and no token may live longer than
+// JWT sessions (docs/api.md §2.2): HS256 pinned, issuer checked, 30 s leeway, jti of 128 random bits, and no token may live longer than
 // the configured TTL, whoever signed it. A token carries who the user is (identity), never what they may do: teams
 // and roles are resolved on every request (src/identity/principal.ts).
 import { randomBytes } from 'node:crypto';

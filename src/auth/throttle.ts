@@ -1,4 +1,4 @@
-// Login throttling (contract §2.6): failures per (username, address) and attempts per address, per replica.
+// Login throttling (docs/api.md §2.6): failures per (username, address) and attempts per address, per replica.
 const MAX_KEYS = 10_000;
 
 export interface LoginThrottle {

@@ -88,6 +88,14 @@ describe('defaults', () => {
       maxTotal: 50,
       reattachGraceMs: 60_000,
       scrollbackBytes: 256 * 1024,
+      mode: 'pod',
+      pod: {
+        image: 'docker.io/alpine/k8s:1.31.4',
+        serviceAccount: 'butler-terminal',
+        cpuLimit: '500m',
+        memoryLimit: '256Mi',
+        startTimeoutMs: 60_000,
+      },
     });
     assert.deepEqual(c.providers, {
       checkTimeoutMs: 10_000,
@@ -153,6 +161,12 @@ describe('defaults', () => {
       BUTLER_TERMINAL_REATTACH_GRACE: '5s',
       BUTLER_TERMINAL_SCROLLBACK_BYTES: '1KiB',
       BUTLER_TERMINAL_RECORDING_DIR: staticDir,
+      BUTLER_TERMINAL_MODE: 'local',
+      BUTLER_TERMINAL_IMAGE: 'registry.example/shell:1',
+      BUTLER_TERMINAL_SERVICE_ACCOUNT: 'shell-sa',
+      BUTLER_TERMINAL_CPU_LIMIT: '1',
+      BUTLER_TERMINAL_MEMORY_LIMIT: '1Gi',
+      BUTLER_TERMINAL_POD_START_TIMEOUT: '30s',
       BUTLER_PROVIDER_CHECK_TIMEOUT: '3s',
       BUTLER_PROVIDER_BLOCKED_CIDRS: '10.0.0.0/8,fe80::/10',
       BUTLER_PROVIDER_ALLOWED_CIDRS: '127.0.0.0/8',
@@ -213,6 +227,14 @@ describe('defaults', () => {
       reattachGraceMs: 5000,
       scrollbackBytes: 1024,
       recordingDir: staticDir,
+      mode: 'local',
+      pod: {
+        image: 'registry.example/shell:1',
+        serviceAccount: 'shell-sa',
+        cpuLimit: '1',
+        memoryLimit: '1Gi',
+        startTimeoutMs: 30_000,
+      },
     });
     assert.deepEqual(c.providers, {
       checkTimeoutMs: 3000,
@@ -421,6 +443,9 @@ describe('invalid values name the setting', () => {
     [{ BUTLER_LOGIN_MAX_FAILURES: 'five' }, /BUTLER_LOGIN_MAX_FAILURES: "five" is not a positive integer/],
     [{ BUTLER_LOGIN_RATE_LIMIT: '0' }, /BUTLER_LOGIN_RATE_LIMIT: "0" is not a positive integer/],
     [{ BUTLER_TERMINAL_MAX_TOTAL: '1.5' }, /BUTLER_TERMINAL_MAX_TOTAL/],
+    [{ BUTLER_TERMINAL_MODE: 'vm' }, /BUTLER_TERMINAL_MODE: "vm" is not pod or local/],
+    [{ BUTLER_TERMINAL_MEMORY_LIMIT: 'lots' }, /BUTLER_TERMINAL_MEMORY_LIMIT/],
+    [{ BUTLER_TERMINAL_SERVICE_ACCOUNT: 'Bad_Name' }, /BUTLER_TERMINAL_SERVICE_ACCOUNT/],
     [{ BUTLER_MAX_BODY_BYTES: '1 megabyte' }, /BUTLER_MAX_BODY_BYTES: invalid size/],
     [{ BUTLER_PROXY_MAX_BODY_BYTES: '0' }, /BUTLER_PROXY_MAX_BODY_BYTES: size must be a positive/],
     [{ BUTLER_COOKIE_SECURE: 'always' }, /BUTLER_COOKIE_SECURE: "always" is not auto, true or false/],

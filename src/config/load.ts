@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_BLOCKED_CIDRS } from '../providers/address-guard.js';
+import { DEFAULT_BLOCKED_CIDRS } from '../net/address-guard.js';
 import { parseFlags } from './flags.js';
 import {
   ConfigError,
@@ -30,8 +30,34 @@ export const IN_CLUSTER_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceacco
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const DEV_CORS_ORIGINS = ['http://localhost:3000', 'http://127.0.0.1:3000'];
 
-/** Blocked targets of provider checks (contract §5); the list lives with the guard that enforces it. */
+/** Blocked targets of provider checks (docs/api.md §5); the list lives with the guard that enforces it. */
 export const DEFAULT_PROVIDER_BLOCKED_CIDRS = DEFAULT_BLOCKED_CIDRS;
+
+/** A small image with a shell and kubectl that runs as any non-root user (see the README, "Terminals"). */
+export const DEFAULT_TERMINAL_IMAGE = 'docker.io/alpine/k8s:1.31.4';
+
+function terminalMode(raw: string | undefined): 'pod' | 'local' {
+  const mode = (raw ?? 'pod').toLowerCase();
+  if (mode !== 'pod' && mode !== 'local') throw new ConfigError(`BUTLER_TERMINAL_MODE: "${raw}" is not pod or local`);
+  return mode;
+}
+
+function imageRef(raw: string): string {
+  if (!/^[a-z0-9][a-z0-9._\-/:@]{0,254}$/i.test(raw))
+    throw new ConfigError(`BUTLER_TERMINAL_IMAGE: "${raw}" is not an image reference`);
+  return raw;
+}
+
+function dnsName(name: string, raw: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(raw)) throw new ConfigError(`${name}: "${raw}" is not a valid name`);
+  return raw;
+}
+
+function quantity(name: string, raw: string): string {
+  if (!/^\d+(\.\d+)?(m|k|M|G|Ki|Mi|Gi)?$/.test(raw))
+    throw new ConfigError(`${name}: "${raw}" is not a resource quantity`);
+  return raw;
+}
 
 export interface LoadOptions {
   /** Service-account token whose presence (with KUBERNETES_SERVICE_HOST) means "in cluster". */
@@ -239,6 +265,20 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
       ...(get('BUTLER_TERMINAL_RECORDING_DIR') !== undefined
         ? { recordingDir: directory('BUTLER_TERMINAL_RECORDING_DIR', get('BUTLER_TERMINAL_RECORDING_DIR')!) }
         : {}),
+      mode: terminalMode(get('BUTLER_TERMINAL_MODE')),
+      pod: {
+        image: imageRef(get('BUTLER_TERMINAL_IMAGE') ?? DEFAULT_TERMINAL_IMAGE),
+        serviceAccount: dnsName(
+          'BUTLER_TERMINAL_SERVICE_ACCOUNT',
+          get('BUTLER_TERMINAL_SERVICE_ACCOUNT') ?? 'butler-terminal',
+        ),
+        cpuLimit: quantity('BUTLER_TERMINAL_CPU_LIMIT', get('BUTLER_TERMINAL_CPU_LIMIT') ?? '500m'),
+        memoryLimit: quantity('BUTLER_TERMINAL_MEMORY_LIMIT', get('BUTLER_TERMINAL_MEMORY_LIMIT') ?? '256Mi'),
+        startTimeoutMs: positive(
+          'BUTLER_TERMINAL_POD_START_TIMEOUT',
+          duration('BUTLER_TERMINAL_POD_START_TIMEOUT', '60s'),
+        ),
+      },
     },
     providers: {
       checkTimeoutMs: positive('BUTLER_PROVIDER_CHECK_TIMEOUT', duration('BUTLER_PROVIDER_CHECK_TIMEOUT', '10s')),

@@ -112,6 +112,18 @@ export interface Config {
     reattachGraceMs: number;
     scrollbackBytes: number;
     recordingDir?: string;
+    /** BUTLER_TERMINAL_MODE: `pod` (default) runs each shell in a pod; `local` forks PTYs in the server (development only). */
+    mode: 'pod' | 'local';
+    /** Shell pods (pod mode), in the system namespace. */
+    pod: {
+      image: string;
+      /** The ServiceAccount whose token a management shell's kubeconfig carries (bound by the deploy manifests). */
+      serviceAccount: string;
+      cpuLimit: string;
+      memoryLimit: string;
+      /** How long a new shell pod may take to run. */
+      startTimeoutMs: number;
+    };
   };
 
   providers: {

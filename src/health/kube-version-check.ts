@@ -2,7 +2,7 @@
 
 import type { KubeClient } from '../kube/client.js';
 import { isKubeApiError, toHttpError } from '../kube/errors.js';
-import type { ReadinessCheck } from '../services.js';
+import type { ReadinessCheck } from './readiness.js';
 
 const VERSION_TIMEOUT_MS = 2000;
 const CACHE_MS = 5000;

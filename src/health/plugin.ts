@@ -1,7 +1,8 @@
-// /healthz (process alive, no Kubernetes call) and /readyz (contract §8).
+// /healthz (process alive, no Kubernetes call) and /readyz (docs/api.md §8).
 
+import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import type { ReadinessCheck } from '../services.js';
+import type { ReadinessCheck } from './readiness.js';
 
 export interface HealthOptions {
   checks: ReadinessCheck[];
@@ -9,7 +10,7 @@ export interface HealthOptions {
   shuttingDown: () => boolean;
 }
 
-export async function healthPlugin(app: FastifyInstance, opts: HealthOptions): Promise<void> {
+async function healthPluginImpl(app: FastifyInstance, opts: HealthOptions): Promise<void> {
   app.get('/healthz', async (_request, reply) => {
     reply.header('cache-control', 'no-store');
     return { status: 'ok' };
@@ -39,3 +40,10 @@ export async function healthPlugin(app: FastifyInstance, opts: HealthOptions): P
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
 }
+
+// Encapsulated; public routes, no dependencies.
+export const healthPlugin = fp(healthPluginImpl, {
+  name: 'butler-health',
+  fastify: '5.x',
+  encapsulate: true,
+});

@@ -1,4 +1,4 @@
-// Headers every /api and /ws answer carries (contract §1), errors included.
+// Headers every /api and /ws answer carries (docs/api.md §1), errors included.
 
 import type { FastifyInstance } from 'fastify';
 import { isApiOrWsPath, requestPath } from './api-fallback.js';

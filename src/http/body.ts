@@ -1,4 +1,4 @@
-// Body parsing rules of contract §1: JSON objects only; an empty body means "no body" on every method;
+// Body parsing rules of docs/api.md §1: JSON objects only; an empty body means "no body" on every method;
 // a non-empty body of another content type is 415; bodies of GET, HEAD and DELETE are ignored.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';

@@ -1,4 +1,4 @@
-// Origin checks (contract §6.1): the server's own origin as the client sees it, or BUTLER_ALLOWED_ORIGINS.
+// Origin checks (docs/api.md §6.1): the server's own origin as the client sees it, or BUTLER_ALLOWED_ORIGINS.
 import type { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';

@@ -35,7 +35,8 @@ export function stripManagedFields<T>(o: T): T {
   return o;
 }
 
-function compareObjects(a: KubeObjectLike, b: KubeObjectLike): number {
+/** The one order of object lists: by namespace, then by name (code-unit order, as the API server sorts). */
+export function compareByNamespaceName(a: KubeObjectLike, b: KubeObjectLike): number {
   const an = a.metadata?.namespace ?? '';
   const bn = b.metadata?.namespace ?? '';
   if (an !== bn) return an < bn ? -1 : 1;
@@ -94,7 +95,9 @@ export class ObjectStore<T> {
 
   /** Sorted by namespace, then name. The array is shared until the next change: callers must not modify it. */
   list(namespace?: string): readonly T[] {
-    this.sorted ??= [...this.objects.values()].sort((a, b) => compareObjects(a as KubeObjectLike, b as KubeObjectLike));
+    this.sorted ??= [...this.objects.values()].sort((a, b) =>
+      compareByNamespaceName(a as KubeObjectLike, b as KubeObjectLike),
+    );
     if (namespace === undefined) return this.sorted;
     let inNamespace = this.byNamespace.get(namespace);
     if (!inNamespace) {

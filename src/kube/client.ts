@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { connectOptions, type ConnectOptions } from './credentials.js';
 import { KubeApiError, type KubeStatus } from './errors.js';
+import { impersonationHeaders, isImpersonationHeader, type Impersonation } from './impersonation.js';
 
 export type KubeQuery = Record<string, string | number | boolean | undefined>;
 
@@ -68,7 +69,14 @@ export interface KubeClient {
   ): Promise<void>;
   /** The response as a stream, whatever its status (for proxies). Network failures still throw KubeApiError. */
   raw(o: KubeRequestOptions): Promise<http.IncomingMessage>;
-  /** Closes idle keep-alive connections. */
+  /**
+   * A view of this client whose every request impersonates `who` (Impersonate-User / Impersonate-Group), sharing its
+   * connections and credentials. A view of a view impersonates the newer user. Cheap: make one per request.
+   */
+  as(who: Impersonation): KubeClient;
+  /** Whom this client impersonates, if anyone. */
+  readonly impersonating?: Impersonation;
+  /** Closes idle keep-alive connections (of every view). */
   close(): void;
 }
 
@@ -183,13 +191,22 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions): KubeC
     return new KubeApiError('unavailable', `${name}: ${o.method} ${o.path} failed: ${what}`, meta);
   }
 
-  /** Sends the request; resolves with the response once its headers arrived. */
-  async function send(o: KubeRequestOptions, onTimer: (stop: () => void) => void): Promise<http.IncomingMessage> {
+  /**
+   * Sends the request; resolves with the response once its headers arrived. `identity` are the impersonation
+   * headers of the view sending it; a caller's own Impersonate-* headers are never sent.
+   */
+  async function send(
+    o: KubeRequestOptions,
+    onTimer: (stop: () => void) => void,
+    identity: Record<string, string | string[]> | undefined,
+  ): Promise<http.IncomingMessage> {
     if (o.signal?.aborted) throw new KubeApiError('aborted', `${name}: request aborted`, { clientName: name });
     const creds = await getCredentials();
     const timeoutMs = o.timeoutMs ?? opts.timeoutMs;
     let payload: Buffer | string | Readable | undefined;
-    const headers: Record<string, string> = { accept: 'application/json', ...creds.headers, ...o.headers };
+    const headers: Record<string, string | string[]> = { accept: 'application/json', ...creds.headers };
+    for (const [k, v] of Object.entries(o.headers ?? {})) if (!isImpersonationHeader(k)) headers[k] = v;
+    Object.assign(headers, identity);
     if (o.body !== undefined && o.body !== null) {
       if (typeof o.body === 'string' || Buffer.isBuffer(o.body) || isStream(o.body)) payload = o.body;
       else payload = JSON.stringify(o.body);
@@ -265,7 +282,11 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions): KubeC
     });
   }
 
-  async function statusError(res: http.IncomingMessage, o: KubeRequestOptions): Promise<KubeApiError> {
+  async function statusError(
+    res: http.IncomingMessage,
+    o: KubeRequestOptions,
+    identity: Identity,
+  ): Promise<KubeApiError> {
     const body = await readBody(res, MAX_ERROR_BODY).catch(() => Buffer.alloc(0));
     let status: KubeStatus | undefined;
     try {
@@ -285,6 +306,7 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions): KubeC
         clientName: name,
         method: o.method,
         path: o.path,
+        ...(identity ? { impersonating: String(identity['impersonate-user']) } : {}),
       },
     );
   }
@@ -304,15 +326,23 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions): KubeC
   }
 
   /** One request; resolves with the parsed answer and its size in bytes. */
-  async function requestOnce<T>(o: KubeRequestOptions, maxBytes: number): Promise<{ value: T; bytes: number }> {
+  async function requestOnce<T>(
+    o: KubeRequestOptions,
+    maxBytes: number,
+    identity: Identity,
+  ): Promise<{ value: T; bytes: number }> {
     let stopTimer: () => void = () => {};
-    const res = await send(o, (stop) => {
-      // Keep the timer running until the body has been read.
-      stopTimer = stop;
-    });
+    const res = await send(
+      o,
+      (stop) => {
+        // Keep the timer running until the body has been read.
+        stopTimer = stop;
+      },
+      identity,
+    );
     try {
       const ok = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
-      if (!ok) throw await statusError(res, o);
+      if (!ok) throw await statusError(res, o, identity);
       const body = await readBody(res, Infinity, maxBytes).catch((err: unknown) => {
         throw err instanceof BodyTooLarge ? tooLarge(o) : networkError(err, o);
       });
@@ -330,9 +360,13 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions): KubeC
     }
   }
 
-  async function requestSized<T>(o: KubeRequestOptions, maxBytes: number): Promise<{ value: T; bytes: number }> {
+  async function requestSized<T>(
+    o: KubeRequestOptions,
+    maxBytes: number,
+    identity: Identity,
+  ): Promise<{ value: T; bytes: number }> {
     try {
-      return await requestOnce<T>(o, maxBytes);
+      return await requestOnce<T>(o, maxBytes, identity);
     } catch (err) {
       // An idle keep-alive socket closed by the server: the request was not processed, so one retry is safe.
       const code = String(((err as KubeApiError).opts?.cause as NodeJS.ErrnoException | undefined)?.code);
@@ -342,15 +376,20 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions): KubeC
         ['ECONNRESET', 'EPIPE'].includes(code) &&
         !isStream(o.body);
       if (!retriable) throw err;
-      return requestOnce<T>(o, maxBytes);
+      return requestOnce<T>(o, maxBytes, identity);
     }
   }
 
-  async function request<T>(o: KubeRequestOptions): Promise<T> {
-    return (await requestSized<T>(o, maxResponseBytes)).value;
+  async function request<T>(identity: Identity, o: KubeRequestOptions): Promise<T> {
+    return (await requestSized<T>(o, maxResponseBytes, identity)).value;
   }
 
-  async function list<T>(path: string, query: KubeQuery = {}, lo: KubeListOptions = {}): Promise<KubeList<T>> {
+  async function list<T>(
+    identity: Identity,
+    path: string,
+    query: KubeQuery = {},
+    lo: KubeListOptions = {},
+  ): Promise<KubeList<T>> {
     for (let attempt = 0; ; attempt++) {
       const items: T[] = [];
       let cont: string | undefined;
@@ -365,7 +404,7 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions): KubeC
             signal: lo.signal,
             timeoutMs: lo.timeoutMs,
           };
-          const answer = await requestSized<ListPage<T>>(o, maxResponseBytes - bytes);
+          const answer = await requestSized<ListPage<T>>(o, maxResponseBytes - bytes, identity);
           bytes += answer.bytes;
           const res = answer.value;
           if (res?.items) items.push(...res.items);
@@ -385,6 +424,7 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions): KubeC
   }
 
   async function watch(
+    identity: Identity,
     path: string,
     query: KubeQuery,
     onEvent: (e: KubeWatchEvent) => void,
@@ -400,12 +440,12 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions): KubeC
     };
     let res: http.IncomingMessage;
     try {
-      res = await send(o, (stop) => stop());
+      res = await send(o, (stop) => stop(), identity);
     } catch (err) {
       if (signal?.aborted) return;
       throw err;
     }
-    if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) throw await statusError(res, o);
+    if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) throw await statusError(res, o, identity);
     await new Promise<void>((resolve, reject) => {
       let buffered = '';
       let done = false;
@@ -474,17 +514,27 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions): KubeC
     });
   }
 
-  async function raw(o: KubeRequestOptions): Promise<http.IncomingMessage> {
-    return send(o, (stop) => stop());
+  async function raw(identity: Identity, o: KubeRequestOptions): Promise<http.IncomingMessage> {
+    return send(o, (stop) => stop(), identity);
   }
 
-  return {
-    name,
-    server: cluster.server,
-    request,
-    list,
-    watch,
-    raw,
-    close: () => agent?.destroy(),
-  };
+  function view(who: Impersonation | undefined): KubeClient {
+    const identity = who ? impersonationHeaders(who) : undefined;
+    return {
+      name,
+      server: cluster!.server,
+      ...(who ? { impersonating: { user: who.user, groups: [...who.groups] } } : {}),
+      request: <T>(o: KubeRequestOptions) => request<T>(identity, o),
+      list: <T>(path: string, query?: KubeQuery, lo?: KubeListOptions) => list<T>(identity, path, query, lo),
+      watch: (path, query, onEvent, signal, wo) => watch(identity, path, query, onEvent, signal, wo),
+      raw: (o) => raw(identity, o),
+      as: (next) => view(next),
+      close: () => agent?.destroy(),
+    };
+  }
+
+  return view(undefined);
 }
+
+/** The impersonation headers a view adds to each request (undefined: the client's own identity). */
+type Identity = Record<string, string | string[]> | undefined;

@@ -1,4 +1,4 @@
-// The one place where Kubernetes outcomes become HTTP answers (contract §1, "Kubernetes errors").
+// The one place where Kubernetes outcomes become HTTP answers (docs/api.md §1, "Kubernetes errors").
 import { HttpError } from '../http/errors.js';
 
 export interface KubeStatusCause {
@@ -30,6 +30,8 @@ export class KubeApiError extends Error {
       clientName?: string;
       method?: string;
       path?: string;
+      /** The user the failed request impersonated (Impersonate-User), if any. */
+      impersonating?: string;
       cause?: unknown;
     } = {},
   ) {
@@ -101,13 +103,51 @@ function causes(status: KubeStatus | undefined): { field: string; message: strin
   }));
 }
 
+/**
+ * A write refused by one of the management cluster's admission webhooks: 403 with the webhook's message and the field
+ * it names, so that a console can show the message next to that field.
+ */
+export class WebhookDeniedError extends HttpError {
+  constructor(
+    readonly webhookMessage: string,
+    readonly field: string,
+  ) {
+    super(403, 'webhook denied');
+    this.name = 'WebhookDeniedError';
+  }
+
+  override toJSON(): { error: string; reason: string; message: string; field: string } {
+    return { error: this.message, reason: 'webhook-denied', message: this.webhookMessage, field: this.field };
+  }
+}
+
+const WEBHOOK_DENIAL = /\badmission webhook "[^"]*" denied the request(?:: |\b)/;
+/** A field path at the start of a field error message (`spec.resourceLimits: Forbidden: …`). */
+const LEADING_FIELD = /^([A-Za-z_$][\w$-]*(?:\[[^\]]*\])*(?:\.[A-Za-z_$][\w$-]*(?:\[[^\]]*\])*)*): /;
+
+/** The webhook denial in a 403 Status, with the field it names (a cause's field, else a leading field path). */
+function webhookDenial(status: KubeStatus | undefined): WebhookDeniedError | undefined {
+  const message = status?.message ?? '';
+  const m = WEBHOOK_DENIAL.exec(message);
+  if (!m) return undefined;
+  const causeField = status?.details?.causes?.find((c) => c.field)?.field;
+  const rest = message.slice(m.index + m[0].length);
+  return new WebhookDeniedError(message, causeField ?? LEADING_FIELD.exec(rest)?.[1] ?? '');
+}
+
+/** A refusal of the impersonation itself: the ServiceAccount lacks the verb `impersonate` (a deployment problem). */
+function impersonationRefused(status: KubeStatus | undefined): string | undefined {
+  const m = /cannot impersonate resource "([^"]+)"/.exec(status?.message ?? '');
+  return m?.[1];
+}
+
 function withCause(e: HttpError, cause: unknown): HttpError {
   Object.defineProperty(e, 'cause', { value: cause, enumerable: false, configurable: true, writable: true });
   return e;
 }
 
 /**
- * Maps any error of a Kubernetes call to the answer of contract §1. HttpErrors pass through unchanged; anything
+ * Maps any error of a Kubernetes call to the answer of docs/api.md §1. HttpErrors pass through unchanged; anything
  * that is not a Kubernetes failure becomes a 500. The original error is kept as `cause` (for the log only).
  */
 export function toHttpError(err: unknown, ctx: KubeErrorContext): HttpError {
@@ -153,6 +193,12 @@ export function toHttpError(err: unknown, ctx: KubeErrorContext): HttpError {
       );
     }
     case 403: {
+      const denied = webhookDenial(status);
+      if (denied) return withCause(denied, err);
+      const impersonated = impersonationRefused(status);
+      if (impersonated) {
+        return withCause(new HttpError(403, `butler-server is not allowed to impersonate ${impersonated}`), err);
+      }
       const verb = ctx.verb ?? 'access';
       const resource = ctx.resource ?? ctx.kind.toLowerCase();
       const where =
@@ -161,7 +207,9 @@ export function toHttpError(err: unknown, ctx: KubeErrorContext): HttpError {
           : ctx.namespace
             ? ` in namespace ${ctx.namespace}`
             : ' at cluster scope';
-      return withCause(new HttpError(403, `butler-server is not allowed to ${verb} ${resource}${where}`), err);
+      // An impersonated request was refused by the management cluster's RBAC for that user.
+      const who = err.opts.impersonating ?? 'butler-server';
+      return withCause(new HttpError(403, `${who} is not allowed to ${verb} ${resource}${where}`), err);
     }
     case 401:
       return withCause(new HttpError(502, `${apiName} rejected butler-server's credentials`), err);

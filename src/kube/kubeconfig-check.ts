@@ -1,4 +1,4 @@
-// Untrusted kubeconfig check (contract §4): Harvester credentials and tenant admin kubeconfigs come from users or
+// Untrusted kubeconfig check (docs/api.md §4): Harvester credentials and tenant admin kubeconfigs come from users or
 // controllers, so only inline credentials are accepted and the result is rebuilt from an allow-list of fields.
 // Nothing here reads files or runs commands; loadSanitizedKubeconfig builds the KubeConfig with loadFromOptions.
 import { KubeConfig } from '@kubernetes/client-node';

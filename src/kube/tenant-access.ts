@@ -1,10 +1,11 @@
-// Tenant cluster access (contract §9.2, §4): finds a TenantCluster's admin kubeconfig, checks it as untrusted input,
+// Tenant cluster access (docs/api.md §9.2, §4): finds a TenantCluster's admin kubeconfig, checks it as untrusted input,
 // and keeps one KubeClient per tenant cluster, rebuilt when the kubeconfig Secret's resourceVersion changes.
 import { lookup } from 'node:dns/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { badGateway, HttpError, notFound } from '../http/errors.js';
-import type { AddressGuard } from '../providers/address-guard.js';
-import { parseIp } from '../providers/ip.js';
+import { paths } from './butler.js';
+import type { AddressGuard } from '../net/address-guard.js';
+import { parseIp } from '../net/ip.js';
 import { createKubeClient, type KubeClient } from './client.js';
 import { isKubeStatus, toHttpError } from './errors.js';
 import {
@@ -15,7 +16,6 @@ import {
   type SanitizedKubeconfig,
 } from './kubeconfig-check.js';
 
-const BUTLER_API = '/apis/butler.butlerlabs.dev/v1alpha1';
 const KUBECONFIG_KEYS = ['admin.conf', 'super-admin.conf', 'value', 'kubeconfig'];
 /** A tenant API server is not trusted: the largest answer (a whole LIST) read from one. */
 export const TENANT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
@@ -58,7 +58,7 @@ export interface TenantClusterAccess {
 
 export interface TenantAccessOptions {
   tenantTimeoutMs: number;
-  /** Address guard for tenant API servers (contract §4: the §5 guard applies when butler-server contacts them). */
+  /** Address guard for tenant API servers (docs/api.md §4: the §5 guard applies when butler-server contacts them). */
   guard?: AddressGuard;
   /** Reads the TenantCluster (e.g. from the watch cache); falls back to a GET when it returns undefined. */
   getCluster?: (namespace: string, name: string) => TenantClusterObject | undefined;
@@ -89,7 +89,7 @@ export function createTenantClusterAccess(kube: KubeClient, o: TenantAccessOptio
     try {
       return await kube.request<TenantClusterObject>({
         method: 'GET',
-        path: `${BUTLER_API}/namespaces/${ns}/tenantclusters/${name}`,
+        path: paths.tenantCluster(ns, name),
       });
     } catch (err) {
       throw toHttpError(err, { kind: 'TenantCluster', namespace: ns, name, verb: 'get', resource: 'tenantclusters' });

@@ -1,4 +1,4 @@
-// Fans the TenantCluster cache out to the authenticated /ws/clusters sockets: every change is serialised once, kept
+// Fans the TenantCluster cache out to the authenticated /ws/clusters sockets (docs/api.md §6.2): every change is serialised once, kept
 // in the replay buffer and handed to the CoalescingSender of each socket whose filter allows the cluster's team
 // (platform roles: all; others: their teams). A cluster that moves to a team a socket does not see is deleted for
 // it. Snapshots and resyncs are serialised once per distinct filter and position.

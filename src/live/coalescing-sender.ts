@@ -1,4 +1,4 @@
-// Per-socket writing with backpressure (contract §6.2 "Slow clients").
+// Per-socket writing with backpressure (docs/api.md §6.2 "Slow clients").
 //
 // `ws.send()` never blocks: unsent frames pile up in the socket's buffer. While at most `highWaterBytes` are unsent,
 // frames are written straight away. A write that takes the socket above that mark switches it to coalescing: nothing

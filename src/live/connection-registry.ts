@@ -1,4 +1,4 @@
-// Every open /ws/clusters socket: the unauthenticated caps (contract §6.2), protocol pings with the dead-peer rule
+// Every open /ws/clusters socket: the unauthenticated caps (docs/api.md §6.2), protocol pings with the dead-peer rule
 // (§6.1), and the slow-consumer deadline. One timer sweeps all sockets instead of one timer per socket.
 import { CLOSE, type LiveConnection } from './live-connection.js';
 
@@ -16,6 +16,7 @@ const SLOW_CHECK_MS = 1000;
 export class ConnectionRegistry {
   private readonly connections = new Set<LiveConnection>();
   private readonly unauthByAddress = new Map<string, number>();
+  private readonly unauthByBrowser = new Map<string, Set<LiveConnection>>();
   private unauthTotal = 0;
   private timer: NodeJS.Timeout | undefined;
   private lastPingAt = Date.now();
@@ -43,6 +44,11 @@ export class ConnectionRegistry {
     if (!c.authenticated) {
       this.unauthTotal++;
       this.unauthByAddress.set(c.address, (this.unauthByAddress.get(c.address) ?? 0) + 1);
+      if (c.browserId !== undefined) {
+        const same = this.unauthByBrowser.get(c.browserId) ?? new Set<LiveConnection>();
+        same.add(c);
+        this.unauthByBrowser.set(c.browserId, same);
+      }
     }
     this.timer ??= setInterval(() => this.sweep(), Math.min(this.limits.pingIntervalMs, SLOW_CHECK_MS)).unref();
   }
@@ -54,6 +60,9 @@ export class ConnectionRegistry {
       const n = (this.unauthByAddress.get(c.address) ?? 1) - 1;
       if (n > 0) this.unauthByAddress.set(c.address, n);
       else this.unauthByAddress.delete(c.address);
+      const same = c.browserId !== undefined ? this.unauthByBrowser.get(c.browserId) : undefined;
+      same?.delete(c);
+      if (same?.size === 0) this.unauthByBrowser.delete(c.browserId!);
     }
     if (this.connections.size === 0 && this.timer) {
       clearInterval(this.timer);
@@ -63,6 +72,11 @@ export class ConnectionRegistry {
 
   all(): IterableIterator<LiveConnection> {
     return this.connections.values();
+  }
+
+  /** Closes the unauthenticated sockets of one browser (its pre-login id), e.g. when that browser logs in. */
+  closeUnauthenticatedOf(browserId: string, code: number, reason: string): void {
+    for (const c of this.unauthByBrowser.get(browserId) ?? []) c.close(code, reason);
   }
 
   closeAll(code: number, reason: string): void {

@@ -3,7 +3,7 @@ import type { RawData, WebSocket } from 'ws';
 import { CoalescingSender, type SenderLimits } from './coalescing-sender.js';
 import { PONG_FRAME } from './messages.js';
 
-/** Client messages larger than this close the socket with 1009 (contract §6.2). */
+/** Client messages larger than this close the socket with 1009 (docs/api.md §6.2). */
 export const MAX_CLIENT_MESSAGE_BYTES = 4096;
 /** A socket that does not finish the close handshake within this time is destroyed. */
 const CLOSE_GRACE_MS = 2000;
@@ -48,6 +48,8 @@ export class LiveConnection {
     /** The session's jti, or undefined for a data-less (unauthenticated) socket. */
     readonly jti: string | undefined,
     limits: SenderLimits,
+    /** The pre-login browser id of an unauthenticated socket: that browser's login closes it. */
+    readonly browserId?: string,
   ) {
     this.sender = new CoalescingSender(ws, limits);
     limitIncomingMessages(ws);

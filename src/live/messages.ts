@@ -1,4 +1,4 @@
-// Server → client frames of /ws/clusters (contract §6.2). Each frame is serialised once and the same Buffer is
+// Server → client frames of /ws/clusters (docs/api.md §6.2). Each frame is serialised once and the same Buffer is
 // written to every socket.
 import type { KubeObjectLike } from '../kube/cache-store.js';
 

@@ -1,17 +1,22 @@
-// /ws/clusters (contract §6.2): live TenantCluster updates for the console.
+// /ws/clusters (docs/api.md §6.2): live TenantCluster updates for the console.
 //
 // Upgrade rules: a foreign Origin gets 403 and a plain GET 426 (both JSON, before any upgrade); a socket without a
 // session is accepted but data-less (pongs and protocol pings only) and closed with 4401 after
-// BUTLER_WS_UNAUTH_TIMEOUT, within the unauthenticated caps (503 beyond them). An authenticated socket gets a
+// BUTLER_WS_UNAUTH_TIMEOUT, or as soon as the same browser (its pre-login cookie, src/auth/browser-id.ts) logs in,
+// within the unauthenticated caps (503 beyond them). An authenticated socket gets a
 // `snapshot` (or, with `?resourceVersion=`, the missed events or a `resync`) and then every change, until its session
 // is revoked or expires (4401). Server shutdown (1001) is done by app.ts for every WebSocket.
+import fp from 'fastify-plugin';
 import type {} from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { clientAddress } from '../auth/address.js';
+import { browserCookieHeader, browserIdOf, newBrowserId } from '../auth/browser-id.js';
 import type { RevocationStore } from '../auth/revocations.js';
 import { watchSession } from '../auth/session-watch.js';
 import type { Config } from '../config/types.js';
+import type { Metrics } from '../observability/metrics.js';
 import { forbidden, HttpError, serviceUnavailable } from '../http/errors.js';
 import { isAllowedOriginValue } from '../http/origin.js';
 import type { ResourceCache } from '../kube/cache.js';
@@ -27,7 +32,7 @@ import { CLOSE, LiveConnection } from './live-connection.js';
 import type { Principal } from '../identity/principal.js';
 
 export const LIVE_CLUSTERS_PATH = '/ws/clusters';
-/** How long a socket opened before the cache's first sync waits for it (contract §6.2), then 1011. */
+/** How long a socket opened before the cache's first sync waits for it (docs/api.md §6.2), then 1011. */
 const SYNC_WAIT_MS = 30_000;
 /** Distinct coalescing keys for notifications (the console keeps the last 50). */
 const NOTIFICATION_SLOTS = 64;
@@ -35,6 +40,7 @@ const NOTIFICATION_SLOTS = 64;
 export interface LiveUpdatesServices {
   clusterCache: ResourceCache<KubeObjectLike>;
   revocations: RevocationStore;
+  metrics: Pick<Metrics, 'onCollect' | 'wsConnections'>;
   identity: IdentityServices;
   clusterViews: TeamClusterViews;
 }
@@ -83,7 +89,6 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
     slowClientMaxMs: config.ws.slowClientMaxMs,
   });
   hub.start();
-  clusterCache.start();
 
   app.decorate('liveUpdates', {
     connections() {
@@ -100,6 +105,13 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
     },
     closeAll: (code: number, reason: string) => registry.closeAll(code, reason),
   } satisfies LiveUpdatesHandle);
+
+  const removeCollector = opts.services.metrics.onCollect(() => {
+    const unauthenticated = registry.unauthenticated;
+    const gauge = opts.services.metrics.wsConnections;
+    gauge.set({ kind: 'clusters', authenticated: 'true' }, registry.size - unauthenticated);
+    gauge.set({ kind: 'clusters', authenticated: 'false' }, unauthenticated);
+  });
 
   // Roles changed: each socket is judged again; a refused user's socket closes, a changed view gets a resync.
   let recheckQueued = false;
@@ -134,8 +146,22 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
   app.addHook('onClose', async () => {
     stopRecheck();
     stopNotifications();
+    removeCollector();
     registry.stop();
     hub.stop();
+  });
+
+  // A login closes the anonymous sockets of the same browser, so the console's reconnect carries the new session
+  // at once instead of after BUTLER_WS_UNAUTH_TIMEOUT.
+  app.butlerAuth.onBrowserLogin((browserId) =>
+    registry.closeUnauthenticatedOf(browserId, CLOSE.unauthenticated, 'logged in; reconnect'),
+  );
+  // The browser id of each anonymous upgrade; a browser without one gets it with the upgrade answer.
+  const browserIds = new WeakMap<IncomingMessage, string>();
+  const browserCookies = new WeakMap<IncomingMessage, string>();
+  app.websocketServer.on('headers', (headers: string[], req: IncomingMessage) => {
+    const cookie = browserCookies.get(req);
+    if (cookie !== undefined) headers.push(`Set-Cookie: ${cookie}`);
   });
 
   const checkUpgrade = async (request: FastifyRequest) => {
@@ -146,9 +172,16 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
     }
     // A disabled or deleted user's session is refused, not downgraded to the data-less mode.
     if (request.principalRefusal) throw new HttpError(request.principalRefusal.status, request.principalRefusal.error);
-    if (!request.session && !registry.canAcceptUnauthenticated(clientAddress(request, config))) {
+    if (request.session) return;
+    if (!registry.canAcceptUnauthenticated(clientAddress(request, config))) {
       throw serviceUnavailable('too many unauthenticated connections; try again later', { 'retry-after': '5' });
     }
+    let browserId = browserIdOf(request);
+    if (browserId === undefined) {
+      browserId = newBrowserId();
+      browserCookies.set(request.raw, browserCookieHeader(request, config, browserId));
+    }
+    browserIds.set(request.raw, browserId);
   };
 
   app.route({
@@ -162,7 +195,7 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
     wsHandler: (ws: WebSocket, request: FastifyRequest) => {
       const session = request.session;
       const address = clientAddress(request, config);
-      const conn = new LiveConnection(ws, address, session?.jti, limits);
+      const conn = new LiveConnection(ws, address, session?.jti, limits, browserIds.get(request.raw));
       ws.on('close', () => {
         owners.delete(conn);
         registry.remove(conn);
@@ -210,9 +243,10 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
   });
 }
 
-// Registered without encapsulation (what fastify-plugin does) so that `app.liveUpdates` is visible to the app.
-(liveUpdatesPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
-(liveUpdatesPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] =
-  'butler-live-updates';
-
-export const liveUpdatesPlugin = liveUpdatesPluginImpl;
+// Not encapsulated, so `app.liveUpdates` is visible to the app (tests, introspection).
+export const liveUpdatesPlugin = fp(liveUpdatesPluginImpl, {
+  name: 'butler-live-updates',
+  fastify: '5.x',
+  dependencies: ['butler-auth', '@fastify/websocket'],
+  decorators: { request: ['session'] },
+});

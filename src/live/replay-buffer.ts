@@ -1,4 +1,4 @@
-// The last N live-update events with their positions, for `?resourceVersion=` resumes (contract §6.2).
+// The last N live-update events with their positions, for `?resourceVersion=` resumes (docs/api.md §6.2).
 import { parseResourceVersion } from '../kube/cache-resource-version.js';
 
 export interface BufferedFrame {

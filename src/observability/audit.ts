@@ -62,7 +62,7 @@ export function logDestination(audit: Config['audit'], logs?: NodeJS.WritableStr
   });
 }
 
-/** Namespaces a create defaults to when the body names none (contract §3.1, §3.6). */
+/** Namespaces a create defaults to when the body names none (docs/api.md §3.1, §3.6). */
 function defaultNamespace(key: string, config: Config): string | undefined {
   if (key === 'POST /api/clusters') return config.tenantNamespace;
   if (key === 'POST /api/providers') return config.systemNamespace;

@@ -1,6 +1,7 @@
-// GET /metrics (contract §8): on the main listener for an admin session or `Authorization: Bearer
+// GET /metrics (docs/api.md §8): on the main listener for an admin session or `Authorization: Bearer
 // <BUTLER_METRICS_TOKEN>`; with BUTLER_METRICS_ADDR also on a separate listener without authentication.
 // Also installs the HTTP hooks and the gauges read at scrape time (WebSockets, terminals, caches, revocations).
+import fp from 'fastify-plugin';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +18,7 @@ export interface MetricsPluginOptions {
     metrics: Metrics;
     revocations: RevocationStore;
     clusterCache: { list(): unknown[] };
-    api: { providers: { list(): unknown[] } };
+    providerCache: { list(): unknown[] };
   };
 }
 
@@ -41,35 +42,12 @@ function tokenMatches(given: string | undefined, expected: string | undefined): 
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-interface ScrapeSources {
-  liveUpdates?: { connections(): { authenticated: number; unauthenticated: number } };
-  terminals?: {
-    list(): { attached: boolean }[];
-    stats(): { kind: string; state: string; count: number }[];
-  };
-}
-
 function addScrapeSources(app: FastifyInstance, opts: MetricsPluginOptions): void {
   const { metrics } = opts.services;
-  const sources = app as unknown as ScrapeSources;
+  // The gauges of the services given here; each capability adds its own (live updates, terminals).
   const removeSource = metrics.onCollect(() => {
-    metrics.wsConnections.reset();
-    const live = sources.liveUpdates?.connections();
-    if (live) {
-      metrics.wsConnections.set({ kind: 'clusters', authenticated: 'true' }, live.authenticated);
-      metrics.wsConnections.set({ kind: 'clusters', authenticated: 'false' }, live.unauthenticated);
-    }
-    const terminals = sources.terminals;
-    if (terminals) {
-      metrics.wsConnections.set(
-        { kind: 'terminal', authenticated: 'true' },
-        terminals.list().filter((s) => s.attached).length,
-      );
-      metrics.terminalSessions.reset();
-      for (const s of terminals.stats()) metrics.terminalSessions.set({ kind: s.kind, state: s.state }, s.count);
-    }
     metrics.cacheObjects.set({ cache: 'tenantclusters' }, opts.services.clusterCache.list().length);
-    metrics.cacheObjects.set({ cache: 'providerconfigs' }, opts.services.api.providers.list().length);
+    metrics.cacheObjects.set({ cache: 'providerconfigs' }, opts.services.providerCache.list().length);
     metrics.revokedTokens.set(opts.services.revocations.size);
   });
   app.addHook('onClose', async () => removeSource());
@@ -135,8 +113,11 @@ async function metricsPluginImpl(app: FastifyInstance, opts: MetricsPluginOption
   });
 }
 
-// Registered without encapsulation so the onResponse hook sees every route of the app.
-(metricsPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
-(metricsPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] = 'butler-metrics';
-
-export const metricsPlugin = metricsPluginImpl;
+// Not encapsulated, so the onResponse hook sees every route of the app. Capabilities add their own gauges with
+// services.metrics.onCollect.
+export const metricsPlugin = fp(metricsPluginImpl, {
+  name: 'butler-metrics',
+  fastify: '5.x',
+  dependencies: ['butler-auth'],
+  decorators: { request: ['session'] },
+});

@@ -1,4 +1,4 @@
-// Prometheus metrics (contract §8): one registry per app instance (tests build many apps in one process), named
+// Prometheus metrics (docs/api.md §8): one registry per app instance (tests build many apps in one process), named
 // series other modules can update, a KubeClient wrapper for Kubernetes API calls, and the Fastify hooks for HTTP.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -233,6 +233,8 @@ export function instrumentKubeClient(kube: KubeClient, metrics: Metrics): KubeCl
         () => kube.raw(o),
         (res) => String(res.statusCode ?? 0),
       ),
+    as: (who) => instrumentKubeClient(kube.as(who), metrics),
+    ...(kube.impersonating ? { impersonating: kube.impersonating } : {}),
     close: () => kube.close(),
   };
 }

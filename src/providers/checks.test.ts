@@ -2,10 +2,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAddressGuard } from './address-guard.js';
+import { createAddressGuard } from '../net/address-guard.js';
 import { nutanixUrl, proxmoxUrl, runProviderCheck, type CheckEnv } from './checks.js';
 import { checkUntrustedKubeconfig } from '../kube/kubeconfig-check.js';
-import { sendJson, startTlsServer, type TlsTestServer } from './testing/tls-server.js';
+import { sendJson, startTlsServer, type TlsTestServer } from '../../test/helpers/tls-server.js';
 
 const loopbackAllowed: CheckEnv = {
   guard: createAddressGuard({ allowedCidrs: ['127.0.0.0/8'] }),

@@ -1,7 +1,7 @@
-// Connectivity checks of contract §5 for harvester, nutanix and proxmox: one guarded request each, and the
+// Connectivity checks of docs/api.md §5 for harvester, nutanix and proxmox: one guarded request each, and the
 // outcome as a ValidationResult-style value (never throws for connectivity problems).
 import type { SanitizedKubeconfig } from '../kube/kubeconfig-check.js';
-import type { AddressGuard } from './address-guard.js';
+import type { AddressGuard } from '../net/address-guard.js';
 import { OutboundFailure, outboundRequest, type OutboundResponse, type OutboundTls } from './outbound.js';
 
 export type CheckReason =

@@ -4,8 +4,8 @@ import { lookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import type { AddressGuard } from './address-guard.js';
-import { parseIp } from './ip.js';
+import type { AddressGuard } from '../net/address-guard.js';
+import { parseIp } from '../net/ip.js';
 
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 

@@ -1,9 +1,9 @@
 // The provider check service: limits (429), the address guard, logging and metrics around runProviderCheck.
 import type { Config } from '../config/types.js';
 import { tooManyRequests } from '../http/errors.js';
-import { createAddressGuard, type AddressGuard } from './address-guard.js';
+import { createAddressGuard, type AddressGuard } from '../net/address-guard.js';
 import { runProviderCheck, type CheckOutcome, type ProviderConnection } from './checks.js';
-import { createConcurrencyLimiter } from './limiter.js';
+import { createConcurrencyLimiter } from '../net/limiter.js';
 
 export interface CheckLog {
   info(obj: object, msg: string): void;

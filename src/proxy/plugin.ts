@@ -1,6 +1,7 @@
 // The Kubernetes API proxy: `/api/proxy/management/<k8s path>` and `/api/proxy/tenant/{ns}/{cluster}/<k8s path>`.
 // Bodies stream both ways (a watch flows event by event, a large list is never held whole); upgrades (exec,
 // attach, port-forward) are spliced end to end. Sessions, Origin and CSRF rules come from the auth hook.
+import fp from 'fastify-plugin';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -9,9 +10,9 @@ import { watchSession } from '../auth/session-watch.js';
 import type { Config } from '../config/types.js';
 import { forbidden, HttpError, tooManyRequests, unauthorized } from '../http/errors.js';
 import { isAllowedOrigin } from '../http/origin.js';
-import { loadManagementKubeConfig } from '../kube/connection.js';
 import { connectOptions } from '../kube/credentials.js';
 import { toHttpError } from '../kube/errors.js';
+import { impersonationHeaders, type Impersonation } from '../kube/impersonation.js';
 import type { Services } from '../services.js';
 import { lookupClusterTeam } from '../identity/plugin.js';
 import { checkCluster } from '../identity/policy.js';
@@ -25,14 +26,17 @@ import {
   TENANT_PREFIX,
   type ProxyUrl,
 } from './proxy-url.js';
-import { createConcurrencyLimiter } from '../providers/limiter.js';
+import { createConcurrencyLimiter } from '../net/limiter.js';
 import { createUpstreamResolver, type Upstream } from './upstream.js';
 import { installStatusErrorHandler } from './status.js';
 import { requestUpgrade, spliceUpgraded } from './upgrade.js';
 
 export interface ProxyPluginOptions {
   config: Config;
-  services: Services;
+  services: Pick<
+    Services,
+    'kube' | 'managementKubeConfig' | 'tenants' | 'revocations' | 'clusterCache' | 'impersonationFor'
+  >;
 }
 
 const METHODS = ['DELETE', 'GET', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
@@ -52,12 +56,12 @@ function headBuffer(raw: IncomingMessage): Buffer {
 const isUpgrade = (request: FastifyRequest) =>
   (request as unknown as { ws?: boolean }).ws === true && typeof request.headers.upgrade === 'string';
 
-export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions): Promise<void> {
+async function proxyPluginImpl(app: FastifyInstance, opts: ProxyPluginOptions): Promise<void> {
   const { config, services } = opts;
   const resolveUpstream = createUpstreamResolver({
     management: services.kube,
-    managementKubeConfig: loadManagementKubeConfig(config.kube),
-    tenants: services.api.tenants,
+    managementKubeConfig: services.managementKubeConfig,
+    tenants: services.tenants,
   });
   const limiter = createConcurrencyLimiter(config.proxy.maxStreamsPerUser);
   const maxBody = config.proxy.maxBodyBytes;
@@ -92,6 +96,13 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
       `audit ${event}`,
     );
   }
+
+  /**
+   * Whom a request to the management cluster impersonates (services.impersonationFor, from the session), so that the
+   * management cluster's RBAC limits what the user does there. Tenant clusters are reached with their admin kubeconfig.
+   */
+  const impersonationOf = (request: FastifyRequest, upstream: Upstream): Impersonation | undefined =>
+    upstream.api === 'management' ? services.impersonationFor?.(request) : undefined;
 
   const sessionOf = (request: FastifyRequest): Session => {
     // The auth hook answers 401 before any /api route; this only guards against a misregistration.
@@ -157,6 +168,8 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
       const declared = Number(request.headers['content-length'] ?? 0);
       if (declared > maxBody) throw bodyTooLarge(maxBody);
       const upstream = await resolveUpstream(u.target);
+      const who = impersonationOf(request, upstream);
+      const client = who ? upstream.client.as(who) : upstream.client;
       const headers = upstreamRequestHeaders(request.headers);
       let bodyError: HttpError | undefined;
       let body: Readable | undefined;
@@ -172,7 +185,7 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
       });
       let answer: IncomingMessage;
       try {
-        answer = await upstream.client.raw({
+        answer = await client.raw({
           method: request.method,
           path: `${u.apiPath}${u.search}`,
           headers,
@@ -211,17 +224,18 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
     await authorizeTarget(request, u);
     let release: (() => void) | undefined;
     try {
-      // Contract §6.1: a browser's upgrade must come from an allowed origin, whatever the method.
+      // docs/api.md §6.1: a browser's upgrade must come from an allowed origin, whatever the method.
       if (request.headers.origin !== undefined && !isAllowedOrigin(request, config))
         throw forbidden('cross-origin request refused');
       release = acquireStream(session);
       const upstream = await resolveUpstream(u.target);
+      const who = impersonationOf(request, upstream);
       let answer;
       try {
         answer = await requestUpgrade(await connectOptions(upstream.kubeConfig, upstream.client.name), {
           method: request.method,
           pathAndQuery: `${u.apiPath}${u.search}`,
-          headers: upstreamRequestHeaders(request.headers),
+          headers: { ...upstreamRequestHeaders(request.headers), ...(who ? impersonationHeaders(who) : {}) },
           upgrade: request.headers.upgrade as string,
           timeoutMs: timeoutFor(upstream),
           clientName: upstream.client.name,
@@ -267,3 +281,11 @@ export async function proxyPlugin(app: FastifyInstance, opts: ProxyPluginOptions
       app.route({ method: METHODS, url, preHandler: proxyUpgrade, handler: proxyHttp });
   }
 }
+
+// Encapsulated: its pass-through body parser applies to the proxy routes only.
+export const proxyPlugin = fp(proxyPluginImpl, {
+  name: 'butler-proxy',
+  fastify: '5.x',
+  dependencies: ['butler-auth', '@fastify/websocket'],
+  encapsulate: true,
+});

@@ -17,8 +17,8 @@ export interface UpgradeRequest {
   method: string;
   /** Kubernetes API path and query string as sent. */
   pathAndQuery: string;
-  /** Filtered caller headers (no credentials, no hop-by-hop). */
-  headers: Record<string, string>;
+  /** Filtered caller headers (no credentials, no hop-by-hop), plus the impersonation headers when impersonating. */
+  headers: Record<string, string | string[]>;
   /** The caller's Upgrade header value (`websocket`, `SPDY/3.1`). */
   upgrade: string;
   timeoutMs: number;

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import type { CustomFetch } from 'openid-client';
 import type { Config } from '../config/types.js';
-import { createAddressGuard } from '../providers/address-guard.js';
+import { createAddressGuard } from '../net/address-guard.js';
 import { OutboundFailure, outboundRequest } from '../providers/outbound.js';
 
 export class IdpUnreachable extends Error {

@@ -2,19 +2,18 @@
 // and their administration (/api/admin/identity-providers). A verified sign-in becomes a Butler session here: the
 // User is matched or created (sso-users.ts), its principal resolved (disabled users refused) and the cookie set.
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import { setSessionCookie } from '../auth/plugin.js';
 import type { Identity } from '../auth/session.js';
 import type { Config } from '../config/types.js';
-import type { IdentityServices } from '../identity/services.js';
-import type { KubeClient } from '../kube/client.js';
+import type { Services } from '../services.js';
 import { registerIdpRoutes } from './idp-routes.js';
 import { registerSsoRoutes, type SsoLoginSink } from './routes.js';
-import type { SsoServices } from './services.js';
 import { linkSsoUser } from './sso-users.js';
 
 export interface SsoPluginOptions {
   config: Config;
-  services: { kube: KubeClient; identity: IdentityServices; sso: SsoServices };
+  services: Pick<Services, 'kube' | 'identity' | 'sso'>;
 }
 
 async function ssoPluginImpl(app: FastifyInstance, opts: SsoPluginOptions): Promise<void> {
@@ -58,7 +57,10 @@ async function ssoPluginImpl(app: FastifyInstance, opts: SsoPluginOptions): Prom
   registerIdpRoutes(app, { config, kube: services.kube, registry: sso.registry });
 }
 
-(ssoPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
-(ssoPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] = 'butler-sso';
-
-export const ssoPlugin = ssoPluginImpl;
+// Not encapsulated: its routes sit beside the auth routes, under the permission matrix's hook.
+export const ssoPlugin = fp(ssoPluginImpl, {
+  name: 'butler-sso',
+  fastify: '5.x',
+  dependencies: ['butler-auth'],
+  decorators: { fastify: ['butlerAuth'] },
+});

@@ -1,4 +1,4 @@
-// Static console files and the SPA fallback (contract §7). Used as the app's not-found handler for paths outside /api and /ws.
+// Static console files and the SPA fallback (docs/api.md §7). Used as the app's not-found handler for paths outside /api and /ws.
 
 import { createReadStream, realpathSync } from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';

@@ -1,4 +1,4 @@
-// Headers of every static answer (contract §7); the CSP only on HTML.
+// Headers of every static answer (docs/api.md §7); the CSP only on HTML.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 

@@ -1,4 +1,4 @@
-// Static console files through the production app (contract §7): traversal, SPA fallback, caching, precompression.
+// Static console files through the production app (docs/api.md §7): traversal, SPA fallback, caching, precompression.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

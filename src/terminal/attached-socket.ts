@@ -1,4 +1,4 @@
-// The browser socket currently attached to a terminal session: protocol pings with the dead-peer rule (§6.1), the
+// The browser socket currently attached to a terminal session: protocol pings with the dead-peer rule (docs/api.md §6.1), the
 // 1 MiB frame limit, and a close that does not wait forever for the peer.
 import type { RawData, WebSocket } from 'ws';
 import { CLOSE } from './close-codes.js';

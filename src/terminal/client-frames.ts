@@ -1,4 +1,4 @@
-// Client → server frames (contract §6.3): JSON `data` and `resize`; anything else is terminal input as-is.
+// Client → server frames (docs/api.md §6.3): JSON `data` and `resize`; anything else is terminal input as-is.
 
 export type ClientFrame =
   { kind: 'input'; data: string | Buffer } | { kind: 'resize'; cols: number; rows: number } | { kind: 'ignored' };

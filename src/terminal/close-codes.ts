@@ -1,4 +1,4 @@
-// Close codes and the red setup/limit line of contract §6.1 / §6.3.
+// Close codes and the red setup/limit line of docs/api.md §6.1 / §6.3.
 
 export const CLOSE = {
   normal: 1000,

@@ -1,11 +1,13 @@
-// A local shell on a real PTY (contract §6.3): private temp dir (0700) as HOME and cwd, the kubeconfig in it (0600),
-// an environment built from scratch; at the end SIGHUP to the whole session, SIGKILL after the grace, dir removed.
+// A local shell on a real PTY (docs/api.md §6.3): private temp dir (0700) as HOME and cwd, the kubeconfig in it (0600),
+// an environment built from scratch with a per-session marker; at the end SIGHUP to every process of the terminal
+// (session, descendants, marked processes: setsid children too), SIGKILL after the grace, dir removed.
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pty from 'node-pty';
 import type { BackendExit, TerminalBackend } from './backend.js';
 import { INITIAL_COLS, INITIAL_ROWS } from './backend.js';
+import { randomBytes } from 'node:crypto';
 import { isAlive, processesOf, signalSession } from './process-tree.js';
 import { buildShellEnv, chooseShell } from './shell-env.js';
 
@@ -44,7 +46,12 @@ export class LocalShell implements TerminalBackend {
   private hasExited = false;
   private terminating: Promise<void> | undefined;
 
-  private constructor(term: pty.IPty, home: string, killAfterMs: number) {
+  private constructor(
+    term: pty.IPty,
+    home: string,
+    killAfterMs: number,
+    private readonly marker: string,
+  ) {
     this.term = term;
     this.pid = term.pid;
     this.home = home;
@@ -66,7 +73,8 @@ export class LocalShell implements TerminalBackend {
       const kubeconfigPath = join(home, 'kubeconfig');
       writeFileSync(kubeconfigPath, o.kubeconfig, { mode: 0o600 });
       const shell = chooseShell();
-      const env = buildShellEnv({ shell, home, kubeconfigPath, label: o.label, serverPath: process.env.PATH });
+      const marker = randomBytes(16).toString('hex');
+      const env = buildShellEnv({ shell, home, kubeconfigPath, label: o.label, serverPath: process.env.PATH, marker });
       // --norc: no /etc/bash.bashrc, which would replace PS1.
       const args = shell.endsWith('bash') ? ['--norc'] : [];
       const term = pty.spawn(shell, args, {
@@ -77,7 +85,7 @@ export class LocalShell implements TerminalBackend {
         env,
         encoding: null,
       });
-      return new LocalShell(term, home, o.killAfterMs ?? KILL_AFTER_MS);
+      return new LocalShell(term, home, o.killAfterMs ?? KILL_AFTER_MS, marker);
     } catch (err) {
       rmSync(home, { recursive: true, force: true });
       throw err;
@@ -125,13 +133,19 @@ export class LocalShell implements TerminalBackend {
     // A paused PTY never reaches end-of-file, and node-pty reports the exit only after it.
     this.term.resume();
     const leader = this.pid;
-    const sessionGone = () => this.hasExited && processesOf(leader).length === 0;
+    const marker = this.marker;
+    const sessionGone = () => this.hasExited && processesOf(leader, marker).length === 0;
     if (!sessionGone()) {
-      signalSession(leader, 'SIGHUP');
+      signalSession(leader, 'SIGHUP', marker);
       if (!(await waitUntil(sessionGone, this.killAfterMs))) {
-        signalSession(leader, 'SIGKILL');
-        await waitUntil(() => processesOf(leader).length === 0 && !isAlive(leader), REAP_WAIT_MS);
+        signalSession(leader, 'SIGKILL', marker);
+        await waitUntil(() => processesOf(leader, marker).length === 0 && !isAlive(leader), REAP_WAIT_MS);
       }
+    }
+    // A setsid child that ignored SIGHUP is found by its marker and killed, too.
+    if (processesOf(leader, marker).length > 0) {
+      signalSession(leader, 'SIGKILL', marker);
+      await waitUntil(() => processesOf(leader, marker).length === 0, REAP_WAIT_MS);
     }
     // node-pty reports the exit after its read side closed; do not wait for that longer than the reap bound.
     await Promise.race([this.exited, sleep(REAP_WAIT_MS)]);

@@ -1,10 +1,9 @@
-// Resolving a terminal target and starting its backend (contract §6.3): the TenantCluster and its kubeconfig (§9.2),
+// Resolving a terminal target and starting its backend (docs/api.md §6.3): the TenantCluster and its kubeconfig (§9.2),
 // the pod and its container; anything missing is a 4404 refusal, other failures a 1011 with the mapped message.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/types.js';
 import { HttpError } from '../http/errors.js';
 import type { KubeClient } from '../kube/client.js';
-import { loadManagementKubeConfig } from '../kube/connection.js';
 import { toHttpError } from '../kube/errors.js';
 import type { TenantClusterAccess } from '../kube/tenant-access.js';
 import type { TerminalBackend } from './backend.js';
@@ -12,27 +11,31 @@ import { CLOSE } from './close-codes.js';
 import { LocalShell } from './local-shell.js';
 import { PodExec } from './pod-exec.js';
 import type { KubeSocketFailure } from './kube-websocket.js';
-import { managementShellKubeconfig } from './shell-kubeconfig.js';
+import { managementPodKubeconfig, managementShellKubeconfig } from './shell-kubeconfig.js';
+import { TOKEN_DIR } from './shell-pod-spec.js';
+import type { ShellPods } from './shell-pods.js';
+import { TerminalRefusal } from './refusal.js';
 import type { TerminalTarget } from './target.js';
+
+export { TerminalRefusal };
 
 const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
 
-/** A refused terminal: the red line's message and the close code. */
-export class TerminalRefusal extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'TerminalRefusal';
-  }
-}
-
 export interface TargetDeps {
   config: Config;
-  /** The management cluster (the server's own credentials, loadManagementKubeConfig(config.kube)). */
+  /** The management cluster: its client and the server's own credentials. */
   kube: KubeClient;
+  managementKubeConfig: KubeConfig;
   tenants: TenantClusterAccess;
+  /** Pod mode: shells run in pods. Absent in local mode. */
+  shellPods?: ShellPods;
+}
+
+/** The new session a shell is opened for (pod mode labels its pod with these). */
+export interface ShellSession {
+  id: string;
+  user: string;
+  path: string;
 }
 
 export interface OpenedTarget {
@@ -98,26 +101,47 @@ async function startExec(
   }
 }
 
-export async function openTarget(target: TerminalTarget, deps: TargetDeps): Promise<OpenedTarget> {
+export async function openTarget(
+  target: TerminalTarget,
+  deps: TargetDeps,
+  session: ShellSession,
+): Promise<OpenedTarget> {
+  const shell = async (kubeconfig: string, label: string, targetKind: 'management' | 'tenant') => {
+    const backend = deps.shellPods
+      ? await deps.shellPods.create({
+          sessionId: session.id,
+          user: session.user,
+          path: session.path,
+          targetKind,
+          label,
+          kubeconfig,
+        })
+      : LocalShell.start({ kubeconfig, label });
+    return { backend, showExitStatus: false };
+  };
   try {
     switch (target.kind) {
       case 'management-shell': {
-        const kubeconfig = managementShellKubeconfig(deps.config);
-        return { backend: LocalShell.start({ kubeconfig, label: 'management' }), showExitStatus: false };
+        const kubeconfig = deps.shellPods
+          ? managementPodKubeconfig(deps.config, deps.managementKubeConfig, `${TOKEN_DIR}/token`)
+          : managementShellKubeconfig(deps.config, deps.managementKubeConfig);
+        return await shell(kubeconfig, 'management', 'management');
       }
       case 'tenant-shell': {
         const tenant = await deps.tenants.getTenantKubeconfig(target.namespace, target.cluster);
-        return {
-          backend: LocalShell.start({ kubeconfig: tenant.sanitizedYaml, label: target.cluster }),
-          showExitStatus: false,
-        };
+        return await shell(tenant.sanitizedYaml, target.cluster, 'tenant');
       }
       case 'management-pod': {
         const ref = `"${target.podNamespace}/${target.pod}"`;
         const pod = await getPod(deps.kube, target.podNamespace, target.pod, 'management');
         const container = chooseContainer(pod, target.container, ref);
-        const kc = loadManagementKubeConfig(deps.config.kube);
-        const backend = await startExec(kc, deps.kube.name, target.podNamespace, target.pod, container);
+        const backend = await startExec(
+          deps.managementKubeConfig,
+          deps.kube.name,
+          target.podNamespace,
+          target.pod,
+          container,
+        );
         return { backend, showExitStatus: true };
       }
       case 'tenant-pod': {

@@ -1,9 +1,10 @@
-// /ws/terminal/... Admission: Origin (403, before the upgrade) → upgrade → login session (4401) → access by role
+// /ws/terminal/... (docs/api.md §6.3). Admission: Origin (403, before the upgrade) → upgrade → login session (4401) → access by role
 // (policy.terminalAccess: management for platform admins, a tenant cluster by its team; viewers read-only) and
 // enabled type (4403) → session caps (4429) → target (4404); each refusal after the upgrade is one red line, then
 // the close. `?session=<id>` reattaches to a running session. When a user's roles change, running terminals are
 // re-checked: access lost ends them (4403, disabled or deleted users 4401), a downgrade makes them read-only.
 import type {} from '@fastify/websocket';
+import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { clientAddress } from '../auth/address.js';
@@ -21,7 +22,10 @@ import { isManagementTarget, parseTerminalPath, TERMINAL_PREFIX, type TerminalTa
 
 export interface TerminalPluginOptions {
   config: Config;
-  services: Services;
+  services: Pick<
+    Services,
+    'kube' | 'managementKubeConfig' | 'tenants' | 'revocations' | 'metrics' | 'identity' | 'clusterCache'
+  >;
 }
 
 declare module 'fastify' {
@@ -68,13 +72,24 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
   const manager = new TerminalManager({
     config,
     kube: services.kube,
-    tenants: services.api.tenants,
+    tenants: services.tenants,
+    managementKubeConfig: services.managementKubeConfig,
     revocations: services.revocations,
     log: app.log.child({ component: 'terminal' }) as unknown as Services['log'],
   });
   app.decorate('terminals', manager);
+  const { metrics } = services;
+  const removeCollector = metrics.onCollect(() => {
+    const attached = manager.list().filter((s) => s.attached).length;
+    metrics.wsConnections.set({ kind: 'terminal', authenticated: 'true' }, attached);
+    metrics.terminalSessions.reset();
+    for (const s of manager.stats()) metrics.terminalSessions.set({ kind: s.kind, state: s.state }, s.count);
+  });
   // The server's own shutdown ends the sessions (app.ts, before the WebSockets get 1001); here it waits for them.
-  app.addHook('onClose', async () => manager.closeAll());
+  app.addHook('onClose', async () => {
+    removeCollector();
+    await manager.closeAll();
+  });
 
   async function admit(ws: WebSocket, request: FastifyRequest): Promise<void> {
     const early: [Buffer, boolean][] = [];
@@ -118,9 +133,24 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
 
     const reattachId = queryString(request, 'session');
     if (reattachId !== undefined) {
-      const existing = manager.get(reattachId);
+      let existing = manager.get(reattachId);
       if (existing && existing.user !== login.username)
         return fail(CLOSE.forbidden, 'terminal session belongs to another user');
+      const target = parseTerminalPath(path, queryString(request, 'podNamespace'));
+      if (!existing && manager.shellPods && target && /^[a-f0-9]{32}$/.test(reattachId)) {
+        // Pod mode: the session may run on another replica's watch; the cluster knows it.
+        try {
+          existing = await manager.adopt({ id: reattachId, user: login.username, target, path });
+          existing.owner = { identity: login, team };
+        } catch (err) {
+          if (err instanceof TerminalRefusal) return fail(err.code, err.message);
+          throw err;
+        }
+        if (ws.readyState !== ws.OPEN) {
+          existing.detached();
+          return;
+        }
+      }
       if (!existing || existing.isEnded || existing.path !== path)
         return fail(CLOSE.notFound, 'terminal session expired');
       ws.off('message', collect);
@@ -131,9 +161,10 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
       return;
     }
 
+    const id = manager.newId();
     let reservation;
     try {
-      reservation = manager.reserve(login.username);
+      reservation = manager.reserve(login.username, id);
     } catch (err) {
       if (err instanceof TerminalRefusal) return fail(err.code, err.message);
       throw err;
@@ -145,7 +176,7 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
     }
     let opened;
     try {
-      opened = await manager.open(target);
+      opened = await manager.open(target, { id, user: login.username, path });
     } catch (err) {
       reservation.release();
       if (err instanceof TerminalRefusal) return fail(err.code, err.message);
@@ -158,7 +189,7 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
       await opened.backend.terminate();
       return;
     }
-    const session = manager.create({ user: login.username, target, path, opened, reservation });
+    const session = manager.create({ id, user: login.username, target, path, opened, reservation });
     session.readOnly = mode === 'read-only';
     session.owner = { identity: login, team };
     ws.off('message', collect);
@@ -216,9 +247,11 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
     });
 }
 
-// Registered without encapsulation so `app.terminals` is visible to the app (metrics, tests).
-(terminalPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
-(terminalPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] = 'butler-terminal';
-
-export const terminalPlugin = terminalPluginImpl;
+// Not encapsulated, so `app.terminals` is visible to the app (tests, introspection).
+export const terminalPlugin = fp(terminalPluginImpl, {
+  name: 'butler-terminal',
+  fastify: '5.x',
+  dependencies: ['butler-auth', '@fastify/websocket'],
+  decorators: { request: ['session'] },
+});
 export { TerminalManager } from './manager.js';

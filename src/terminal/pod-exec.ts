@@ -1,4 +1,4 @@
-// An interactive exec into a pod through the Kubernetes exec API (contract §6.3): v5.channel.k8s.io, else v4;
+// An interactive exec into a pod through the Kubernetes exec API (docs/api.md §6.3): v5.channel.k8s.io, else v4;
 // first byte of each message = channel (0 stdin, 1 stdout, 2 stderr, 3 status, 4 resize; v5: 255 closes a channel).
 import type { KubeConfig } from '@kubernetes/client-node';
 import type WebSocket from 'ws';
@@ -26,6 +26,12 @@ export interface PodExecTarget {
   namespace: string;
   pod: string;
   container: string;
+}
+
+/** Attach to the container's own TTY (shell pods: the shell is the container's main process). */
+export function attachPath(t: PodExecTarget): string {
+  const q = new URLSearchParams({ container: t.container, stdin: 'true', stdout: 'true', tty: 'true' });
+  return `/api/v1/namespaces/${encodeURIComponent(t.namespace)}/pods/${encodeURIComponent(t.pod)}/attach?${q}`;
 }
 
 export function execPath(t: PodExecTarget): string {
@@ -77,6 +83,11 @@ export class PodExec implements TerminalBackend {
   /** `clientName` ('management', 'tenant <ns>/<name>') names the cluster in errors. */
   static async start(kc: KubeConfig, target: PodExecTarget, clientName: string): Promise<PodExec> {
     return new PodExec(await openKubeWebSocket(kc, execPath(target), EXEC_PROTOCOLS, clientName));
+  }
+
+  /** The same stream protocol on the attach subresource. */
+  static async attach(kc: KubeConfig, target: PodExecTarget, clientName: string): Promise<PodExec> {
+    return new PodExec(await openKubeWebSocket(kc, attachPath(target), EXEC_PROTOCOLS, clientName));
   }
 
   get protocol(): string {

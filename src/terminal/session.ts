@@ -13,7 +13,17 @@ import { Scrollback, splitUtf8 } from './scrollback.js';
 import type { TerminalTarget } from './target.js';
 
 export type EndReason =
-  'exit' | 'closed' | 'idle' | 'lifetime' | 'expired' | 'revoked' | 'grace-expired' | 'shutdown' | 'access-removed';
+  | 'exit'
+  | 'closed'
+  | 'idle'
+  | 'lifetime'
+  | 'expired'
+  | 'revoked'
+  | 'grace-expired'
+  | 'shutdown'
+  | 'access-removed'
+  /** Pod mode: another replica took the session over; the shell goes on there. */
+  | 'moved';
 
 /** Output is coalesced for up to this long, or until a frame holds FRAME_MAX_BYTES. */
 const COALESCE_MS = 10;
@@ -52,6 +62,8 @@ export interface SessionDeps {
   recording?: Recording;
   /** Pod exec sessions print the exit status as a last line. */
   showExitStatus: boolean;
+  /** The shell runs in a shell pod (pod mode). */
+  inPod?: boolean;
   /** Called once, synchronously, when the session ends (the manager forgets it). */
   onEnded(session: TerminalSession): void;
 }
@@ -109,6 +121,10 @@ export class TerminalSession {
 
   get pid(): number | undefined {
     return this.backend.pid;
+  }
+
+  get inPod(): boolean {
+    return this.deps.inPod === true;
   }
 
   get attached(): boolean {
@@ -171,6 +187,11 @@ export class TerminalSession {
         CLOSE.unauthenticated,
       ),
     );
+  }
+
+  /** A session with no socket (taken over from the cluster, but the socket left meanwhile) waits for the grace. */
+  detached(): void {
+    if (!this.socket && !this.ended && !this.graceTimer) this.onSocketClosed(1006);
   }
 
   /** Input received before the session existed (while the target was resolved). */

@@ -1,6 +1,7 @@
-// The local shell's environment, built from scratch (contract §6.3): nothing of the server's environment leaks in,
+// The local shell's environment, built from scratch (docs/api.md §6.3): nothing of the server's environment leaks in,
 // no BUTLER_*, no KUBERNETES_SERVICE_* (kubectl must not fall back to the server's in-cluster identity), no proxies.
 import { accessSync, constants } from 'node:fs';
+import { SESSION_MARKER_ENV } from './process-tree.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const SHELLS = ['/bin/bash', '/usr/bin/bash', '/bin/sh'];
@@ -31,6 +32,8 @@ export function buildShellEnv(o: {
   /** `management` or the tenant cluster's name, for PS1. */
   label: string;
   serverPath?: string;
+  /** The per-session marker that finds every process of the terminal (process-tree.ts). */
+  marker: string;
 }): Record<string, string> {
   return {
     PATH: safePath(o.serverPath),
@@ -40,5 +43,6 @@ export function buildShellEnv(o: {
     LANG: 'C.UTF-8',
     KUBECONFIG: o.kubeconfigPath,
     PS1: `[${o.label}] $ `,
+    [SESSION_MARKER_ENV]: o.marker,
   };
 }

@@ -1,4 +1,4 @@
-// The kubeconfig a management shell gets (contract §6.3): BUTLER_MANAGEMENT_TERMINAL_KUBECONFIG as it is, else one
+// The kubeconfig a management shell gets (docs/api.md §6.3): BUTLER_MANAGEMENT_TERMINAL_KUBECONFIG as it is, else one
 // for the server's own connection: for a kubeconfig file, its current context only (file paths made absolute); for
 // the in-cluster service account, `tokenFile` and `certificate-authority` pointing at the mounted files, so no
 // secret is copied.
@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 import type { Config } from '../config/types.js';
-import { loadManagementKubeConfig } from '../kube/connection.js';
 
 type Obj = Record<string, unknown>;
 
@@ -68,8 +67,39 @@ export function currentContextKubeconfig(kc: KubeConfig): string {
   return yaml.dump(doc, { lineWidth: -1 });
 }
 
-/** The YAML for the management shell's KUBECONFIG. */
-export function managementShellKubeconfig(config: Config): string {
+/**
+ * The management shell's kubeconfig in pod mode: BUTLER_MANAGEMENT_TERMINAL_KUBECONFIG as it is, else the server's
+ * cluster (address and CA, no credentials of the server) with the token of the terminal ServiceAccount, which the
+ * pod gets as a projected volume at `tokenFile`.
+ */
+export function managementPodKubeconfig(config: Config, management: KubeConfig, tokenFile: string): string {
   if (config.terminal.managementKubeconfigPath) return readFileSync(config.terminal.managementKubeconfigPath, 'utf8');
-  return currentContextKubeconfig(loadManagementKubeConfig(config.kube));
+  const cluster = management.getCurrentCluster();
+  if (!cluster) throw new Error('the management connection has no cluster');
+  const caData = cluster.caData ?? (cluster.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined);
+  const doc = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'management',
+        cluster: compact({
+          server: cluster.server,
+          'certificate-authority-data': caData,
+          'insecure-skip-tls-verify': cluster.skipTLSVerify,
+          'tls-server-name': cluster.tlsServerName,
+        }),
+      },
+    ],
+    users: [{ name: 'terminal', user: { tokenFile } }],
+    contexts: [{ name: 'management', context: { cluster: 'management', user: 'terminal' } }],
+    'current-context': 'management',
+  };
+  return yaml.dump(doc, { lineWidth: -1 });
+}
+
+/** The YAML for the management shell's KUBECONFIG. */
+export function managementShellKubeconfig(config: Config, management: KubeConfig): string {
+  if (config.terminal.managementKubeconfigPath) return readFileSync(config.terminal.managementKubeconfigPath, 'utf8');
+  return currentContextKubeconfig(management);
 }

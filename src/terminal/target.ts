@@ -1,4 +1,4 @@
-// Terminal paths (contract §6.3): the segment after /ws/terminal/ is the type; everything after it names the target.
+// Terminal paths (docs/api.md §6.3): the segment after /ws/terminal/ is the type; everything after it names the target.
 
 export type TerminalTarget =
   | { kind: 'management-shell' }

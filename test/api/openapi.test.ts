@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { startApiEnv, type ApiEnv } from './fixture.js';
 
-// Every REST endpoint of contract §3 (and the session endpoints of §2.3).
+// Every REST endpoint of docs/api.md §3 (and the session endpoints of §2.3).
 const CONTRACT_ROUTES = [
   'post /api/auth/login',
   'post /api/auth/logout',

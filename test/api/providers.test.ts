@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../sim/index.js';
-import { sendJson, startTlsServer, type TlsTestServer } from '../../src/providers/testing/tls-server.js';
+import { sendJson, startTlsServer, type TlsTestServer } from '../helpers/tls-server.js';
 import { baseSeed, ns, providerConfig, simGet, simPost, startApiEnv, type ApiEnv } from './fixture.js';
 
 const PC = '/apis/butler.butlerlabs.dev/v1alpha1/namespaces/butler-system/providerconfigs';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Simulator } from '../../sim/index.js';
 import type { RevocationHealth, RevocationStore } from '../../src/auth/revocations.js';
-import { revocationReadiness } from '../../src/services.js';
+import { revocationReadiness } from '../../src/health/readiness.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { clearsCookie, send, startAuthSimulator } from './support.js';
 

@@ -9,7 +9,7 @@ import { send, startAuthSimulator } from './support.js';
 
 /** Routes that are public on purpose, with the reason. Anything else under /api or /ws must answer 401. */
 const PUBLIC_ROUTES: Record<string, string> = {
-  'POST /api/auth/login': 'logging in needs no session (contract §2.1)',
+  'POST /api/auth/login': 'logging in needs no session (docs/api.md §2.1)',
   'POST /api/auth/login/legacy': 'the bootstrap admin login of old clients',
   'GET /api/auth/providers': 'the login page lists the ways to log in before anyone is logged in',
   'GET /api/auth/login/sso': 'starts single sign-on',
@@ -17,7 +17,7 @@ const PUBLIC_ROUTES: Record<string, string> = {
   'GET /api/auth/invite/:token': 'an invited user checks the invite link before having a password',
   'POST /api/auth/set-password': 'an invited user sets the first password with the invite token',
   'GET /ws/clusters':
-    'data-less public mode for the console before login (contract §6.2); the route refuses data itself',
+    'data-less public mode for the console before login (docs/api.md §6.2); the route refuses data itself',
   'HEAD /ws/clusters': 'as GET /ws/clusters',
 };
 /** Routes outside /api and /ws that are public on purpose. */
@@ -87,7 +87,7 @@ test('every registered /api and /ws route (and /metrics) answers 401 JSON withou
     assert.equal(a.status, 401, `${r.method} ${path} (route ${r.url}) answered ${a.status}: ${a.text}`);
     checked++;
     if (r.method === 'HEAD') continue;
-    // /metrics has its own rule (session or metrics token, contract §8) and so its own 401 text.
+    // /metrics has its own rule (session or metrics token, docs/api.md §8) and so its own 401 text.
     if (r.url === '/metrics') assert.equal(typeof a.json?.error, 'string', `${r.method} ${path}`);
     // The Kubernetes API proxy answers its own errors as Kubernetes Status objects (for kubectl).
     else if (r.url.startsWith('/api/proxy/'))
@@ -149,7 +149,7 @@ test('WebSocket upgrades without a session are refused (except /ws/clusters)', a
     const url = `${server.url.replace('http', 'ws')}${path}`;
     const outcome = await upgradeWithoutSession(url);
     if (path.startsWith('/ws/terminal/')) {
-      // Contract §6.3: the terminal upgrades, then says why in one red line and closes with 4401.
+      // docs/api.md §6.3: the terminal upgrades, then says why in one red line and closes with 4401.
       assert.equal(outcome.close, 4401, url);
       assert.match(outcome.text, /\x1b\[31mnot logged in or session expired/, url);
     } else {

@@ -1,4 +1,4 @@
-// Token validation (contract §2.2, §2.5): only HS256 tokens of this server, within nbf..exp (30 s leeway), not revoked.
+// Token validation (docs/api.md §2.2, §2.5): only HS256 tokens of this server, within nbf..exp (30 s leeway), not revoked.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';

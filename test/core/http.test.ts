@@ -1,4 +1,4 @@
-// HTTP conventions of contract §1 through the production app: body rules, errors, /api 404/405 after auth,
+// HTTP conventions of docs/api.md §1 through the production app: body rules, errors, /api 404/405 after auth,
 // request ids, API headers, request logs, health.
 
 import assert from 'node:assert/strict';

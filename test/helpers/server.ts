@@ -46,6 +46,8 @@ export interface TestServerOptions {
   waitForSync?: boolean;
   /** Called after buildApp and before listen, e.g. to add a route that only a test needs. */
   beforeListen?: (app: FastifyInstance) => void | Promise<void>;
+  /** Called after buildServices and before buildApp, e.g. to set services.impersonationFor. */
+  configureServices?: (services: Services) => void;
 }
 
 export async function startTestServer(opts: TestServerOptions): Promise<TestServer> {
@@ -61,8 +63,9 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
   const services = await buildServices(config, { logStream });
   let app: FastifyInstance | undefined;
   try {
+    opts.configureServices?.(services);
     app = await buildApp(config, services, { logStream });
-    services.revocations.start().catch(() => undefined);
+    services.start();
     if (opts.waitForSync !== false) await waitForReadiness(services, SYNC_WAIT_MS);
     await opts.beforeListen?.(app);
     await app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,4 +1,4 @@
-// /ws/clusters protocol (contract §6.2) against the real server and the simulator.
+// /ws/clusters protocol (docs/api.md §6.2) against the real server and the simulator.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';

@@ -1,4 +1,4 @@
-// /metrics: valid Prometheus text with the contract §8 series after a short scripted session; 401 without an admin
+// /metrics: valid Prometheus text with the docs/api.md §8 series after a short scripted session; 401 without an admin
 // session or the metrics token; the BUTLER_METRICS_ADDR listener serves without authentication.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -105,7 +105,7 @@ describe('/metrics on the main listener', () => {
     const other = await server.login();
     assert.equal((await post('/api/auth/logout', {}, { authorization: `Bearer ${other.token}` })).status, 200);
 
-    assert.ok(await server.services.api.providers.waitForSync(5000), 'providerconfigs cache synced');
+    assert.ok(await server.services.providerCache.waitForSync(5000), 'providerconfigs cache synced');
     const m = await scrape({ authorization: `Bearer ${METRICS_TOKEN}` });
     const v = (name: string, labels: Record<string, string> = {}) => sampleValue(m, name, labels);
     assert.ok(v('butler_http_requests_total', { method: 'GET', route: '/api/clusters', status: '200' })! >= 1);

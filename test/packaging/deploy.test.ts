@@ -1,5 +1,5 @@
 // deploy/ renders with kustomize, is accepted by `kubectl apply --dry-run=server` against the simulator, and
-// says what the contract requires: exactly the §9.5 grants, a hardened Deployment, the Go server's env names.
+// says what docs/api.md requires: exactly the §9.5 grants, a hardened Deployment, the Go server's env names.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,18 +35,25 @@ describe('kustomize render', () => {
   test('contains every object the base promises, in the system namespace', () => {
     const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
     assert.deepEqual(kinds, [
+      'ClusterRole/butler-api-users',
       'ClusterRole/butler-server',
+      'ClusterRole/butler-terminal',
+      'ClusterRoleBinding/butler-api-users',
       'ClusterRoleBinding/butler-server',
+      'ClusterRoleBinding/butler-terminal',
       'Deployment/butler-server',
       'Namespace/butler-system',
       'NetworkPolicy/butler-server',
       'PodDisruptionBudget/butler-server',
       'Role/butler-server-provider-credentials',
       'Role/butler-server-revocations',
+      'Role/butler-server-terminal-pods',
       'RoleBinding/butler-server-provider-credentials',
       'RoleBinding/butler-server-revocations',
+      'RoleBinding/butler-server-terminal-pods',
       'Service/butler-server',
       'ServiceAccount/butler-server',
+      'ServiceAccount/butler-terminal',
     ]);
     for (const o of objects) {
       if (['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) continue;
@@ -56,7 +63,7 @@ describe('kustomize render', () => {
     assert.deepEqual(crb.subjects, [{ kind: 'ServiceAccount', name: 'butler-server', namespace: 'butler-system' }]);
   });
 
-  test('the ClusterRole and Roles are contract §9.5 (plus watch on providerconfigs)', () => {
+  test('the ClusterRole and Roles are docs/api.md §9.5 (plus watch on providerconfigs)', () => {
     const norm = (rules: any[]) =>
       rules
         .flatMap((r) =>
@@ -76,13 +83,27 @@ describe('kustomize render', () => {
         [B, ['providerconfigs'], ['get', 'list', 'watch', 'create', 'delete']],
         [B, ['providerconfigs/status'], ['patch']],
         [B, ['tenantaddons', 'managementaddons'], ['get', 'list', 'create', 'update', 'delete']],
+        // users and teams (identity caches, team administration, invites, accounts, login bookkeeping)
+        [B, ['teams'], ['get', 'list', 'watch', 'create', 'update', 'delete']],
+        [B, ['users'], ['list', 'watch', 'create', 'patch', 'delete']],
+        [B, ['users/status'], ['patch']],
         [B, ['addondefinitions'], ['get', 'list']],
         ['', ['secrets'], ['get']],
         ['', ['nodes'], ['list']],
         ['', ['pods'], ['list', 'get']],
         ['', ['events'], ['list']],
         ['', ['pods/exec'], ['get', 'create']],
+        ['', ['users', 'groups'], ['impersonate']],
       ]),
+    );
+    // impersonation: any user, but only the two groups butler-server puts users in
+    const impersonation = find('ClusterRole').rules.filter((r: any) => r.verbs.includes('impersonate'));
+    assert.deepEqual(
+      impersonation.map((r: any) => [r.resources, r.resourceNames]),
+      [
+        [['users'], undefined],
+        [['groups'], ['butler-api-users', 'system:authenticated']],
+      ],
     );
     assert.deepEqual(
       norm(find('Role', 'butler-server-revocations').rules),
@@ -93,11 +114,73 @@ describe('kustomize render', () => {
       norm(find('Role', 'butler-server-provider-credentials').rules),
       expected([['', ['secrets'], ['create', 'delete']]]),
     );
-    for (const rb of ['butler-server-revocations', 'butler-server-provider-credentials']) {
+    assert.deepEqual(
+      norm(find('Role', 'butler-server-terminal-pods').rules),
+      expected([
+        ['', ['pods'], ['create', 'delete', 'watch', 'patch']],
+        ['', ['pods/attach'], ['get', 'create']],
+      ]),
+    );
+    // The management shells' identity: its own binding, read-only, no token mounted anywhere by default.
+    const terminal = find('ClusterRoleBinding', 'butler-terminal');
+    assert.deepEqual(terminal.subjects, [
+      { kind: 'ServiceAccount', name: 'butler-terminal', namespace: 'butler-system' },
+    ]);
+    assert.equal(find('ServiceAccount', 'butler-terminal').automountServiceAccountToken, false);
+    const terminalVerbs = (find('ClusterRole', 'butler-terminal').rules as any[]).flatMap((r) => r.verbs);
+    assert.deepEqual([...new Set(terminalVerbs)].sort(), ['get', 'list', 'watch'], 'read-only by default');
+    assert.ok(!(find('ClusterRole', 'butler-terminal').rules as any[]).some((r) => r.resources.includes('secrets')));
+    for (const rb of [
+      'butler-server-revocations',
+      'butler-server-provider-credentials',
+      'butler-server-terminal-pods',
+    ]) {
       const b = find('RoleBinding', rb);
       assert.deepEqual(b.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: rb });
       assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: 'butler-server', namespace: 'butler-system' }]);
     }
+  });
+
+  test('impersonated users get the ClusterRole butler-api-users through their group', () => {
+    const role = find('ClusterRole', 'butler-api-users');
+    const B = 'butler.butlerlabs.dev';
+    assert.deepEqual(role.rules, [
+      {
+        apiGroups: [B],
+        resources: [
+          'teams',
+          'tenantclusters',
+          'tenantaddons',
+          'providerconfigs',
+          'workspaces',
+          'workspacetemplates',
+          'ipallocations',
+          'networkpools',
+          'identityproviders',
+          'users',
+        ],
+        verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+      },
+      {
+        apiGroups: [''],
+        resources: ['namespaces', 'secrets', 'events', 'configmaps'],
+        verbs: ['get', 'list', 'watch'],
+      },
+      {
+        apiGroups: ['rbac.authorization.k8s.io'],
+        resources: ['rolebindings'],
+        verbs: ['create', 'update', 'patch', 'delete'],
+      },
+    ]);
+    const binding = find('ClusterRoleBinding', 'butler-api-users');
+    assert.deepEqual(binding.roleRef, {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'butler-api-users',
+    });
+    assert.deepEqual(binding.subjects, [
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'butler-api-users' },
+    ]);
   });
 
   test('the Deployment is hardened, probed, and uses the Go server env and Secret names', () => {
@@ -182,6 +265,17 @@ describe('image and Makefile', () => {
         assert.ok(!new RegExp(`^${src.replace(/\/$/, '')}$`, 'm').test(ignored), `${src} is not ignored`);
       }
     }
+  });
+
+  test('the production build and the image hold no simulator, demo, test or benchmark code', () => {
+    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+    for (const dir of ['sim', 'demo', 'test', 'bench']) assert.ok(!copied.includes(dir), `Dockerfile copies ${dir}`);
+    // The build compiles src/ only (tests excluded); dependency-cruiser (npm run lint) keeps src/ from importing the rest.
+    const build = JSON.parse(readFileSync('tsconfig.build.json', 'utf8')) as { include: string[]; exclude: string[] };
+    assert.deepEqual(build.include, ['src']);
+    assert.ok(build.exclude.includes('**/*.test.ts'));
+    const rules = JSON.parse(readFileSync('.dependency-cruiser.json', 'utf8')) as { forbidden: { name: string }[] };
+    assert.ok(rules.forbidden.some((r) => r.name === 'production-stays-production'));
   });
 
   test('Makefile targets are thin wrappers over npm scripts', () => {

@@ -10,6 +10,7 @@ import { servingCert } from '../../sim/tls.js';
 import { butlerCrds } from '../../sim/crds.js';
 import { markTenantClusterReady, startButlerSimulator, tenantClusterSeed } from '../helpers/sim.js';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../helpers/server.js';
+import type { Services } from '../../src/services.js';
 
 export const TENANT_NS = 'butler-tenants';
 export const TENANT = 'dev';
@@ -50,6 +51,8 @@ export interface ProxyEnvOptions {
   mgmtSeed?: object[];
   /** Give the tenant simulator the Butler CRDs too (for `kubectl get tc` there). */
   tenantCrds?: boolean;
+  /** services.impersonationFor of the server. */
+  impersonationFor?: Services['impersonationFor'];
 }
 
 export async function startProxyEnv(o: ProxyEnvOptions = {}): Promise<ProxyEnv> {
@@ -83,7 +86,13 @@ export async function startProxyEnv(o: ProxyEnvOptions = {}): Promise<ProxyEnv> 
       env.BUTLER_TLS_KEY_FILE = join(dir, 'key.pem');
       ca = cert.cert;
     }
-    const server = await startTestServer({ sim: mgmt, env });
+    const server = await startTestServer({
+      sim: mgmt,
+      env,
+      configureServices: (services) => {
+        if (o.impersonationFor) services.impersonationFor = o.impersonationFor;
+      },
+    });
     cleanups.push(() => server.close());
     const login = await request(server.url, '/api/auth/login', {
       method: 'POST',

@@ -30,11 +30,17 @@ async function admin(sim: Simulator, method: string, path: string, body?: unknow
 /** Objects a failed run may leave behind, removed before the next run so only RBAC decides its outcome. */
 const LEFTOVERS = [
   '/apis/butler.butlerlabs.dev/v1alpha1/namespaces/butler-tenants/tenantclusters/rbac-new',
+  '/apis/butler.butlerlabs.dev/v1alpha1/namespaces/butler-tenants/tenantclusters/rbac-proxied',
+  '/apis/butler.butlerlabs.dev/v1alpha1/teams/rbac-team',
+  '/apis/butler.butlerlabs.dev/v1alpha1/users/rbac-user',
+  '/api/v1/namespaces/butler-system/secrets/butler-user-rbac-user-password',
   '/apis/butler.butlerlabs.dev/v1alpha1/namespaces/butler-tenants/tenantaddons/longhorn-alpha',
   '/apis/butler.butlerlabs.dev/v1alpha1/managementaddons/longhorn',
   '/apis/butler.butlerlabs.dev/v1alpha1/namespaces/butler-system/providerconfigs/rbac-pmx',
   '/api/v1/namespaces/butler-system/secrets/rbac-pmx-credentials',
   `/api/v1/namespaces/butler-system/configmaps/butler-revoked-${'e'.repeat(32)}`,
+  '/api/v1/namespaces/butler-system/pods?labelSelector=app.kubernetes.io%2Fname%3Dbutler-terminal',
+  '/api/v1/namespaces/butler-system/secrets?labelSelector=app.kubernetes.io%2Fname%3Dbutler-terminal',
 ];
 
 export interface VerbCase {

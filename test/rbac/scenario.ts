@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { butlerCrds } from '../../sim/crds.js';
 import { startSimulator, type Simulator } from '../../sim/index.js';
 import { REVOCATION_LABELS, REVOCATION_PREFIX } from '../../src/auth/revocations.js';
+import { userImpersonation } from '../../src/kube/impersonation.js';
 import { kubectl, renderKustomization } from '../packaging/render.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -106,6 +107,9 @@ export async function startWorld(): Promise<World> {
   };
 }
 
+/** The email the bootstrap admin's session carries: what its writes to the management cluster impersonate. */
+export const ADMIN_EMAIL = 'admin@butler.local';
+
 /** butler-server authenticated as the deploy/ ServiceAccount (not started waiting for readiness: step 1 checks it). */
 export function startServerAsServiceAccount(world: World): Promise<TestServer> {
   const kubeconfig = world.management.kubeconfigFor(SA.namespace, SA.name);
@@ -113,7 +117,18 @@ export function startServerAsServiceAccount(world: World): Promise<TestServer> {
     sim: world.management,
     args: ['--kubeconfig', kubeconfig],
     waitForSync: false,
-    env: { BUTLER_PROVIDER_ALLOWED_CIDRS: '127.0.0.0/8', BUTLER_PROVIDER_CHECK_TIMEOUT: '2s' },
+    env: {
+      BUTLER_PROVIDER_ALLOWED_CIDRS: '127.0.0.0/8',
+      BUTLER_PROVIDER_CHECK_TIMEOUT: '2s',
+      // Short, so the shell pod's heartbeat (a third of it) runs within the scenario.
+      BUTLER_TERMINAL_REATTACH_GRACE: '3s',
+      BUTLER_TERMINAL_MAX_PER_USER: '1',
+      BUTLER_TERMINAL_IMAGE: 'local/shell:rbac',
+    },
+    // The management proxy impersonates the session's user, as a deployment with users does.
+    configureServices: (services) => {
+      services.impersonationFor = (request) => (request.session ? userImpersonation(ADMIN_EMAIL) : undefined);
+    },
   });
 }
 
@@ -328,6 +343,32 @@ export async function exerciseEveryFeature(
       },
     },
     {
+      name: 'kubectl through the management proxy, as the user (impersonated writes)',
+      run: async () => {
+        const tcs =
+          '/api/proxy/management/apis/butler.butlerlabs.dev/v1alpha1/namespaces/butler-tenants/tenantclusters';
+        await expect(201, 'POST', tcs, {
+          apiVersion: 'butler.butlerlabs.dev/v1alpha1',
+          kind: 'TenantCluster',
+          metadata: { name: 'rbac-proxied' },
+          spec: { kubernetesVersion: 'v1.30.2', providerConfigRef: { name: 'pmx' }, workers: { replicas: 1 } },
+        });
+        // the management cluster decides as the user, through the group butler-api-users
+        const review = await expect(
+          201,
+          'POST',
+          '/api/proxy/management/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+          { spec: { resourceAttributes: { group: 'butler.butlerlabs.dev', verb: 'create', resource: 'teams' } } },
+        );
+        assert.deepEqual(review.status, {
+          allowed: true,
+          reason:
+            'RBAC: allowed by ClusterRoleBinding "butler-api-users" of ClusterRole "butler-api-users" to Group "butler-api-users"',
+        });
+        await expect(200, 'DELETE', `${tcs}/rbac-proxied`);
+      },
+    },
+    {
       name: 'management summary, nodes and pods',
       run: async () => {
         const summary = await expect(200, 'GET', '/api/management');
@@ -356,6 +397,115 @@ export async function exerciseEveryFeature(
           ws.send(JSON.stringify({ type: 'data', data: 'echo rbac-$((40+2))\r' }));
           await waitUntil(() => out.includes('rbac-42') || closed !== undefined, 5000, 'shell output');
           assert.ok(out.includes('rbac-42'), `terminal closed ${closed}: ${JSON.stringify(out.slice(-300))}`);
+        } finally {
+          ws.terminate();
+        }
+      },
+    },
+    {
+      name: 'management shell in a shell pod (create, attach, watch, renew, delete)',
+      run: async () => {
+        // Limits count the shell pods of every replica, seen through the informer's watch: a pod of "another
+        // replica" created now (after the informer's LIST) takes the one slot of the user.
+        await waitUntil(() => server.app.terminals.size === 0, 10_000, 'earlier terminal sessions to end');
+        const foreign = `${sim.url}/api/v1/namespaces/butler-system/pods/butler-terminal-${'f'.repeat(32)}`;
+        const admin = (method: string, path: string, body?: unknown) =>
+          fetch(path, {
+            method,
+            headers: { authorization: `Bearer ${sim.token}`, 'content-type': 'application/json' },
+            ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          });
+        const created = await admin('POST', `${sim.url}/api/v1/namespaces/butler-system/pods`, {
+          metadata: {
+            name: `butler-terminal-${'f'.repeat(32)}`,
+            labels: {
+              'app.kubernetes.io/name': 'butler-terminal',
+              'app.kubernetes.io/managed-by': 'butler-server',
+              'butler.butlerlabs.dev/terminal-session': 'f'.repeat(32),
+            },
+            annotations: {
+              'butler.butlerlabs.dev/terminal-user': 'admin',
+              'butler.butlerlabs.dev/terminal-holder': 'another-replica',
+              'butler.butlerlabs.dev/terminal-renewed': new Date().toISOString(),
+            },
+          },
+          spec: { containers: [{ name: 'shell', image: 'elsewhere' }] },
+        });
+        assert.equal(created.status, 201, await created.text());
+        const refusal = async () => {
+          const probe = new WebSocket(`${url.replace('http', 'ws')}/ws/terminal/management`, {
+            headers: { cookie, origin: url },
+          });
+          return new Promise<number>((resolve) => {
+            probe.on('close', (code) => resolve(code));
+            probe.on('message', (d) => {
+              if (String(d).includes('butler-session=')) probe.close(1000);
+            });
+            probe.on('error', () => resolve(0));
+          });
+        };
+        let code = 0;
+        await waitUntil(
+          () => code === 4429,
+          10_000,
+          'the other replica’s pod to count',
+          async () => {
+            code = await refusal();
+            if (code !== 4429) await waitUntil(() => server.app.terminals.size === 0, 10_000, 'the probe to end');
+          },
+        );
+        await admin('DELETE', foreign);
+        await waitUntil(() => server.app.terminals.size === 0, 10_000, 'the probe to end');
+        await waitUntil(
+          () => server.app.terminals.shellPods?.counts(new Set()).total === 0,
+          10_000,
+          'the informer to see the other pod go',
+        );
+
+        const ws = new WebSocket(`${url.replace('http', 'ws')}/ws/terminal/management`, {
+          headers: { cookie, origin: url },
+        });
+        let out = '';
+        let closed: number | undefined;
+        ws.on('message', (d) => (out += String(d)));
+        ws.on('close', (code) => (closed = code));
+        const podPath = () => {
+          const id = /butler-session=([a-f0-9]+)/.exec(out)?.[1];
+          return `${sim.url}/api/v1/namespaces/butler-system/pods/butler-terminal-${id}`;
+        };
+        const pod = async () =>
+          fetch(podPath(), { headers: { authorization: `Bearer ${sim.token}` } }).then(async (r) => ({
+            status: r.status,
+            body: (await r.json()) as any,
+          }));
+        try {
+          await waitUntil(() => /\$ $/.test(out) || closed !== undefined, 20_000, 'the shell prompt');
+          assert.ok(closed === undefined, `terminal closed ${closed}: ${JSON.stringify(out.slice(-300))}`);
+          // The shell's kubectl works with the terminal ServiceAccount of the deploy manifests.
+          ws.send(JSON.stringify({ type: 'data', data: 'kubectl get nodes -o name; echo pod-$((40+2))\r' }));
+          await waitUntil(() => out.includes('pod-42') || closed !== undefined, 10_000, 'shell output');
+          assert.match(out, /node\/mgmt-1/);
+          // The holder renews its pod (heartbeat: a third of the 3 s grace).
+          const renewed = (await pod()).body.metadata.annotations['butler.butlerlabs.dev/terminal-renewed'];
+          let now = renewed;
+          await waitUntil(
+            () => now !== renewed,
+            10_000,
+            'a renewal',
+            async () => {
+              now = (await pod()).body.metadata.annotations?.['butler.butlerlabs.dev/terminal-renewed'];
+            },
+          );
+          ws.close(1000);
+          let status = 200;
+          await waitUntil(
+            () => status === 404,
+            10_000,
+            'the shell pod to be deleted',
+            async () => {
+              status = (await pod()).status;
+            },
+          );
         } finally {
           ws.terminate();
         }

@@ -1,4 +1,4 @@
-// Admission of terminal sockets (contract §6.3): Origin, session, role, disabled type, caps, target; each refusal
+// Admission of terminal sockets (docs/api.md §6.3): Origin, session, role, disabled type, caps, target; each refusal
 // before any process starts.
 import { platformAdminIdentity } from '../helpers/server.js';
 import { after, before, describe, test } from 'node:test';

@@ -15,6 +15,7 @@ describe('reattach', () => {
   let env: TerminalEnv;
   before(async () => {
     env = await startTerminalEnv({
+      BUTLER_TERMINAL_MODE: 'local',
       BUTLER_TERMINAL_REATTACH_GRACE: '1500ms',
       BUTLER_TERMINAL_SCROLLBACK_BYTES: '4KiB',
     });
@@ -118,6 +119,7 @@ describe('limits, logout, shutdown, recording', () => {
   before(async () => {
     recordings = mkdtempSync(join(tmpdir(), 'terminal-recordings-'));
     env = await startTerminalEnv({
+      BUTLER_TERMINAL_MODE: 'local',
       BUTLER_TERMINAL_IDLE_TIMEOUT: '1s',
       BUTLER_TERMINAL_MAX_LIFETIME: '2500ms',
       BUTLER_TERMINAL_RECORDING_DIR: recordings,
@@ -191,7 +193,7 @@ describe('limits, logout, shutdown, recording', () => {
 
 describe('server shutdown', () => {
   test('terminals get a red line and 1001; the shells are ended', async () => {
-    const env = await startTerminalEnv();
+    const env = await startTerminalEnv({ BUTLER_TERMINAL_MODE: 'local' });
     let closedEnv = false;
     try {
       const c = await TerminalClient.connect(env.wsUrl(PATH), { token: env.token });

@@ -17,6 +17,7 @@ let env: TerminalEnv;
 
 before(async () => {
   env = await startTerminalEnv({
+    BUTLER_TERMINAL_MODE: 'local',
     BUTLER_TERMINAL_REATTACH_GRACE: '300ms',
     BUTLER_TERMINAL_MAX_PER_USER: '250',
     BUTLER_TERMINAL_MAX_TOTAL: '250',

@@ -1,13 +1,13 @@
 // Local shells on real PTYs through the real server: round trip, resize, UTF-8 framing, environment, kubectl.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { CLUSTER, startTerminalEnv, TENANT_NS, TerminalClient, waitUntil, type TerminalEnv } from './harness.js';
 
 let env: TerminalEnv;
 
 before(async () => {
-  env = await startTerminalEnv({ BUTLER_TEST_SECRET_MARKER: 'must-not-leak' });
+  env = await startTerminalEnv({ BUTLER_TERMINAL_MODE: 'local', BUTLER_TEST_SECRET_MARKER: 'must-not-leak' });
   process.env.BUTLER_PARENT_MARKER = 'must-not-leak-either';
 });
 after(async () => {
@@ -24,7 +24,7 @@ describe('local shells', () => {
   test('management: session id first, PS1, echo round trip', async (t) => {
     const c = await open('/ws/terminal/management');
     t.after(() => c.close());
-    assert.match(c.frames[0]!, /^\x1b\]7717;butler-session=[A-Za-z0-9_-]{22}\x07/);
+    assert.match(c.frames[0]!, /^\x1b\]7717;butler-session=[a-f0-9]{32}\x07/);
     assert.match(c.text, /\[management\] \$ $/);
     const from = c.text.length;
     c.input('echo hi\r');
@@ -78,7 +78,7 @@ describe('local shells', () => {
     const c = await open('/ws/terminal/management');
     t.after(() => c.close());
     const vars = (await c.run('env | cut -d= -f1 | sort | tr "\\n" " "')).trim().split(' ');
-    const allowed = ['HOME', 'KUBECONFIG', 'LANG', 'PATH', 'PS1', 'SHELL', 'TERM'];
+    const allowed = ['HOME', 'KUBECONFIG', 'LANG', 'PATH', 'PS1', 'SHELL', 'TERM', 'TERMINAL_SESSION_MARKER'];
     // Variables the shell sets for itself.
     const shellOwn = ['OLDPWD', 'PWD', 'SHLVL', '_', 'COLUMNS', 'LINES'];
     for (const v of vars) assert.ok(allowed.includes(v) || shellOwn.includes(v), `unexpected variable ${v}`);
@@ -136,5 +136,23 @@ describe('local shells', () => {
     assert.ok((end.bytesIn as number) > 10 && (end.bytesOut as number) > 10);
     assert.equal(typeof end.durationMs, 'number');
     assert.ok(!env.server.logs.some((l) => l.includes('secret-typed-text')));
+  });
+
+  test('a setsid child that left the session and tree of the shell still ends with it', async () => {
+    const c = await open('/ws/terminal/management');
+    // The subshell exits at once: the sleep is reparented, in its own session, without a terminal (no SIGHUP).
+    await c.run('(setsid sleep 7772 < /dev/null > /dev/null 2>&1 &)');
+    const sleeping = () =>
+      readdirSync('/proc').filter((p) => {
+        try {
+          return /^\d+$/.test(p) && readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\u00007772\u0000';
+        } catch {
+          return false;
+        }
+      });
+    await waitUntil(() => sleeping().length === 1, 5000, 'the setsid child');
+    c.close();
+    await c.closed;
+    await waitUntil(() => sleeping().length === 0, 60_000, 'the setsid child to end');
   });
 });

@@ -3,7 +3,7 @@
 import { get, post } from './api.js';
 import { clustersView } from './clusters.js';
 import { clusterDetailView } from './cluster-detail.js';
-import { connect, disconnect } from './live.js';
+import { clear, start } from './live.js';
 import { managementView } from './management.js';
 import { providersView } from './providers.js';
 import { terminalView } from './terminal.js';
@@ -91,7 +91,6 @@ function showApp(username) {
   $('live').hidden = false;
   $('logout').hidden = false;
   $('user').textContent = username;
-  connect();
   render();
 }
 
@@ -117,7 +116,7 @@ $('logout').addEventListener('click', async () => {
   } catch {
     // the cookie is cleared either way
   }
-  disconnect();
+  clear();
   // SSO sessions also end at the identity provider when it offers RP-initiated logout.
   if (idpLogout) location.assign(idpLogout);
   else showLogin();
@@ -127,6 +126,7 @@ window.addEventListener('hashchange', () => {
   if (!$('app-view').hidden) render();
 });
 
+start();
 get('/api/auth/me').then(
   (me) => showApp(me.name || me.email || me.username),
   () => showLogin(),

@@ -1,11 +1,12 @@
 // /ws/clusters: the cluster list, kept current by snapshot / resync / cluster_update / cluster_delete messages.
-
+// The socket behaves like the Butler Console's: opened once at page load (the login page included, before any
+// session exists), reconnected only when it closes (5 attempts, 1, 2, 4, 8 and 16 s apart; every successful open
+// resets the count), never reopened on login. The server closes this browser's anonymous socket when it logs in
+// (4401), so the reconnect a second later carries the session.
+const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 16000];
 const listeners = new Set();
 const clusters = new Map();
-let socket;
-let retryMs = 1000;
-let retryTimer;
-let wanted = false;
+let attempt = 0;
 
 const keyOf = (c) => `${c.metadata.namespace}/${c.metadata.name}`;
 
@@ -18,11 +19,9 @@ function setConnected(on) {
 }
 
 function open() {
-  clearTimeout(retryTimer);
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/clusters`);
-  socket = ws;
   ws.onopen = () => {
-    retryMs = 1000;
+    attempt = 0;
     setConnected(true);
   };
   ws.onmessage = (ev) => {
@@ -38,32 +37,21 @@ function open() {
     emit();
   };
   ws.onclose = () => {
-    if (socket !== ws) return;
     setConnected(false);
-    socket = undefined;
-    if (!wanted) return;
-    retryTimer = setTimeout(open, retryMs);
-    retryMs = Math.min(retryMs * 2, 16000);
+    if (attempt >= RETRY_DELAYS_MS.length) return;
+    setTimeout(open, RETRY_DELAYS_MS[attempt++]);
   };
 }
 
-/** (Re)connects: after a login the new socket carries the session cookie and gets data. */
-export function connect() {
-  wanted = true;
-  const old = socket;
-  socket = undefined;
-  old?.close();
+/** Called once, at page load. */
+export function start() {
   open();
 }
 
-export function disconnect() {
-  wanted = false;
-  clearTimeout(retryTimer);
-  const old = socket;
-  socket = undefined;
-  old?.close();
-  setConnected(false);
+/** Forgets the clusters (logout); the server ends the socket of the revoked session itself. */
+export function clear() {
   clusters.clear();
+  emit();
 }
 
 export function clusterList() {

@@ -1,4 +1,4 @@
-// Fastify validator compiler for the API's TypeBox schemas: answers with the contract's messages (§4) instead of
+// Fastify validator compiler for the API's TypeBox schemas: answers with the messages of docs/api.md §4 instead of
 // Ajv's, strips empty optional strings ("empty counts as absent"), converts query strings to the declared types.
 import type { FastifySchemaCompiler } from 'fastify';
 import type { TSchema } from '@sinclair/typebox';

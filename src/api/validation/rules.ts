@@ -1,7 +1,7 @@
-// Field rules of contract §4 as TypeBox schemas. Each schema carries `errorMessage` (the `<problem>` part of the
+// Field rules of docs/api.md §4 as TypeBox schemas. Each schema carries `errorMessage` (the `<problem>` part of the
 // 400 answer `<field>: <problem>`); the validator compiler (compiler.ts) turns failures into those messages.
 import { FormatRegistry, Type, type SchemaOptions, type TSchema } from '@sinclair/typebox';
-import { parseIp } from '../../providers/ip.js';
+import { parseIp } from '../../net/ip.js';
 
 export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const DNS_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';

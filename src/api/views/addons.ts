@@ -1,4 +1,4 @@
-// Addon views: InstalledAddon (§3.4, status mapping §9.4), ManagementAddonView (§3.5), catalog (§3.3).
+// Addon views: InstalledAddon (docs/api.md §3.4, status mapping §9.4), ManagementAddonView (§3.5), catalog (§3.3).
 export type AddonStatus =
   'Installed' | 'Installing' | 'Upgrading' | 'Failed' | 'Degraded' | 'Pending' | 'Deleting' | 'Unknown';
 

@@ -1,4 +1,4 @@
-// ClusterEvent view and ordering (contract §3.1 GET …/events).
+// ClusterEvent view and ordering (docs/api.md §3.1 GET …/events).
 export interface ClusterEvent {
   type: string;
   reason: string;

@@ -1,4 +1,4 @@
-// NodeInfo and ManagementPod views (contract §3.1, §3.2).
+// NodeInfo and ManagementPod views (docs/api.md §3.1, §3.2).
 import { humanAge } from './age.js';
 
 export interface NodeInfo {

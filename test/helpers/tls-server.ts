@@ -3,7 +3,7 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { generateSelfSignedCert, type ServingCert } from '../../../sim/tls.js';
+import { generateSelfSignedCert, type ServingCert } from '../../sim/tls.js';
 
 export interface RecordedRequest {
   method: string;

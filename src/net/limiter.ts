@@ -1,4 +1,4 @@
-// Concurrency limits per user and overall: provider checks (contract §5: per user and in total) and long-lived proxy
+// Concurrency limits per user and overall: provider checks (docs/api.md §5: per user and in total) and long-lived proxy
 // streams (per user).
 export interface ConcurrencyLimiter {
   /** A release function, or undefined when a limit is reached. Releasing twice is harmless. */

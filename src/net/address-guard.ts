@@ -1,4 +1,4 @@
-// SSRF address guard (contract §5): every resolved address of a provider endpoint is checked against the blocked
+// SSRF address guard (docs/api.md §5): every resolved address of a provider endpoint is checked against the blocked
 // ranges, minus the allowed exceptions, before butler-server connects to it.
 import { cidrContains, parseCidr, parseIp, unmapIpv4, type Cidr } from './ip.js';
 

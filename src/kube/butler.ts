@@ -1,0 +1,40 @@
+// Butler's API group and version, and every Kubernetes path the server uses: defined here once.
+
+export const BUTLER_GROUP = 'butler.butlerlabs.dev';
+export const BUTLER_VERSION = 'v1alpha1';
+export const BUTLER_API_VERSION = `${BUTLER_GROUP}/${BUTLER_VERSION}`;
+const BUTLER_API = `/apis/${BUTLER_API_VERSION}`;
+
+/** The Butler resources the server watches (see cached-read.ts). */
+export const TENANT_CLUSTERS = {
+  kind: 'TenantCluster',
+  resource: 'tenantclusters',
+  collectionPath: (ns?: string) => paths.tenantClusters(ns),
+  itemPath: (ns: string, name: string) => paths.tenantCluster(ns, name),
+};
+export const PROVIDER_CONFIGS = {
+  kind: 'ProviderConfig',
+  resource: 'providerconfigs',
+  collectionPath: (ns?: string) => paths.providerConfigs(ns),
+  itemPath: (ns: string, name: string) => paths.providerConfig(ns, name),
+};
+
+export const paths = {
+  tenantClusters: (ns?: string) =>
+    ns ? `${BUTLER_API}/namespaces/${ns}/tenantclusters` : `${BUTLER_API}/tenantclusters`,
+  tenantCluster: (ns: string, name: string) => `${BUTLER_API}/namespaces/${ns}/tenantclusters/${name}`,
+  providerConfigs: (ns?: string) =>
+    ns ? `${BUTLER_API}/namespaces/${ns}/providerconfigs` : `${BUTLER_API}/providerconfigs`,
+  providerConfig: (ns: string, name: string) => `${BUTLER_API}/namespaces/${ns}/providerconfigs/${name}`,
+  tenantAddons: (ns: string) => `${BUTLER_API}/namespaces/${ns}/tenantaddons`,
+  tenantAddon: (ns: string, name: string) => `${BUTLER_API}/namespaces/${ns}/tenantaddons/${name}`,
+  managementAddons: () => `${BUTLER_API}/managementaddons`,
+  managementAddon: (name: string) => `${BUTLER_API}/managementaddons/${name}`,
+  addonDefinitions: () => `${BUTLER_API}/addondefinitions`,
+  addonDefinition: (name: string) => `${BUTLER_API}/addondefinitions/${name}`,
+  secrets: (ns: string) => `/api/v1/namespaces/${ns}/secrets`,
+  secret: (ns: string, name: string) => `/api/v1/namespaces/${ns}/secrets/${name}`,
+  nodes: () => '/api/v1/nodes',
+  pods: (ns: string) => `/api/v1/namespaces/${ns}/pods`,
+  events: (ns: string) => `/api/v1/namespaces/${ns}/events`,
+};
