@@ -1,4 +1,5 @@
-// pods/attach: the simulator has no container main process to attach to and says so with a clear 400 Status.
+// pods/attach on a pod the simulator does not run (no container command): a clear 400 Status, never an upgrade.
+// Attaching to pods that do run is covered by kubelet.test.ts.
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, test } from 'node:test';
@@ -46,13 +47,13 @@ function upgrade(path: string): Promise<{ status: number; body: any; upgraded: b
   });
 }
 
-test('a WebSocket attach is refused with 400 BadRequest "attach is not supported by the simulator"', async () => {
+test('a WebSocket attach to a pod without a command is refused with 400 BadRequest', async () => {
   const r = await upgrade('/api/v1/namespaces/default/pods/p1/attach?stdin=true&stdout=true&tty=true&container=c');
   assert.equal(r.upgraded, false);
   assert.equal(r.status, 400);
   assert.equal(r.body.kind, 'Status');
   assert.equal(r.body.reason, 'BadRequest');
-  assert.equal(r.body.message, 'attach is not supported by the simulator');
+  assert.equal(r.body.message, 'attach needs a pod the simulator runs (containers with a command)');
 });
 
 test('attach to a missing pod is 404 NotFound first; exec still upgrades', async () => {

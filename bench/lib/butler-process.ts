@@ -1,6 +1,6 @@
 // butler-server in its own process (src/main.ts) against a simulator's kubeconfig, for benchmarks that must not
 // share an event loop with what they measure; plus the port and process-stopping helpers they all need.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -37,6 +37,21 @@ export interface StartButlerOptions {
   /** Where the server's stdout (its logs) goes: the benchmark's stderr by default, so stdout keeps only the results. */
   stdout?: 'stderr' | 'ignore';
   readyTimeoutMs?: number;
+  /** Run the compiled server (`dist/src/main.js`, see buildServer) with plain node, as in production, not via tsx. */
+  built?: boolean;
+}
+
+/** Compiles the server into dist/ (`npm run build`), for startButler({ built: true }). */
+export function buildServer(): void {
+  const run = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', process.stderr, 'inherit'],
+    },
+  );
+  if (run.status !== 0) throw new Error(`npm run build failed (exit ${run.status ?? run.signal})`);
 }
 
 /** Starts the server, waits for /readyz and logs in as admin. */
@@ -46,9 +61,7 @@ export async function startButler(kubeconfigPath: string, o: StartButlerOptions 
     process.execPath,
     [
       ...(o.nodeArgs ?? []),
-      '--import',
-      'tsx',
-      join(ROOT, 'src/main.ts'),
+      ...(o.built ? [join(ROOT, 'dist/src/main.js')] : ['--import', 'tsx', join(ROOT, 'src/main.ts')]),
       '--kubeconfig',
       kubeconfigPath,
       '--addr',

@@ -74,6 +74,8 @@ describe('defaults', () => {
       unauthMax: 200,
       unauthMaxPerAddress: 10,
       eventBuffer: 1024,
+      eventBufferBytes: 16 << 20,
+      sendQueueBytes: 4 << 20,
       slowClientHighWaterBytes: 1 << 20,
       slowClientLowWaterBytes: 256 * 1024,
       slowClientMaxMs: 60_000,
@@ -104,7 +106,7 @@ describe('defaults', () => {
       maxChecksPerUser: 4,
       maxChecksTotal: 16,
     });
-    assert.deepEqual(c.proxy, { maxBodyBytes: 3 << 20, maxStreamsPerUser: 10 });
+    assert.deepEqual(c.proxy, { maxBodyBytes: 3 << 20, maxStreamsPerUser: 10, maxBufferedBytes: 32 << 20 });
     assert.deepEqual(c.metrics, {});
     assert.equal(c.tls, undefined);
     assert.deepEqual(c.audit, {});
@@ -147,6 +149,8 @@ describe('defaults', () => {
       BUTLER_WS_UNAUTH_MAX: '5',
       BUTLER_WS_UNAUTH_MAX_PER_ADDRESS: '2',
       BUTLER_WS_EVENT_BUFFER: '16',
+      BUTLER_WS_EVENT_BUFFER_BYTES: '2MiB',
+      BUTLER_WS_SEND_QUEUE_BYTES: '512KiB',
       BUTLER_WS_SLOW_CLIENT_HIGH_WATER: '64KiB',
       BUTLER_WS_SLOW_CLIENT_LOW_WATER: '16KiB',
       BUTLER_WS_SLOW_CLIENT_MAX: '2s',
@@ -174,6 +178,7 @@ describe('defaults', () => {
       BUTLER_PROVIDER_MAX_CHECKS_TOTAL: '2',
       BUTLER_PROXY_MAX_BODY_BYTES: '1000',
       BUTLER_PROXY_MAX_STREAMS_PER_USER: '4',
+      BUTLER_PROXY_MAX_BUFFERED_BYTES: '1MiB',
       BUTLER_METRICS_TOKEN: 'metrics-token-0123456789',
       BUTLER_METRICS_ADDR: ':9090',
       BUTLER_TLS_CERT_FILE: cert,
@@ -211,6 +216,8 @@ describe('defaults', () => {
       unauthMax: 5,
       unauthMaxPerAddress: 2,
       eventBuffer: 16,
+      eventBufferBytes: 2 << 20,
+      sendQueueBytes: 512 * 1024,
       slowClientHighWaterBytes: 64 * 1024,
       slowClientLowWaterBytes: 16 * 1024,
       slowClientMaxMs: 2000,
@@ -243,7 +250,7 @@ describe('defaults', () => {
       maxChecksPerUser: 1,
       maxChecksTotal: 2,
     });
-    assert.deepEqual(c.proxy, { maxBodyBytes: 1000, maxStreamsPerUser: 4 });
+    assert.deepEqual(c.proxy, { maxBodyBytes: 1000, maxStreamsPerUser: 4, maxBufferedBytes: 1 << 20 });
     assert.deepEqual(c.metrics, { token: 'metrics-token-0123456789', addr: ':9090' });
     assert.deepEqual(c.tls, { certFile: cert, keyFile: key });
     assert.deepEqual(c.audit, { file: join(dir, 'audit.log') });

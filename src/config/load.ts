@@ -247,6 +247,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
       unauthMax: int('BUTLER_WS_UNAUTH_MAX', 200),
       unauthMaxPerAddress: int('BUTLER_WS_UNAUTH_MAX_PER_ADDRESS', 10),
       eventBuffer: int('BUTLER_WS_EVENT_BUFFER', 1024),
+      eventBufferBytes: size('BUTLER_WS_EVENT_BUFFER_BYTES', '16MiB'),
+      sendQueueBytes: size('BUTLER_WS_SEND_QUEUE_BYTES', '4MiB'),
       slowClientHighWaterBytes: highWater,
       slowClientLowWaterBytes: lowWater,
       slowClientMaxMs: positive('BUTLER_WS_SLOW_CLIENT_MAX', duration('BUTLER_WS_SLOW_CLIENT_MAX', '60s')),
@@ -306,6 +308,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
     proxy: {
       maxBodyBytes: size('BUTLER_PROXY_MAX_BODY_BYTES', '3MiB'),
       maxStreamsPerUser: int('BUTLER_PROXY_MAX_STREAMS_PER_USER', 10),
+      maxBufferedBytes: size('BUTLER_PROXY_MAX_BUFFERED_BYTES', '32MiB'),
     },
     metrics: {
       ...(readSecret(env, 'BUTLER_METRICS_TOKEN') !== undefined

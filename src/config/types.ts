@@ -93,6 +93,10 @@ export interface Config {
     unauthMax: number;
     unauthMaxPerAddress: number;
     eventBuffer: number;
+    /** BUTLER_WS_EVENT_BUFFER_BYTES (16 MiB): the same history bounded in bytes of frames. */
+    eventBufferBytes: number;
+    /** BUTLER_WS_SEND_QUEUE_BYTES (4 MiB): frames waiting for one slow socket before they become one resync. */
+    sendQueueBytes: number;
     /** Unsent bytes above which a live-update socket is treated as slow (1 MiB). */
     slowClientHighWaterBytes: number;
     slowClientLowWaterBytes: number;
@@ -152,6 +156,8 @@ export interface Config {
   proxy: {
     maxBodyBytes: number;
     maxStreamsPerUser: number;
+    /** BUTLER_PROXY_MAX_BUFFERED_BYTES (32 MiB): above this many bytes held by proxied streams, new requests get 503. */
+    maxBufferedBytes: number;
   };
 
   metrics: {

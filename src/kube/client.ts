@@ -447,7 +447,6 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions): KubeC
     }
     if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) throw await statusError(res, o, identity);
     await new Promise<void>((resolve, reject) => {
-      let buffered = '';
       let done = false;
       const finish = (err?: unknown) => {
         if (done) return;
@@ -474,20 +473,30 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions): KubeC
         }
         onEvent(event);
       };
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
+      // Lines are cut in bytes (a newline byte never occurs inside a UTF-8 character) and decoded once each: no
+      // string is re-copied per chunk, which matters for events of a megabyte and more.
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      res.on('data', (chunk: Buffer) => {
         if (done) return;
-        buffered += chunk;
-        let nl: number;
         try {
-          while ((nl = buffered.indexOf('\n')) >= 0) {
-            const line = buffered.slice(0, nl);
-            buffered = buffered.slice(nl + 1);
-            handleLine(line);
+          let start = 0;
+          let nl: number;
+          while ((nl = chunk.indexOf(0x0a, start)) >= 0) {
+            const piece = chunk.subarray(start, nl);
+            const line = pending.length ? Buffer.concat([...pending, piece]) : piece;
+            pending = [];
+            pendingBytes = 0;
+            start = nl + 1;
+            handleLine(line.toString('utf8'));
             if (done) return;
           }
+          if (start < chunk.length) {
+            pending.push(chunk.subarray(start));
+            pendingBytes += chunk.length - start;
+          }
           // One event may not exceed the answer bound either (a stream that never sends a newline).
-          if (buffered.length > maxResponseBytes) throw tooLarge(o);
+          if (pendingBytes > maxResponseBytes) throw tooLarge(o);
         } catch (err) {
           res.destroy();
           finish(err);
@@ -495,7 +504,7 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions): KubeC
       });
       res.on('end', () => {
         try {
-          handleLine(buffered);
+          handleLine(Buffer.concat(pending).toString('utf8'));
           finish();
         } catch (err) {
           finish(err);

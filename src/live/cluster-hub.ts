@@ -28,12 +28,18 @@ export class ClusterHub {
     private readonly cache: ResourceCache<KubeObjectLike>,
     eventBuffer: number,
     private readonly filteredListJson: FilteredListJson = () => cache.listJson(),
+    eventBufferBytes = Infinity,
   ) {
-    this.buffer = new ReplayBuffer(eventBuffer);
+    this.buffer = new ReplayBuffer(eventBuffer, eventBufferBytes);
   }
 
   get size(): number {
     return this.subscribers.size;
+  }
+
+  /** Bytes of frames in the replay history. */
+  get replayBytes(): number {
+    return this.buffer.bytes;
   }
 
   start(): void {
@@ -59,6 +65,8 @@ export class ClusterHub {
     filter: ClusterFilter = ALL,
   ): 'snapshot' | 'resumed' | 'resync' {
     this.subscribers.set(sender, filter);
+    // When its pending frames exceed the send-queue bound: a resync of its current view, built when it drains.
+    sender.setResyncSource(() => this.currentList('resync', this.subscribers.get(sender) ?? filter));
     if (resumeFrom !== undefined) {
       const missed = this.buffer.since(resumeFrom, this.cache.resourceVersion);
       if (missed) {

@@ -18,7 +18,7 @@ after(async () => {
 });
 
 /** A connected pair: the server side wrapped in a sender with the given marks, the client collecting text frames. */
-async function pair(highWaterBytes: number) {
+async function pair(highWaterBytes: number, maxPendingBytes?: number) {
   const serverSide = new Promise<WebSocket>((resolve) => wss.once('connection', (ws) => resolve(ws)));
   const client = new WebSocket(`ws://127.0.0.1:${port}`);
   const received: string[] = [];
@@ -28,7 +28,7 @@ async function pair(highWaterBytes: number) {
   });
   await new Promise((resolve) => client.once('open', resolve));
   const ws = await serverSide;
-  const sender = new CoalescingSender(ws, { highWaterBytes, lowWaterBytes: 0 });
+  const sender = new CoalescingSender(ws, { highWaterBytes, lowWaterBytes: 0, maxPendingBytes });
   const waitFor = async (n: number) => {
     for (let i = 0; i < 200 && received.length < n; i++) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 20));
@@ -73,5 +73,24 @@ test('a resync frame supersedes everything pending', async () => {
   sender.send('c', f('c1'));
   await waitFor(3);
   assert.deepEqual(received, ['a1', 'resync', 'c1']);
+  client.terminate();
+});
+
+test('pending frames beyond maxPendingBytes are dropped for one resync built when the socket drains', async () => {
+  const { sender, received, waitFor, client } = await pair(1, 5);
+  let state = 'state-1';
+  sender.setResyncSource(() => f(`resync:${state}`));
+  sender.send('a', f('a1'));
+  sender.send('b', f('b1'));
+  sender.send('c', f('c1'));
+  assert.equal(sender.pendingBytes, 4);
+  sender.send('d', f('d1'));
+  assert.equal(sender.pendingCount, 1, 'replaced by the resync marker');
+  assert.equal(sender.pendingBytes, 0);
+  sender.send('e', f('e1'));
+  state = 'state-2';
+  await waitFor(2);
+  assert.deepEqual(received, ['a1', 'resync:state-2']);
+  assert.equal(sender.pendingBytes, 0);
   client.terminate();
 });

@@ -9,12 +9,22 @@
 // again. That order (not the order of each object's first pending change) keeps "resume from the last
 // resourceVersion received" correct: when a client has received a frame at position P, every change up to P has
 // either been delivered or is superseded by a pending frame newer than P, which a resume from P replays.
+// The pending frames are bounded in bytes too (`maxPendingBytes`): beyond it they are all dropped for one `resync`,
+// built from the current list when the socket drains (`resyncFrame`), which supersedes them.
 import type { WebSocket } from 'ws';
 
 export interface SenderLimits {
   highWaterBytes: number;
   lowWaterBytes: number;
+  /** Largest sum of pending frames before they are replaced by a resync (default unbounded). */
+  maxPendingBytes?: number;
 }
+
+/** Builds the `resync` frame of the current state (shared, cached by the hub). */
+export type ResyncFrameSource = () => Buffer;
+
+// The pending entry that stands for "resync from the current state when flushing".
+const LAZY_RESYNC = Buffer.alloc(0);
 
 const RESYNC_KEY = '\u0000resync';
 const TEXT = { binary: false } as const;
@@ -24,6 +34,8 @@ export class CoalescingSender {
   private pending: Map<string, Buffer> | undefined;
   /** Since when the socket has been above the mark without draining (0 when it is not). */
   private slowSinceMs = 0;
+  private pendingByteCount = 0;
+  private resyncFrame: ResyncFrameSource | undefined;
   private readonly onWritten = (err?: Error) => {
     if (!err) this.flush();
   };
@@ -41,21 +53,39 @@ export class CoalescingSender {
     return this.pending?.size ?? 0;
   }
 
+  /** Bytes of the frames waiting while the socket is slow (not counting what `ws` already buffers). */
+  get pendingBytes(): number {
+    return this.pendingByteCount;
+  }
+
+  /** Where a resync comes from when the pending frames exceed `maxPendingBytes` (without it, they are kept). */
+  setResyncSource(source: ResyncFrameSource): void {
+    this.resyncFrame = source;
+  }
+
   /** Sends (or, while slow, coalesces) the frame of one object's change. */
   send(key: string, frame: Buffer): void {
-    if (this.pending) {
-      this.pending.delete(key);
-      this.pending.set(key, frame);
+    const pending = this.pending;
+    if (!pending) {
+      this.write(frame);
       return;
     }
-    this.write(frame);
+    const previous = pending.get(key);
+    if (previous) {
+      pending.delete(key);
+      this.pendingByteCount -= previous.length;
+    }
+    pending.set(key, frame);
+    this.pendingByteCount += frame.length;
+    if (this.resyncFrame && this.pendingByteCount > (this.limits.maxPendingBytes ?? Infinity)) {
+      this.replacePending(LAZY_RESYNC);
+    }
   }
 
   /** A frame that replaces all client state (resync): whatever is pending is superseded. */
   replaceAll(frame: Buffer): void {
     if (this.pending) {
-      this.pending.clear();
-      this.pending.set(RESYNC_KEY, frame);
+      this.replacePending(frame);
       return;
     }
     this.write(frame);
@@ -68,7 +98,15 @@ export class CoalescingSender {
 
   dispose(): void {
     this.pending = undefined;
+    this.pendingByteCount = 0;
     this.slowSinceMs = 0;
+  }
+
+  private replacePending(frame: Buffer): void {
+    const pending = this.pending!;
+    pending.clear();
+    pending.set(RESYNC_KEY, frame);
+    this.pendingByteCount = frame.length;
   }
 
   private write(frame: Buffer): void {
@@ -89,12 +127,19 @@ export class CoalescingSender {
     this.slowSinceMs = 0;
     for (const [key, frame] of pending) {
       pending.delete(key);
-      this.write(frame);
+      this.pendingByteCount -= frame.length;
+      // The resync is built now, from the then current state: it also covers everything pending after it.
+      if (frame === LAZY_RESYNC) {
+        pending.clear();
+        this.pendingByteCount = 0;
+        this.write(this.resyncFrame!());
+      } else this.write(frame);
       if (this.pending) {
         // Crossed the mark again (write() started an empty map): the rest stays pending, in order.
         this.pending = pending;
         return;
       }
     }
+    this.pendingByteCount = 0;
   }
 }

@@ -6,8 +6,19 @@ export type LiveMessageType = 'snapshot' | 'resync' | 'cluster_update' | 'cluste
 
 export const PONG_FRAME = Buffer.from('{"type":"pong"}');
 
+/** `head + json + tail` written straight into one Buffer: no second copy of a large JSON text as a string. */
+function frameAround(head: string, json: string, tail: string): Buffer {
+  const headBytes = Buffer.byteLength(head);
+  const jsonBytes = Buffer.byteLength(json);
+  const frame = Buffer.allocUnsafe(headBytes + jsonBytes + Buffer.byteLength(tail));
+  frame.write(head, 0);
+  frame.write(json, headBytes);
+  frame.write(tail, headBytes + jsonBytes);
+  return frame;
+}
+
 export function updateFrame(cluster: unknown): Buffer {
-  return Buffer.from(`{"type":"cluster_update","payload":{"cluster":${JSON.stringify(cluster)}}}`);
+  return frameAround('{"type":"cluster_update","payload":{"cluster":', JSON.stringify(cluster), '}}');
 }
 
 export function deleteFrame(cluster: KubeObjectLike, resourceVersion: string): Buffer {
@@ -32,7 +43,9 @@ export function notificationFrame(notification: object): Buffer {
 
 /** `snapshot` or `resync` from the cache's serialised list (already sorted by namespace, name). */
 export function listFrame(type: 'snapshot' | 'resync', clustersJson: string, resourceVersion: string): Buffer {
-  return Buffer.from(
-    `{"type":"${type}","payload":{"clusters":${clustersJson},"resourceVersion":${JSON.stringify(resourceVersion)}}}`,
+  return frameAround(
+    `{"type":"${type}","payload":{"clusters":`,
+    clustersJson,
+    `,"resourceVersion":${JSON.stringify(resourceVersion)}}}`,
   );
 }

@@ -40,7 +40,7 @@ const NOTIFICATION_SLOTS = 64;
 export interface LiveUpdatesServices {
   clusterCache: ResourceCache<KubeObjectLike>;
   revocations: RevocationStore;
-  metrics: Pick<Metrics, 'onCollect' | 'wsConnections'>;
+  metrics: Pick<Metrics, 'onCollect' | 'wsConnections' | 'bufferedBytes'>;
   identity: IdentityServices;
   clusterViews: TeamClusterViews;
 }
@@ -54,7 +54,15 @@ export interface LiveUpdatesOptions {
 export interface LiveUpdatesHandle {
   connections(): { authenticated: number; unauthenticated: number };
   /** Per-socket backpressure state (server side). */
-  sockets(): { authenticated: boolean; bufferedAmount: number; pending: number; slow: boolean }[];
+  sockets(): {
+    authenticated: boolean;
+    bufferedAmount: number;
+    pending: number;
+    pendingBytes: number;
+    slow: boolean;
+  }[];
+  /** Bytes held: the replay history, and every socket's pending frames plus what `ws` has not sent yet. */
+  bufferedBytes(): { replay: number; send: number };
   closeAll(code: number, reason: string): void;
 }
 
@@ -77,9 +85,15 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
   const limits = {
     highWaterBytes: config.ws.slowClientHighWaterBytes,
     lowWaterBytes: config.ws.slowClientLowWaterBytes,
+    maxPendingBytes: config.ws.sendQueueBytes,
   };
   const { identity, clusterViews } = opts.services;
-  const hub = new ClusterHub(clusterCache, config.ws.eventBuffer, (f) => clusterViews.listJson(f));
+  const hub = new ClusterHub(
+    clusterCache,
+    config.ws.eventBuffer,
+    (f) => clusterViews.listJson(f),
+    config.ws.eventBufferBytes,
+  );
   /** The login behind every authenticated socket, and who that is now. */
   const owners = new Map<LiveConnection, { session: Session; principal: Principal }>();
   const registry = new ConnectionRegistry({
@@ -100,8 +114,14 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
         authenticated: c.authenticated,
         bufferedAmount: c.ws.bufferedAmount,
         pending: c.sender.pendingCount,
+        pendingBytes: c.sender.pendingBytes,
         slow: c.sender.slowSince > 0,
       }));
+    },
+    bufferedBytes() {
+      let send = 0;
+      for (const c of registry.all()) send += c.sender.pendingBytes + c.ws.bufferedAmount;
+      return { replay: hub.replayBytes, send };
     },
     closeAll: (code: number, reason: string) => registry.closeAll(code, reason),
   } satisfies LiveUpdatesHandle);
@@ -111,6 +131,9 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
     const gauge = opts.services.metrics.wsConnections;
     gauge.set({ kind: 'clusters', authenticated: 'true' }, registry.size - unauthenticated);
     gauge.set({ kind: 'clusters', authenticated: 'false' }, unauthenticated);
+    const held = app.liveUpdates.bufferedBytes();
+    opts.services.metrics.bufferedBytes.set({ buffer: 'replay' }, held.replay);
+    opts.services.metrics.bufferedBytes.set({ buffer: 'ws_send' }, held.send);
   });
 
   // Roles changed: each socket is judged again; a refused user's socket closes, a changed view gets a resync.

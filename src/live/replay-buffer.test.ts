@@ -50,3 +50,23 @@ test('an event without a numeric resourceVersion disables resuming until the nex
   b.reset('5');
   assert.deepEqual(texts(b.since('5', '5')), []);
 });
+
+test('bounded in bytes too: the oldest events go first, a frame larger than the bound is not kept', () => {
+  const b = new ReplayBuffer(100, 10);
+  b.reset('10');
+  b.push('11', 'a', frame('aaaa'));
+  b.push('12', 'b', frame('bbbb'));
+  assert.equal(b.bytes, 8);
+  b.push('13', 'c', frame('cccc'));
+  assert.equal(b.size, 2);
+  assert.equal(b.bytes, 8);
+  assert.equal(b.since('10', '13'), undefined, 'the evicted event cannot be resumed across');
+  assert.deepEqual(texts(b.since('11', '13')), ['b:bbbb', 'c:cccc']);
+  b.push('14', 'd', frame('x'.repeat(11)));
+  assert.equal(b.size, 0);
+  assert.equal(b.bytes, 0);
+  assert.equal(b.since('13', '14'), undefined, 'the oversized event itself is not kept');
+  assert.deepEqual(texts(b.since('14', '14')), []);
+  b.push('15', 'e', frame('e'));
+  assert.deepEqual(texts(b.since('14', '15')), ['e:e']);
+});

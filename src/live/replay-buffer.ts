@@ -1,4 +1,6 @@
-// The last N live-update events with their positions, for `?resourceVersion=` resumes (docs/api.md §6.2).
+// The recent live-update events with their positions, for `?resourceVersion=` resumes (docs/api.md §6.2): at most
+// `capacity` events and at most `maxBytes` bytes of frames, whichever is reached first (the oldest go first). A frame
+// larger than `maxBytes` is not kept at all: resumes from before it get a resync.
 import { parseResourceVersion } from '../kube/cache-resource-version.js';
 
 export interface BufferedFrame {
@@ -17,10 +19,14 @@ export class ReplayBuffer {
   private readonly ring: (Entry | undefined)[];
   private head = 0;
   private count = 0;
+  private heldBytes = 0;
   /** The position just before the oldest buffered event; undefined when resuming is impossible. */
   private base: bigint | undefined;
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    readonly maxBytes = Infinity,
+  ) {
     this.ring = new Array<Entry | undefined>(Math.max(1, capacity));
   }
 
@@ -28,11 +34,17 @@ export class ReplayBuffer {
     return this.count;
   }
 
+  /** Bytes of the frames held. */
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
   /** Forgets every event: resumes are possible from `position` on (after a LIST). */
   reset(position: string): void {
     this.ring.fill(undefined);
     this.head = 0;
     this.count = 0;
+    this.heldBytes = 0;
     this.base = parseResourceVersion(position);
   }
 
@@ -43,18 +55,17 @@ export class ReplayBuffer {
       this.reset('');
       return;
     }
-    if (this.capacity <= 0) {
-      this.base = position;
+    if (this.capacity <= 0 || frame.length > this.maxBytes) {
+      // Not kept: everything before it is gone too.
+      this.reset(rv);
       return;
     }
-    if (this.count === this.ring.length) {
-      const evicted = this.ring[this.head]!;
-      this.base = evicted.rv;
-      this.head = (this.head + 1) % this.ring.length;
-      this.count--;
+    while (this.count > 0 && (this.count === this.ring.length || this.heldBytes + frame.length > this.maxBytes)) {
+      this.evictOldest();
     }
     this.ring[(this.head + this.count) % this.ring.length] = { rv: position, key, frame, team };
     this.count++;
+    this.heldBytes += frame.length;
   }
 
   /**
@@ -72,5 +83,14 @@ export class ReplayBuffer {
       if (e.rv > from) out.push({ key: e.key, frame: e.frame, team: e.team });
     }
     return out;
+  }
+
+  private evictOldest(): void {
+    const evicted = this.ring[this.head]!;
+    this.ring[this.head] = undefined;
+    this.base = evicted.rv;
+    this.heldBytes -= evicted.frame.length;
+    this.head = (this.head + 1) % this.ring.length;
+    this.count--;
   }
 }

@@ -17,6 +17,7 @@ export interface Metrics {
   providerChecks: Counter<'provider' | 'result'>;
   revokedTokens: Gauge;
   cacheObjects: Gauge<'cache'>;
+  bufferedBytes: Gauge<'buffer'>;
   /** Adds a source read at every scrape (gauges of connection counts, cache sizes); returns its removal. */
   onCollect(source: () => void): () => void;
 }
@@ -107,6 +108,13 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
       name: 'butler_cache_objects',
       help: 'Objects held by each watch cache.',
       labelNames: ['cache'] as const,
+      registers,
+      collect,
+    }),
+    bufferedBytes: new Gauge({
+      name: 'butler_buffered_bytes',
+      help: 'Bytes held by each bounded buffer: replay (live-update history), ws_send (live-update sockets: pending frames and unsent bytes), terminal_scrollback, terminal_send, proxy (proxied streams in flight).',
+      labelNames: ['buffer'] as const,
       registers,
       collect,
     }),

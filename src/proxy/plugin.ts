@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Session } from '../auth/session.js';
 import { watchSession } from '../auth/session-watch.js';
 import type { Config } from '../config/types.js';
-import { forbidden, HttpError, tooManyRequests, unauthorized } from '../http/errors.js';
+import { forbidden, HttpError, serviceUnavailable, tooManyRequests, unauthorized } from '../http/errors.js';
 import { isAllowedOrigin } from '../http/origin.js';
 import { connectOptions } from '../kube/credentials.js';
 import { toHttpError } from '../kube/errors.js';
@@ -35,7 +35,7 @@ export interface ProxyPluginOptions {
   config: Config;
   services: Pick<
     Services,
-    'kube' | 'managementKubeConfig' | 'tenants' | 'revocations' | 'clusterCache' | 'impersonationFor'
+    'kube' | 'managementKubeConfig' | 'tenants' | 'revocations' | 'clusterCache' | 'impersonationFor' | 'metrics'
   >;
 }
 
@@ -66,10 +66,26 @@ async function proxyPluginImpl(app: FastifyInstance, opts: ProxyPluginOptions): 
   const limiter = createConcurrencyLimiter(config.proxy.maxStreamsPerUser);
   const maxBody = config.proxy.maxBodyBytes;
   const open = new Set<Closer>();
+  // Bytes each relay holds right now (stream buffers; backpressure keeps them to the streams' high-water marks).
+  const held = new Set<() => number>();
+  const heldBytes = () => {
+    let bytes = 0;
+    for (const measure of held) bytes += measure();
+    return bytes;
+  };
+  const removeMetric = services.metrics.onCollect(() =>
+    services.metrics.bufferedBytes.set({ buffer: 'proxy' }, heldBytes()),
+  );
+  /** Slow readers make streams hold their buffers; beyond the bound no new stream starts. */
+  const checkBuffers = () => {
+    if (heldBytes() > config.proxy.maxBufferedBytes)
+      throw serviceUnavailable('proxy buffers are full; try again later', { 'retry-after': '1' });
+  };
 
   app.addHook('preClose', async () => {
     for (const close of [...open]) close();
   });
+  app.addHook('onClose', async () => removeMetric());
 
   // Errors of the proxy itself, including the auth hook's 401/403 for these routes, answer as Kubernetes Status.
   installStatusErrorHandler(app, maxBody);
@@ -132,6 +148,8 @@ async function proxyPluginImpl(app: FastifyInstance, opts: ProxyPluginOptions): 
       res.end();
     };
     let stopWatching: (() => void) | undefined;
+    const measure = () => upstream.readableLength + res.writableLength;
+    held.add(measure);
     if (o.longRunning) {
       // Watch answers may not carry data for a while: the client should see the headers at once.
       res.once('pipe', () => res.flushHeaders());
@@ -141,6 +159,7 @@ async function proxyPluginImpl(app: FastifyInstance, opts: ProxyPluginOptions): 
       stopWatching = watchSession(services.revocations, o.longRunning, closer);
     }
     res.once('close', () => {
+      held.delete(measure);
       stopWatching?.();
       open.delete(closer);
       if (!upstream.complete) upstream.destroy();
@@ -162,6 +181,7 @@ async function proxyPluginImpl(app: FastifyInstance, opts: ProxyPluginOptions): 
     const u = parseProxyUrl(request.raw.url ?? '/');
     await authorizeTarget(request, u);
     const mutating = MUTATING.has(request.method);
+    checkBuffers();
     const release = isLongRunning(request.method, u) ? acquireStream(session) : undefined;
     const abort = new AbortController();
     try {
@@ -227,6 +247,7 @@ async function proxyPluginImpl(app: FastifyInstance, opts: ProxyPluginOptions): 
       // docs/api.md §6.1: a browser's upgrade must come from an allowed origin, whatever the method.
       if (request.headers.origin !== undefined && !isAllowedOrigin(request, config))
         throw forbidden('cross-origin request refused');
+      checkBuffers();
       release = acquireStream(session);
       const upstream = await resolveUpstream(u.target);
       const who = impersonationOf(request, upstream);
@@ -258,10 +279,15 @@ async function proxyPluginImpl(app: FastifyInstance, opts: ProxyPluginOptions): 
       const spliced = spliceUpgraded(client, headBuffer(request.raw), answer);
       audit(request, 'proxy.upgrade', u, 101);
       open.add(spliced.destroy);
+      const upstreamSocket = answer.socket;
+      const measure = () =>
+        client.writableLength + client.readableLength + upstreamSocket.writableLength + upstreamSocket.readableLength;
+      held.add(measure);
       const stopWatching = watchSession(services.revocations, session, spliced.destroy);
       const done = release;
       release = undefined;
       void spliced.closed.then(() => {
+        held.delete(measure);
         stopWatching();
         open.delete(spliced.destroy);
         done();

@@ -32,6 +32,8 @@ export interface TerminalSessionInfo {
   pid: number | undefined;
   attached: boolean;
   bufferedAmount: number;
+  /** Output kept for reattach (at most BUTLER_TERMINAL_SCROLLBACK_BYTES). */
+  scrollbackBytes: number;
   paused: boolean;
 }
 
@@ -107,6 +109,7 @@ export class TerminalManager {
       pid: s.pid,
       attached: s.attached,
       bufferedAmount: s.bufferedAmount,
+      scrollbackBytes: s.scrollbackBytes,
       paused: s.paused,
     }));
   }

@@ -80,10 +80,19 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
   app.decorate('terminals', manager);
   const { metrics } = services;
   const removeCollector = metrics.onCollect(() => {
-    const attached = manager.list().filter((s) => s.attached).length;
+    const sessions = manager.list();
+    const attached = sessions.filter((s) => s.attached).length;
     metrics.wsConnections.set({ kind: 'terminal', authenticated: 'true' }, attached);
     metrics.terminalSessions.reset();
     for (const s of manager.stats()) metrics.terminalSessions.set({ kind: s.kind, state: s.state }, s.count);
+    let scrollback = 0;
+    let send = 0;
+    for (const s of sessions) {
+      scrollback += s.scrollbackBytes;
+      send += s.bufferedAmount;
+    }
+    metrics.bufferedBytes.set({ buffer: 'terminal_scrollback' }, scrollback);
+    metrics.bufferedBytes.set({ buffer: 'terminal_send' }, send);
   });
   // The server's own shutdown ends the sessions (app.ts, before the WebSockets get 1001); here it waits for them.
   app.addHook('onClose', async () => {

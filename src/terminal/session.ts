@@ -135,6 +135,10 @@ export class TerminalSession {
     return this.ended;
   }
 
+  get scrollbackBytes(): number {
+    return this.scrollback.size;
+  }
+
   get bufferedAmount(): number {
     return this.socket?.bufferedAmount ?? 0;
   }
