@@ -25,6 +25,7 @@ import { createDemoController, type ControllerTiming, type DemoController } from
 import { generateDemoCa, startKubectlListener } from './kubectl-listener.js';
 import { startProviderEndpoints, type ProviderEndpoints } from './provider-endpoints.js';
 import { demoSeed, MANAGEMENT_VERSION, PLATFORM_ADDONS } from './seed.js';
+import { DEMO_IDP_DISPLAY_NAME, seedDemoSso, startDemoSso, type DemoSso } from './sso.js';
 import { nodeObject } from './tenant-sim.js';
 
 export const DEFAULT_DEMO_ADDR = '127.0.0.1:8080';
@@ -33,6 +34,8 @@ const READY_TIMEOUT_MS = 10_000;
 const here = dirname(fileURLToPath(import.meta.url));
 
 export interface DemoOptions {
+  /** Single sign-on with a real OpenID Provider and three users (`npm run demo -- --sso`). */
+  sso?: boolean;
   /** Listen address (default 127.0.0.1:8080); port 0 picks a free one. */
   addr?: string;
   /** The HTTPS listener for kubectl (default 127.0.0.1:0, a free port; the command's default is 127.0.0.1:8443). */
@@ -65,6 +68,8 @@ export interface Demo {
   harvester: Simulator;
   providers: ProviderEndpoints;
   controller: DemoController;
+  /** Single sign-on: the demo's OpenID Provider and its three users. */
+  sso?: DemoSso;
   /** Stops everything and removes every temporary file; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -133,6 +138,10 @@ function terminalIdentity(): object[] {
 export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   const logStream = opts.logStream ?? process.stderr;
   const cleanup = cleanupStack();
+  // The demo IdP starts beside the simulators (it needs none of them).
+  const ssoStarting = opts.sso ? startDemoSso() : undefined;
+  ssoStarting?.catch(() => undefined);
+  cleanup.push(async () => (await ssoStarting)?.stop());
   try {
     const harvester = await startSimulator({
       seed: harvesterHosts(),
@@ -158,6 +167,8 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
       }).concat(terminalIdentity()),
     });
     cleanup.push(() => management.stop());
+
+    const sso = await ssoStarting;
 
     const consoleDir = assembleConsoleDir();
     cleanup.push(() => rmSync(consoleDir, { recursive: true, force: true }));
@@ -186,7 +197,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     const args = ['--addr', opts.addr ?? DEFAULT_DEMO_ADDR, '--kubeconfig', management.kubeconfigPath];
     if (opts.staticDir !== undefined) args.push('--static-dir', opts.staticDir);
     const config: Config = {
-      ...loadConfig(args, { ...generated, ...given }),
+      ...loadConfig(args, { ...generated, ...sso?.env, ...given }),
       builtinConsoleDir: consoleDir,
     };
 
@@ -220,6 +231,11 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     const port = address !== null && typeof address === 'object' ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host || '127.0.0.1';
     const url = `${config.tls ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    if (sso) {
+      sso.registerClient(url);
+      await seedDemoSso(controllerKube, sso, url);
+      await waitUntil(() => services.sso.registry.list().length > 0, 'the demo identity provider');
+    }
 
     let stopping: Promise<void> | undefined;
     return {
@@ -234,11 +250,20 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
       harvester,
       providers,
       controller,
+      ...(sso ? { sso } : {}),
       stop: () => (stopping ??= cleanup.run()),
     };
   } catch (err) {
     await cleanup.run();
     throw err;
+  }
+}
+
+async function waitUntil(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`demo: ${what} not ready within ${READY_TIMEOUT_MS} ms`);
+    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
@@ -287,7 +312,13 @@ export function parseDemoArgs(argv: string[]): DemoFlags {
 export async function runDemo(argv: string[]): Promise<void> {
   // A person watches the command: readable log lines unless BUTLER_LOG_FORMAT says otherwise.
   const env = { BUTLER_LOG_FORMAT: 'pretty', ...process.env };
-  const demo = await startDemo({ kubectlAddr: DEFAULT_KUBECTL_ADDR, ...parseDemoArgs(argv), env });
+  const sso = argv.includes('--sso');
+  const demo = await startDemo({
+    kubectlAddr: DEFAULT_KUBECTL_ADDR,
+    ...parseDemoArgs(argv.filter((a) => a !== '--sso')),
+    env,
+    sso,
+  });
   process.stdout.write(
     [
       '',
@@ -297,6 +328,12 @@ export async function runDemo(argv: string[]): Promise<void> {
       `  Password: ${demo.password ?? '(the one you set in BUTLER_ADMIN_PASSWORD)'}`,
       `  kubectl:  ${demo.kubectlUrl} (HTTPS; download a kubeconfig on the console page, then`,
       '            kubectl --kubeconfig <downloaded file> get nodes)',
+      ...(demo.sso
+        ? [
+            `Single sign-on ("Sign in with ${DEMO_IDP_DISPLAY_NAME}", a real OpenID Provider at ${demo.sso.idp.issuer}):`,
+            ...demo.sso.users.map((u) => `  ${u.login.padEnd(6)} / ${u.password}  (${u.role})`),
+          ]
+        : []),
       'Press Ctrl-C to stop.',
       '',
     ].join('\n') + '\n',

@@ -7,6 +7,7 @@ import type { WebSocket } from 'ws';
 import { apiPlugin } from './api/plugin.js';
 import { authPlugin } from './auth/plugin.js';
 import { identityPlugin } from './identity/plugin.js';
+import { ssoPlugin } from './sso/plugin.js';
 import type { Config } from './config/types.js';
 import { healthPlugin } from './health/plugin.js';
 import { kubeVersionCheck } from './health/kube-version-check.js';
@@ -120,6 +121,7 @@ export async function buildApp(
   installUnauthenticatedCap(app, config);
   // Then the permission matrix (its hook judges every route registered after it) and the identity routes.
   await app.register(identityPlugin, { config, services });
+  await app.register(ssoPlugin, { config, services });
   await app.register(metricsPlugin, { config, services });
   installApiAudit(app, config);
   await app.register(healthPlugin, {

@@ -5,6 +5,7 @@
 //                                                             ─► clusterCache (TenantClusters)
 //                                                             ─► providerCache (ProviderConfigs)
 //          ─► checks (provider checks + address guard) ─► tenants (tenant cluster access, uses clusterCache)
+//          ─► sso (IdentityProvider registry, sign-in flow) ─► identity (group → platform role from the registry)
 //
 // buildServices() builds; start() starts every watch cache and store exactly once; close() stops them. Plugins take
 // the narrow slice they use (`Pick<Services, …>`), never the whole object. main.ts, the test harness and the demo
@@ -25,6 +26,7 @@ import { logDestination } from './observability/audit.js';
 import { createLogger, errorMessage, formattedStream } from './observability/logger.js';
 import { createMetrics, instrumentKubeClient, type Metrics } from './observability/metrics.js';
 import { createProviderCheckService, type ProviderCheckService } from './providers/service.js';
+import { createSsoServices, type SsoServices } from './sso/services.js';
 import { watchClusterNotifications } from './identity/cluster-notifications.js';
 import { createTeamClusterViews, type TeamClusterViews } from './identity/cluster-teams.js';
 import { createIdentityServices, type IdentityServices } from './identity/services.js';
@@ -49,6 +51,8 @@ export interface Services {
   checks: ProviderCheckService;
   /** Users, teams, the per-request principal resolver and notifications (src/identity/). */
   identity: IdentityServices;
+  /** Single sign-on: IdentityProvider registry, sign-in flow, IdP session cookie (src/sso/). */
+  sso: SsoServices;
   /** Team-filtered views of the TenantCluster cache (serialised once per change). */
   clusterViews: TeamClusterViews;
   /** What /readyz asks besides the Kubernetes API itself: the revocation store and the caches have synced. */
@@ -105,7 +109,16 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
     { name: 'caches', check: async () => (clusterCache.synced ? null : 'tenantclusters cache not synced') },
   ];
 
-  const identity = createIdentityServices(config, { kube, log });
+  const sso = createSsoServices(config, { kube, log });
+  readiness.push({
+    name: 'identity-providers',
+    check: async () => (sso.registry.synced ? null : 'identity providers cache not synced'),
+  });
+  const identity = createIdentityServices(config, {
+    kube,
+    log,
+    groupPlatformRole: (id) => sso.registry.platformRoleFor(id.idp, id.groups),
+  });
   readiness.push({
     name: 'identity',
     check: async () => (identity.synced ? null : 'users and teams caches not synced'),
@@ -126,6 +139,7 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
     tenants,
     checks,
     identity,
+    sso,
     clusterViews,
     readiness,
     start() {
@@ -133,6 +147,7 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
       started = true;
       clusterCache.start();
       providerCache.start();
+      sso.start();
       identity.start();
       stopClusterNotifications = watchClusterNotifications(clusterCache, identity.notifications);
       // The revocation store's first LIST runs in the background: /readyz and authenticated requests answer 503
@@ -148,6 +163,7 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
         tenants.close();
         stopClusterNotifications?.();
         identity.close();
+        sso.close();
         clusterCache.stop();
         await revocations.stop();
         kube.close();

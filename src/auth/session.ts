@@ -33,6 +33,8 @@ export interface Identity {
   picture?: string;
   /** IdP groups captured at login (empty for internal users). */
   groups: string[];
+  /** SSO sessions: the IdentityProvider object the user signed in with (its platformRoleGroups apply). */
+  idp?: string;
 }
 
 export interface Session extends Identity {
@@ -79,6 +81,7 @@ export const identityOf = (s: Identity): Identity => ({
   provider: s.provider,
   ...(s.picture ? { picture: s.picture } : {}),
   groups: s.groups,
+  ...(s.idp ? { idp: s.idp } : {}),
 });
 
 export function createTokenService(config: Config): TokenService {
@@ -98,6 +101,7 @@ export function createTokenService(config: Config): TokenService {
       provider: identity.provider,
       groups: identity.groups.slice(0, MAX_GROUPS),
       ...(identity.picture ? { picture: identity.picture } : {}),
+      ...(identity.idp ? { idp: identity.idp } : {}),
       // Session tokens carry no `kind` claim; only kubectl tokens are marked.
       ...(kind === 'kubectl' ? { kind } : {}),
     };
@@ -123,7 +127,7 @@ export function createTokenService(config: Config): TokenService {
           clockTolerance: LEEWAY_SECONDS,
           requiredClaims: ['exp', 'iat', 'jti', 'sub'],
         });
-        const { subject, username, email, name, provider, picture, groups, jti, exp, iat, sub, kind } = payload;
+        const { subject, username, email, name, provider, picture, groups, idp, jti, exp, iat, sub, kind } = payload;
         if (kind !== undefined && kind !== 'kubectl') return null;
         const ttl = kind === 'kubectl' ? kubectlTtlSeconds : sessionTtlSeconds;
         if (!withinLifetime(iat, exp, ttl) || typeof iat !== 'number') return null;
@@ -139,6 +143,7 @@ export function createTokenService(config: Config): TokenService {
           provider,
           ...(str(picture) && picture ? { picture } : {}),
           groups: groups as string[],
+          ...(str(idp) && idp ? { idp } : {}),
           kind: kind ?? 'session',
           jti,
           exp,

@@ -292,6 +292,19 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
       maxChecksPerUser: int('BUTLER_PROVIDER_MAX_CHECKS_PER_USER', 4),
       maxChecksTotal: int('BUTLER_PROVIDER_MAX_CHECKS_TOTAL', 16),
     },
+    sso: {
+      ...(get('BUTLER_OIDC_CA_FILE') !== undefined
+        ? { caFile: readableFile('BUTLER_OIDC_CA_FILE', get('BUTLER_OIDC_CA_FILE')!) }
+        : {}),
+      timeoutMs: positive('BUTLER_OIDC_TIMEOUT', duration('BUTLER_OIDC_TIMEOUT', '10s')),
+      clockToleranceSeconds: Math.round(duration('BUTLER_OIDC_CLOCK_TOLERANCE', '60s') / 1000),
+      loginTimeoutMs: positive('BUTLER_OIDC_LOGIN_TIMEOUT', duration('BUTLER_OIDC_LOGIN_TIMEOUT', '10m')),
+      blockedCidrs:
+        get('BUTLER_OIDC_BLOCKED_CIDRS') !== undefined
+          ? parseCidrs('BUTLER_OIDC_BLOCKED_CIDRS', get('BUTLER_OIDC_BLOCKED_CIDRS')!)
+          : [...DEFAULT_PROVIDER_BLOCKED_CIDRS],
+      allowedCidrs: parseCidrs('BUTLER_OIDC_ALLOWED_CIDRS', get('BUTLER_OIDC_ALLOWED_CIDRS') ?? ''),
+    },
     proxy: {
       maxBodyBytes: size('BUTLER_PROXY_MAX_BODY_BYTES', '3MiB'),
       maxStreamsPerUser: int('BUTLER_PROXY_MAX_STREAMS_PER_USER', 10),

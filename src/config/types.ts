@@ -138,6 +138,21 @@ export interface Config {
     maxChecksTotal: number;
   };
 
+  /** Single sign-on (OpenID Connect) as a relying party of the IdentityProvider objects. */
+  sso: {
+    /** BUTLER_OIDC_CA_FILE: PEM certificates trusted for IdP connections besides the system's. */
+    caFile?: string;
+    /** BUTLER_OIDC_TIMEOUT (10s): one call to an IdP (discovery, JWKS, token). */
+    timeoutMs: number;
+    /** BUTLER_OIDC_CLOCK_TOLERANCE (60s): accepted clock difference for ID token exp/iat/nbf. */
+    clockToleranceSeconds: number;
+    /** BUTLER_OIDC_LOGIN_TIMEOUT (10m): how long a started sign-in may take until the callback. */
+    loginTimeoutMs: number;
+    /** BUTLER_OIDC_BLOCKED_CIDRS / BUTLER_OIDC_ALLOWED_CIDRS: where IdP requests may go (as for provider checks). */
+    blockedCidrs: string[];
+    allowedCidrs: string[];
+  };
+
   proxy: {
     maxBodyBytes: number;
     maxStreamsPerUser: number;

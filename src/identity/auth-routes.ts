@@ -7,7 +7,8 @@ import { clearSessionCookie, LOGIN_PATH, LOGOUT_PATH, setSessionCookie } from '.
 import { identityOf, type Identity } from '../auth/session.js';
 import { createLoginThrottle } from '../auth/throttle.js';
 import type { Config } from '../config/types.js';
-import { badRequest, forbidden, HttpError, notFound, tooManyRequests, unauthorized } from '../http/errors.js';
+import { badRequest, forbidden, HttpError, tooManyRequests, unauthorized } from '../http/errors.js';
+import type { SsoAuthHooks } from '../sso/auth-hooks.js';
 import { KubeApiError, toHttpError } from '../kube/errors.js';
 import type { IdentityServices } from './services.js';
 import { normaliseEmail } from './membership.js';
@@ -23,6 +24,7 @@ export interface AuthRouteDeps {
   config: Config;
   identity: IdentityServices;
   clusterViews: TeamClusterViews;
+  sso?: SsoAuthHooks;
 }
 
 function audit(request: FastifyRequest, event: string, user: string, address: string, result: string) {
@@ -182,7 +184,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
   };
 
   /** Revokes the request's token, then issues a new one for the same identity. */
-  async function reissue(request: FastifyRequest, reply: FastifyReply) {
+  async function reissue(request: FastifyRequest, reply: FastifyReply, fresh?: Identity) {
     const session = request.session!;
     const address = clientAddress(request, config);
     try {
@@ -192,7 +194,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
       audit(request, 'refresh', session.username, address, 'failed');
       throw recordFailure(err, 'refresh');
     }
-    const started = await startSession(request, reply, identityOf(session));
+    const started = await startSession(request, reply, fresh ?? identityOf(session));
     audit(request, 'refresh', session.username, address, 'success');
     return started;
   }
@@ -200,6 +202,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
   app.post(LOGOUT_PATH, async (request, reply) => {
     const session = request.session!;
     clearSessionCookie(reply, request, config);
+    const logoutUrl = await deps.sso?.logout(request, reply);
     const address = clientAddress(request, config);
     try {
       await revocations.revoke(session.jti, new Date(session.exp * 1000));
@@ -208,7 +211,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
       throw recordFailure(err, 'logout');
     }
     audit(request, 'logout', session.username, address, 'success');
-    return { status: 'logged_out', message: 'logged out' };
+    return { status: 'logged_out', message: 'logged out', ...(logoutUrl ? { logoutUrl } : {}) };
   });
 
   // Every session and kubectl token of this user issued until now, on every replica (the user's later logins work).
@@ -231,7 +234,22 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     ...loginAnswer(await reissue(request, reply)),
   }));
 
-  app.post('/api/auth/refresh-permissions', async (request, reply) => (await reissue(request, reply)).user);
+  // SSO sessions first fetch the user's current groups from the IdP (refresh token), so IdP group changes count.
+  app.post('/api/auth/refresh-permissions', async (request, reply) => {
+    const session = request.session!;
+    let fresh: Identity | undefined;
+    try {
+      fresh = deps.sso ? await deps.sso.refreshIdentity(request, reply, identityOf(session)) : undefined;
+    } catch (err) {
+      // The IdP ended this sign-in: so does Butler (nothing half-logged-in).
+      if (err instanceof HttpError && err.status === 401) {
+        clearSessionCookie(reply, request, config);
+        await revocations.revoke(session.jti, new Date(session.exp * 1000)).catch(() => undefined);
+      }
+      throw err;
+    }
+    return (await reissue(request, reply, fresh)).user;
+  });
 
   app.get('/api/auth/me', async (request) => meView(principalOf(request), request.session!));
 
@@ -256,16 +274,11 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
   });
 
   app.get('/api/auth/providers', async () => ({
-    providers: [],
+    providers: deps.sso?.providers() ?? [],
     internalUsers: true,
     legacyAuth: true,
     passwordLoginUrl: LOGIN_PATH,
   }));
-
-  for (const path of ['/api/auth/login/sso', '/api/auth/callback'])
-    app.get(path, async () => {
-      throw notFound('SSO is not configured');
-    });
 
   app.get('/api/auth/invite/:token', async (request) => {
     const { token } = request.params as { token: string };

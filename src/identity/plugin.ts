@@ -6,6 +6,8 @@ import { forbidden } from '../http/errors.js';
 import type { KubeObject, ResourceCache } from '../kube/cache.js';
 import type { KubeClient } from '../kube/client.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
+import { createSsoAuthHooks } from '../sso/auth-hooks.js';
+import type { SsoServices } from '../sso/services.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { clusterTeam, type TeamClusterViews } from './cluster-teams.js';
 import { checkCluster, checkRule, ruleFor } from './policy.js';
@@ -20,6 +22,8 @@ export interface IdentityPluginOptions {
     clusterCache: ResourceCache<KubeObject>;
     identity: IdentityServices;
     clusterViews: TeamClusterViews;
+    /** Single sign-on (provider list, IdP logout, group refresh); absent in tests that build only identity. */
+    sso?: SsoServices;
     /** The client a user's writes go through (impersonating the user where supported); default: the server's own. */
     kubeFor?: (request: FastifyRequest) => KubeClient;
   };
@@ -70,7 +74,16 @@ async function identityPluginImpl(app: FastifyInstance, opts: IdentityPluginOpti
     }
   });
 
-  registerAuthRoutes(app, { config, identity: services.identity, clusterViews: services.clusterViews });
+  registerAuthRoutes(app, {
+    config,
+    identity: services.identity,
+    clusterViews: services.clusterViews,
+    ...(services.sso
+      ? {
+          sso: createSsoAuthHooks({ config, sso: services.sso, kube: services.kube, users: services.identity.users }),
+        }
+      : {}),
+  });
   registerUserRoutes(app, { config, identity: services.identity });
   registerTeamRoutes(app, {
     identity: services.identity,

@@ -135,6 +135,15 @@ export const POLICY: Readonly<Record<string, Rule>> = {
   'POST /api/providers/:ns/:name/validate': R.pa,
   'DELETE /api/providers/:ns/:name': R.pa,
 
+  // identity providers (single sign-on)
+  'GET /api/admin/identity-providers': R.pv,
+  'GET /api/admin/identity-providers/:name': R.pv,
+  'POST /api/admin/identity-providers': R.pa,
+  'PUT /api/admin/identity-providers/:name': R.pa,
+  'DELETE /api/admin/identity-providers/:name': R.pa,
+  'POST /api/admin/identity-providers/test': R.pa,
+  'POST /api/admin/identity-providers/:name/validate': R.pa,
+
   'GET /api/openapi.json': R.session,
 
   // live updates and terminals

@@ -5,7 +5,7 @@ import type { Identity } from '../auth/session.js';
 import type { TeamStore } from './team-store.js';
 import { platformRoleOf, type UserObject, type UserStore } from './user-store.js';
 import { normaliseEmail } from './membership.js';
-import { higherTeamRole, type Membership, type PlatformRole, type TeamRole } from './roles.js';
+import { higherPlatformRole, higherTeamRole, type Membership, type PlatformRole, type TeamRole } from './roles.js';
 import { isDnsLabel } from './paths.js';
 
 /** Subject of the bootstrap admin from the environment (no User object). */
@@ -43,7 +43,12 @@ export function roleInTeam(p: Principal, team: string): TeamRole | undefined {
 /** Platform roles see every team; others need at least one membership. */
 export const hasTeamAccess = (p: Principal): boolean => p.platformRole !== undefined || p.teams.length > 0;
 
-export function createPrincipalResolver(deps: { users: UserStore; teams: TeamStore }): PrincipalResolver {
+export function createPrincipalResolver(deps: {
+  users: UserStore;
+  teams: TeamStore;
+  /** The platform role an SSO identity's groups give (IdentityProvider platformRoleGroups). */
+  groupPlatformRole?: (identity: Identity) => PlatformRole | undefined;
+}): PrincipalResolver {
   return {
     resolve(identity, teamHeader) {
       let user: UserObject | undefined;
@@ -58,7 +63,7 @@ export function createPrincipalResolver(deps: { users: UserStore; teams: TeamSto
         if (identity.subject.startsWith('internal:') && !sameUser)
           return { ok: false, status: 401, error: 'user no longer exists; please log in again' };
         if (user?.spec?.disabled === true) return { ok: false, status: 403, error: 'account disabled' };
-        platformRole = platformRoleOf(user);
+        platformRole = higherPlatformRole(platformRoleOf(user), deps.groupPlatformRole?.(identity));
       }
       const teams = [...deps.teams.membershipsOf(identity.email, identity.groups)].sort((a, b) =>
         a.name < b.name ? -1 : a.name > b.name ? 1 : 0,

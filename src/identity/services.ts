@@ -1,7 +1,9 @@
 // The identity services, built once per process: the User and Team watch caches with their stores, the principal
 // resolver and the notification bus. buildServices (src/services.ts) creates them as `services.identity`.
 import type { Logger } from 'pino';
+import type { Identity } from '../auth/session.js';
 import type { Config } from '../config/types.js';
+import type { PlatformRole } from './roles.js';
 import { createResourceCache, type KubeObject } from '../kube/cache.js';
 import type { KubeClient } from '../kube/client.js';
 import { createNotificationBus, type NotificationBus } from './notifications.js';
@@ -23,7 +25,15 @@ export interface IdentityServices {
   close(): void;
 }
 
-export function createIdentityServices(config: Config, deps: { kube: KubeClient; log?: Logger }): IdentityServices {
+export function createIdentityServices(
+  config: Config,
+  deps: {
+    kube: KubeClient;
+    log?: Logger;
+    /** The platform role an SSO identity's groups give (src/sso/registry.ts). */
+    groupPlatformRole?: (identity: Identity) => PlatformRole | undefined;
+  },
+): IdentityServices {
   const logger = deps.log?.child({ component: 'identity' });
   const userCache = createResourceCache<UserObject>(deps.kube, {
     path: identityPaths.users(),
@@ -37,7 +47,11 @@ export function createIdentityServices(config: Config, deps: { kube: KubeClient;
   });
   const users = createUserStore(deps.kube, userCache, config);
   const teams = createTeamStore(teamCache);
-  const resolver = createPrincipalResolver({ users, teams });
+  const resolver = createPrincipalResolver({
+    users,
+    teams,
+    ...(deps.groupPlatformRole ? { groupPlatformRole: deps.groupPlatformRole } : {}),
+  });
   const notifications = createNotificationBus();
   return {
     users,

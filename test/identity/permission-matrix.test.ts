@@ -104,6 +104,13 @@ const MATRIX: Record<string, string> = {
   'POST /api/providers/test': PA,
   'POST /api/providers/:ns/:name/validate': PA,
   'DELETE /api/providers/:ns/:name': PA,
+  'GET /api/admin/identity-providers': PLATFORM,
+  'GET /api/admin/identity-providers/:name': PLATFORM,
+  'POST /api/admin/identity-providers': PA,
+  'PUT /api/admin/identity-providers/:name': PA,
+  'DELETE /api/admin/identity-providers/:name': PA,
+  'POST /api/admin/identity-providers/test': PA,
+  'POST /api/admin/identity-providers/:name/validate': PA,
 };
 for (const m of ['DELETE', 'GET', 'PATCH', 'POST', 'PUT', 'OPTIONS']) {
   MATRIX[`${m} /api/proxy/management/`] = PA;

@@ -1,4 +1,5 @@
 // Entry point: session check, login / logout, and a small hash router over the views.
+/* global URLSearchParams */
 import { get, post } from './api.js';
 import { clustersView } from './clusters.js';
 import { clusterDetailView } from './cluster-detail.js';
@@ -42,6 +43,45 @@ function showLogin() {
   $('login-view').hidden = false;
   $('login-form').reset();
   $('login-form').elements.username.focus();
+  void showSsoButtons();
+}
+
+// Why a single sign-on ended on the login page (the server redirects to /login?error=<code>).
+const SSO_ERRORS = {
+  sso_not_configured: 'Single sign-on is not configured.',
+  unknown_provider: 'That identity provider is not configured.',
+  idp_unavailable: 'The identity provider cannot be reached right now. Try again later.',
+  access_denied: 'Sign-in was cancelled or denied at the identity provider.',
+  idp_error: 'The identity provider reported an error.',
+  invalid_state: 'The sign-in expired or was already used. Please start again.',
+  token_exchange_failed: 'The identity provider did not accept the sign-in code. Please start again.',
+  invalid_id_token: 'The identity provider answered with an ID token that failed verification.',
+  email_missing: 'The identity provider did not send an email address.',
+  email_not_verified: 'Your email address is not verified at the identity provider.',
+  domain_not_allowed: 'Accounts of this domain may not sign in.',
+  account_disabled: 'Your account is disabled.',
+  account_conflict: 'An account with this email address already exists; ask an administrator.',
+  no_team_access: 'You are not a member of any team; contact your administrator.',
+  session_creation_failed: 'The session could not be created. Please try again.',
+};
+
+async function showSsoButtons() {
+  const box = $('sso-buttons');
+  box.replaceChildren();
+  try {
+    const { providers = [] } = await get('/api/auth/providers');
+    for (const p of providers) {
+      const a = document.createElement('a');
+      a.className = 'button sso-button';
+      a.href = p.loginUrl;
+      a.textContent = p.buttonLabel;
+      box.append(a);
+    }
+  } catch {
+    // no SSO buttons
+  }
+  const code = new URLSearchParams(location.search).get('error');
+  if (code) $('login-error').textContent = SSO_ERRORS[code] ?? `Sign-in failed (${code}).`;
 }
 
 function showApp(username) {
@@ -63,20 +103,23 @@ $('login-form').addEventListener('submit', async (ev) => {
       username: form.elements.username.value,
       password: form.elements.password.value,
     });
-    showApp(res.user.username);
+    showApp(res.user.name || res.user.email || res.user.username);
   } catch (err) {
     $('login-error').textContent = err.message;
   }
 });
 
 $('logout').addEventListener('click', async () => {
+  let idpLogout;
   try {
-    await post('/api/auth/logout');
+    idpLogout = (await post('/api/auth/logout'))?.logoutUrl;
   } catch {
     // the cookie is cleared either way
   }
   clear();
-  showLogin();
+  // SSO sessions also end at the identity provider when it offers RP-initiated logout.
+  if (idpLogout) location.assign(idpLogout);
+  else showLogin();
 });
 
 window.addEventListener('hashchange', () => {
@@ -85,6 +128,6 @@ window.addEventListener('hashchange', () => {
 
 start();
 get('/api/auth/me').then(
-  (me) => showApp(me.username),
+  (me) => showApp(me.name || me.email || me.username),
   () => showLogin(),
 );

@@ -1,0 +1,344 @@
+// /api/admin/identity-providers: IdentityProvider objects with their client secret kept in a Secret of the system
+// namespace (`<name>-oidc-secret`, key client-secret) that answers never contain; discovery test and validate.
+// Who may call which route is decided by the central policy (platform viewers read, platform admins write).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Config } from '../config/types.js';
+import { badRequest, conflict, HttpError, notFound } from '../http/errors.js';
+import type { KubeObject } from '../kube/cache.js';
+import type { KubeClient } from '../kube/client.js';
+import { isKubeStatus, toHttpError } from '../kube/errors.js';
+import { IDP_API, type IdentityProviderObject, type SsoRegistry } from './registry.js';
+
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const LABEL_IDP = 'butler.butlerlabs.dev/identity-provider';
+const SECRET_KEY = 'client-secret';
+const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const MAX_FIELD = 2048;
+
+export interface IdpRouteDeps {
+  config: Config;
+  kube: KubeClient;
+  registry: SsoRegistry;
+}
+
+interface Body {
+  name?: unknown;
+  displayName?: unknown;
+  issuerURL?: unknown;
+  clientID?: unknown;
+  clientSecret?: unknown;
+  redirectURL?: unknown;
+  scopes?: unknown;
+  hostedDomain?: unknown;
+  groupsClaim?: unknown;
+  emailClaim?: unknown;
+  insecureSkipVerify?: unknown;
+}
+
+interface SecretObject extends KubeObject {
+  data?: Record<string, string>;
+}
+
+const secretNameFor = (idp: string) => `${idp}-oidc-secret`;
+
+function text(body: Body, field: keyof Body, required: boolean): string | undefined {
+  const v = body[field];
+  if (v === undefined || v === null || v === '') {
+    if (required) throw badRequest(`${field} is required`);
+    return undefined;
+  }
+  if (typeof v !== 'string') throw badRequest(`${field} must be a string`);
+  if (v.length > MAX_FIELD) throw badRequest(`${field} is too long (at most ${MAX_FIELD} characters)`);
+  return v.trim();
+}
+
+function checkUrl(field: string, value: string | undefined, httpsOnly: boolean): void {
+  if (value === undefined) return;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw badRequest(`${field} is not a valid URL`);
+  }
+  if (httpsOnly ? url.protocol !== 'https:' : !['https:', 'http:'].includes(url.protocol))
+    throw badRequest(`${field} must start with ${httpsOnly ? 'https://' : 'http:// or https://'}`);
+  if (url.username || url.password) throw badRequest(`${field} must not contain credentials`);
+}
+
+function scopesOf(body: Body): string[] | undefined {
+  if (body.scopes === undefined || body.scopes === null) return undefined;
+  if (!Array.isArray(body.scopes) || !body.scopes.every((s) => typeof s === 'string' && /^[\x21-\x7e]{1,128}$/.test(s)))
+    throw badRequest('scopes must be a list of scope names');
+  return body.scopes.length > 0 ? (body.scopes as string[]) : undefined;
+}
+
+function insecureOf(body: Body): void {
+  if (body.insecureSkipVerify === true)
+    throw badRequest('insecureSkipVerify is not supported: trust the IdP certificate with BUTLER_OIDC_CA_FILE instead');
+  if (body.insecureSkipVerify !== undefined && typeof body.insecureSkipVerify !== 'boolean')
+    throw badRequest('insecureSkipVerify must be a boolean');
+}
+
+export function registerIdpRoutes(app: FastifyInstance, deps: IdpRouteDeps): void {
+  const { config, kube, registry } = deps;
+  const ns = config.systemNamespace;
+  const idpPath = (name: string) => `${IDP_API}/${encodeURIComponent(name)}`;
+  const secretPath = (name: string, namespace = ns) =>
+    `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`;
+  const kubeError = (err: unknown, name: string, kind = 'IdentityProvider') =>
+    toHttpError(err, { kind, name, verb: 'get', resource: kind === 'Secret' ? 'secrets' : 'identityproviders' });
+  const notFoundMessage = (name: string) => `identity provider "${name}" not found`;
+
+  async function getIdp(name: string): Promise<IdentityProviderObject> {
+    try {
+      return await kube.request<IdentityProviderObject>({ method: 'GET', path: idpPath(name) });
+    } catch (err) {
+      if (isKubeStatus(err, 404)) throw notFound(notFoundMessage(name));
+      throw kubeError(err, name);
+    }
+  }
+
+  async function getSecret(name: string, namespace = ns): Promise<SecretObject | undefined> {
+    try {
+      return await kube.request<SecretObject>({ method: 'GET', path: secretPath(name, namespace) });
+    } catch (err) {
+      if (isKubeStatus(err, 404)) return undefined;
+      throw kubeError(err, name, 'Secret');
+    }
+  }
+
+  const secretBody = (idp: string, value: string, resourceVersion?: string) => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: {
+      name: secretNameFor(idp),
+      namespace: ns,
+      labels: { [LABEL_MANAGED_BY]: 'butler', [LABEL_IDP]: idp },
+      ...(resourceVersion ? { resourceVersion } : {}),
+    },
+    data: { [SECRET_KEY]: Buffer.from(value, 'utf8').toString('base64') },
+  });
+
+  /** Creates or replaces `<idp>-oidc-secret`; a Secret of that name that Butler does not manage is a conflict. */
+  async function writeSecret(idp: string, value: string): Promise<void> {
+    const existing = await getSecret(secretNameFor(idp));
+    if (existing && existing.metadata.labels?.[LABEL_IDP] !== idp)
+      throw conflict(`secret ${ns}/${secretNameFor(idp)} already exists and is not managed by Butler`);
+    try {
+      if (existing)
+        await kube.request({
+          method: 'PUT',
+          path: secretPath(secretNameFor(idp)),
+          body: secretBody(idp, value, existing.metadata.resourceVersion),
+        });
+      else
+        await kube.request({
+          method: 'POST',
+          path: `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`,
+          body: secretBody(idp, value),
+        });
+    } catch (err) {
+      throw toHttpError(err, { kind: 'Secret', name: secretNameFor(idp), verb: 'create', resource: 'secrets' });
+    }
+  }
+
+  async function deleteSecret(name: string, namespace = ns): Promise<boolean> {
+    try {
+      await kube.request({ method: 'DELETE', path: secretPath(name, namespace) });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async function discoveryResult(issuer: string) {
+    try {
+      const m = await registry.discover(issuer);
+      return {
+        valid: true,
+        message: 'OIDC discovery successful',
+        ...(m.authorization_endpoint ? { authorizationEndpoint: m.authorization_endpoint } : {}),
+        ...(m.token_endpoint ? { tokenEndpoint: m.token_endpoint } : {}),
+        ...(m.userinfo_endpoint ? { userInfoEndpoint: m.userinfo_endpoint } : {}),
+        ...(m.jwks_uri ? { jwksURI: m.jwks_uri } : {}),
+      };
+    } catch (err) {
+      const parts: string[] = [];
+      for (let e: unknown = err, i = 0; e && i < 4; e = (e as { cause?: unknown }).cause, i++)
+        if (e instanceof Error) parts.push(e.message);
+      return { valid: false, message: `OIDC discovery failed: ${parts.join(': ').slice(0, 400)}` };
+    }
+  }
+
+  const nameParam = (request: FastifyRequest) => (request.params as { name: string }).name;
+
+  app.get('/api/admin/identity-providers', async () => {
+    try {
+      const list = await kube.request<{ items?: IdentityProviderObject[] }>({ method: 'GET', path: IDP_API });
+      return { identityProviders: list.items ?? [] };
+    } catch (err) {
+      throw toHttpError(err, { kind: 'IdentityProvider', verb: 'list', resource: 'identityproviders' });
+    }
+  });
+
+  app.get('/api/admin/identity-providers/:name', async (request) => getIdp(nameParam(request)));
+
+  app.post('/api/admin/identity-providers', async (request, reply) => {
+    const body = (request.body ?? {}) as Body;
+    if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('Invalid request body');
+    const name = text(body, 'name', true)!;
+    if (!DNS_NAME.test(name) || name.length > 240)
+      throw badRequest('name must be a lowercase DNS name (letters, digits, "-" and ".")');
+    const issuerURL = text(body, 'issuerURL', true)!;
+    const clientID = text(body, 'clientID', true)!;
+    const clientSecret = text(body, 'clientSecret', true)!;
+    const redirectURL = text(body, 'redirectURL', true)!;
+    checkUrl('issuerURL', issuerURL, true);
+    checkUrl('redirectURL', redirectURL, false);
+    insecureOf(body);
+    const scopes = scopesOf(body);
+    const optional = {
+      displayName: text(body, 'displayName', false),
+      hostedDomain: text(body, 'hostedDomain', false),
+      groupsClaim: text(body, 'groupsClaim', false),
+      emailClaim: text(body, 'emailClaim', false),
+    };
+    try {
+      await kube.request({ method: 'GET', path: idpPath(name) });
+      throw conflict(`identity provider "${name}" already exists`);
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      if (!isKubeStatus(err, 404)) throw kubeError(err, name);
+    }
+    await writeSecret(name, clientSecret);
+    const object = {
+      apiVersion: 'butler.butlerlabs.dev/v1alpha1',
+      kind: 'IdentityProvider',
+      metadata: { name },
+      spec: {
+        type: 'oidc',
+        ...(optional.displayName ? { displayName: optional.displayName } : {}),
+        oidc: {
+          issuerURL,
+          clientID,
+          clientSecretRef: { name: secretNameFor(name), namespace: ns, key: SECRET_KEY },
+          redirectURL,
+          ...(scopes ? { scopes } : {}),
+          ...(optional.hostedDomain ? { hostedDomain: optional.hostedDomain } : {}),
+          ...(optional.groupsClaim ? { groupsClaim: optional.groupsClaim } : {}),
+          ...(optional.emailClaim ? { emailClaim: optional.emailClaim } : {}),
+        },
+      },
+    };
+    try {
+      const created = await kube.request<IdentityProviderObject>({ method: 'POST', path: IDP_API, body: object });
+      reply.code(201);
+      return created;
+    } catch (err) {
+      await deleteSecret(secretNameFor(name));
+      throw toHttpError(err, { kind: 'IdentityProvider', name, verb: 'create', resource: 'identityproviders' });
+    }
+  });
+
+  app.put('/api/admin/identity-providers/:name', async (request) => {
+    const name = nameParam(request);
+    const body = (request.body ?? {}) as Body;
+    if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('Invalid request body');
+    const fields = {
+      displayName: text(body, 'displayName', false),
+      issuerURL: text(body, 'issuerURL', false),
+      clientID: text(body, 'clientID', false),
+      clientSecret: text(body, 'clientSecret', false),
+      redirectURL: text(body, 'redirectURL', false),
+      hostedDomain: text(body, 'hostedDomain', false),
+      groupsClaim: text(body, 'groupsClaim', false),
+      emailClaim: text(body, 'emailClaim', false),
+    };
+    checkUrl('issuerURL', fields.issuerURL, true);
+    checkUrl('redirectURL', fields.redirectURL, false);
+    insecureOf(body);
+    const scopes = scopesOf(body);
+    const current = await getIdp(name);
+    const spec = { ...(current.spec ?? {}) };
+    const oidcSpec = { ...(spec.oidc ?? {}) };
+    if (fields.clientSecret !== undefined) {
+      const ref = oidcSpec.clientSecretRef;
+      if (ref?.name && ref.name !== secretNameFor(name)) {
+        // A secret the administrator made by hand: update its key in place.
+        const refNs = ref.namespace || ns;
+        const existing = await getSecret(ref.name, refNs);
+        if (!existing) throw badRequest(`client secret ${refNs}/${ref.name} does not exist`);
+        const data = {
+          ...(existing.data ?? {}),
+          [ref.key || SECRET_KEY]: Buffer.from(fields.clientSecret).toString('base64'),
+        };
+        try {
+          await kube.request({ method: 'PUT', path: secretPath(ref.name, refNs), body: { ...existing, data } });
+        } catch (err) {
+          throw toHttpError(err, { kind: 'Secret', name: ref.name, verb: 'update', resource: 'secrets' });
+        }
+      } else {
+        await writeSecret(name, fields.clientSecret);
+        oidcSpec.clientSecretRef = { name: secretNameFor(name), namespace: ns, key: SECRET_KEY };
+      }
+    }
+    for (const k of ['issuerURL', 'clientID', 'redirectURL', 'hostedDomain', 'groupsClaim', 'emailClaim'] as const) {
+      if (fields[k] !== undefined) oidcSpec[k] = fields[k];
+    }
+    if (scopes) oidcSpec.scopes = scopes;
+    oidcSpec.insecureSkipVerify = false;
+    if (fields.displayName !== undefined) spec.displayName = fields.displayName;
+    spec.oidc = oidcSpec;
+    try {
+      return await kube.request<IdentityProviderObject>({
+        method: 'PUT',
+        path: idpPath(name),
+        body: { ...current, spec },
+      });
+    } catch (err) {
+      throw toHttpError(err, { kind: 'IdentityProvider', name, verb: 'update', resource: 'identityproviders' });
+    }
+  });
+
+  app.delete('/api/admin/identity-providers/:name', async (request) => {
+    const name = nameParam(request);
+    let current: IdentityProviderObject | undefined;
+    try {
+      current = await kube.request<IdentityProviderObject>({ method: 'GET', path: idpPath(name) });
+    } catch (err) {
+      if (!isKubeStatus(err, 404)) throw kubeError(err, name);
+    }
+    if (!current) {
+      const orphan = await getSecret(secretNameFor(name));
+      if (orphan?.metadata.labels?.[LABEL_IDP] === name && (await deleteSecret(secretNameFor(name))))
+        return { status: 'cleaned', message: `removed the orphaned client secret of identity provider "${name}"` };
+      throw notFound(notFoundMessage(name));
+    }
+    try {
+      await kube.request({ method: 'DELETE', path: idpPath(name) });
+    } catch (err) {
+      if (isKubeStatus(err, 404)) throw notFound(notFoundMessage(name));
+      throw toHttpError(err, { kind: 'IdentityProvider', name, verb: 'delete', resource: 'identityproviders' });
+    }
+    const ref = current.spec?.oidc?.clientSecretRef;
+    // Only a Secret Butler made for this provider is removed; a hand-made one may be shared.
+    const secret = await getSecret(ref?.name ?? secretNameFor(name), ref?.namespace || ns);
+    if (secret?.metadata.labels?.[LABEL_IDP] === name) await deleteSecret(secret.metadata.name!, ref?.namespace || ns);
+    return { status: 'deleted', message: `identity provider "${name}" deleted` };
+  });
+
+  app.post('/api/admin/identity-providers/test', async (request) => {
+    const body = (request.body ?? {}) as Body;
+    const issuerURL = text(body, 'issuerURL', true)!;
+    checkUrl('issuerURL', issuerURL, true);
+    return discoveryResult(issuerURL);
+  });
+
+  app.post('/api/admin/identity-providers/:name/validate', async (request) => {
+    const current = await getIdp(nameParam(request));
+    const issuer = current.spec?.oidc?.issuerURL;
+    if (!issuer) throw badRequest('identity provider has no issuer URL configured');
+    return discoveryResult(issuer);
+  });
+}
