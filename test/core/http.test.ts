@@ -22,6 +22,7 @@ before(async () => {
       app.post(
         '/api/test-only/validated',
         {
+          config: { accessRule: { kind: 'session' } },
           schema: {
             body: {
               type: 'object',
@@ -32,11 +33,11 @@ before(async () => {
         },
         async () => ({ ok: true }),
       );
-      app.get('/api/test-only/kube', async () => {
+      app.get('/api/test-only/kube', { config: { accessRule: { kind: 'session' } } }, async () => {
         await server.services.kube.request({ method: 'GET', path: '/version', timeoutMs: 300 });
         return { ok: true };
       });
-      app.get('/api/test-only/fault', async () => {
+      app.get('/api/test-only/fault', { config: { accessRule: { kind: 'session' } } }, async () => {
         throw new Error('database exploded: secret detail');
       });
     },
@@ -99,7 +100,7 @@ describe('request bodies', () => {
       body: '',
     });
     assert.equal(logout.status, 200, logout.text);
-    assert.deepEqual(logout.json, { message: 'logged out' });
+    assert.deepEqual(logout.json, { status: 'logged_out', message: 'logged out' });
   });
 
   test('malformed JSON and non-objects are 400 without parser internals', async () => {
