@@ -48,7 +48,7 @@ test('/readyz is 503 from the start of shutdown; the in-flight request completes
   const answer = await logout;
   assert.equal(answer.status, 200);
   assert.equal(answer.headers.get('connection'), 'close');
-  assert.deepEqual(await answer.json(), { message: 'logged out' });
+  assert.deepEqual(await answer.json(), { status: 'logged_out', message: 'logged out' });
   await closing;
   sim.faults.setLatency(0);
 });

@@ -57,7 +57,7 @@ test('SIGTERM during a slow request: it completes, sockets get 1001, exit 0 with
 
   const answer = await logout;
   assert.equal(answer.status, 200);
-  assert.deepEqual(await answer.json(), { message: 'logged out' });
+  assert.deepEqual(await answer.json(), { status: 'logged_out', message: 'logged out' });
   assert.ok(Date.now() - started >= 3000, 'the request really waited on the slow API');
 
   assert.equal(await closed, 1001);
