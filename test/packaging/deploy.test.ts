@@ -87,6 +87,7 @@ describe('kustomize render', () => {
         // users and teams (identity caches, team administration, invites, accounts, login bookkeeping)
         [B, ['teams'], ['get', 'list', 'watch', 'create', 'update', 'delete']],
         [B, ['users'], ['list', 'watch', 'create', 'patch', 'delete']],
+        [B, ['identityproviders'], ['list', 'watch']],
         [B, ['users/status'], ['patch']],
         [B, ['addondefinitions'], ['get', 'list']],
         ['', ['secrets'], ['get']],
