@@ -369,6 +369,45 @@ export async function exerciseEveryFeature(
       },
     },
     {
+      name: 'a new IdentityProvider reaches the sign-in page (the registry watches them)',
+      run: async () => {
+        const idps = `${sim.url}/apis/butler.butlerlabs.dev/v1alpha1/identityproviders`;
+        const admin = { authorization: `Bearer ${sim.token}`, 'content-type': 'application/json' };
+        await fetch(`${idps}/rbac-idp`, { method: 'DELETE', headers: admin });
+        const created = await fetch(idps, {
+          method: 'POST',
+          headers: admin,
+          body: JSON.stringify({
+            apiVersion: 'butler.butlerlabs.dev/v1alpha1',
+            kind: 'IdentityProvider',
+            metadata: { name: 'rbac-idp' },
+            spec: {
+              type: 'oidc',
+              displayName: 'RBAC IdP',
+              oidc: {
+                issuerURL: 'https://idp.example.test',
+                clientID: 'butler',
+                clientSecretRef: { name: 'rbac-idp-oidc-secret', namespace: 'butler-system', key: 'client-secret' },
+                redirectURL: 'https://butler.example.test/api/auth/callback',
+              },
+            },
+          }),
+        });
+        assert.equal(created.status, 201, await created.text());
+        try {
+          let names: string[] = [];
+          for (let i = 0; i < 50 && !names.includes('RBAC IdP'); i++) {
+            const r = await expect(200, 'GET', '/api/auth/providers');
+            names = (r.providers as { name: string }[]).map((p) => p.name);
+            if (!names.includes('RBAC IdP')) await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          assert.ok(names.includes('RBAC IdP'), `the new provider is listed within 5 s: ${names.join(', ')}`);
+        } finally {
+          await fetch(`${idps}/rbac-idp`, { method: 'DELETE', headers: admin });
+        }
+      },
+    },
+    {
       name: 'management summary, nodes and pods',
       run: async () => {
         const summary = await expect(200, 'GET', '/api/management');
