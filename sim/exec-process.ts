@@ -147,6 +147,7 @@ function startPty(file: string, o: ExecProcessOptions): ExecProcess {
     env: o.env,
     encoding: null,
   });
+  keepOutputUntilRead(term);
   // With encoding null node-pty hands out Buffers, although its typings say string.
   term.onData((data: string | Buffer) => {
     if (o.stdout) o.onOutput(1, Buffer.isBuffer(data) ? data : Buffer.from(data));
@@ -171,6 +172,22 @@ function startPty(file: string, o: ExecProcessOptions): ExecProcess {
     resumeOutput: () => term.resume(),
     signalGroup: (signal) => signalGroup(term.pid, signal),
     exited,
+  };
+}
+
+/**
+ * node-pty reports an exit only once the terminal's read side closes, but gives up after 200 ms and destroys the socket,
+ * dropping whatever output it has not read yet. When the event loop was busy for that long (a loaded CI machine), the timer
+ * runs before the pending read and the last lines of a command vanish. Deferring that destroy by two loop turns lets the
+ * poll phase read what the terminal still holds first; a socket that closes on its own is unaffected.
+ */
+function keepOutputUntilRead(term: pty.IPty): void {
+  const socket = (term as unknown as { _socket?: { destroy: (...args: unknown[]) => unknown } })._socket;
+  if (!socket || typeof socket.destroy !== 'function') return;
+  const destroy = socket.destroy.bind(socket);
+  socket.destroy = (...args: unknown[]) => {
+    setImmediate(() => setImmediate(() => destroy(...args)));
+    return socket;
   };
 }
 
