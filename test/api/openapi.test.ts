@@ -75,4 +75,38 @@ describe('GET /api/openapi.json', () => {
     const params = res.body.paths['/api/clusters/{ns}/{name}'].get.parameters.map((p: any) => p.name);
     assert.deepEqual(params, ['ns', 'name']);
   });
+
+  it('describes the session routes from the schemas that validate them (nothing written by hand)', async () => {
+    const doc = (await env.api('GET', '/api/openapi.json')).body;
+    const login = doc.paths['/api/auth/login'].post;
+    assert.deepEqual(login.security, [], 'login is public');
+    const loginBody = login.requestBody.content['application/json'].schema;
+    assert.deepEqual(loginBody.required, ['password']);
+    assert.equal(loginBody.properties.username.maxLength, 256);
+    const session = login.responses['200'].content['application/json'].schema;
+    assert.deepEqual(session.required.sort(), ['expiresAt', 'token', 'user']);
+    assert.ok(session.properties.user.properties.email, 'the user object of the answer');
+    const me = doc.paths['/api/auth/me'].get;
+    assert.equal(me.security, undefined, 'me needs a session (the document default)');
+    assert.deepEqual(Object.keys(me.responses['200'].content['application/json'].schema.properties).sort(), [
+      'email',
+      'expiresAt',
+      'isPlatformAdmin',
+      'name',
+      'picture',
+      'platformRole',
+      'provider',
+      'role',
+      'teams',
+      'username',
+    ]);
+    for (const [path, method] of [
+      ['/api/auth/logout', 'post'],
+      ['/api/auth/refresh', 'post'],
+    ]) {
+      const op = doc.paths[path][method];
+      assert.ok(op.responses['200'].content['application/json'].schema.properties, `${method} ${path} answer`);
+    }
+    assert.equal(JSON.stringify(doc).includes('bodyError'), false);
+  });
 });
