@@ -1,13 +1,18 @@
 // Team filtering must not give up the shared, serialised-once list: with 1,000 TenantClusters in 50 teams,
 // GET /api/clusters for a member of one team (p50) against the unfiltered list a platform admin gets (p50).
 // Target: member p50 ≤ 1.5 × admin p50. Then /ws/clusters fan-out to TEAMS_BENCH_CLIENTS sockets spread evenly over
-// the teams (members' cookies, clients in 4 processes of their own): the time from a change of one team's cluster in
-// the simulator to its arrival at each of that team's sockets (p50, p99, max; target p99 ≤ 250 ms), and that no
-// socket of another team received it.
+// the teams (members' cookies; the clients in TEAMS_BENCH_CLIENT_PROCS processes of their own, so they do not share
+// the server's or this process's event loop): TEAMS_BENCH_CHANGES changes, each to one team's cluster, one after the
+// other (the next once the previous reached all its team's sockets). Reported: the server's own fan-out time per
+// change (the `butler_live_fanout_seconds` histogram), the time from the PATCH in the simulator to its arrival at each
+// of that team's sockets (p50, p99, max; target p99 ≤ 250 ms), the spread between a team's first and later sockets,
+// that no socket of another team received it, and the machine's load average (it is shared).
 //
-// Run: npx tsx bench/teams.bench.ts        (TEAMS_BENCH_CLUSTERS=1000 TEAMS_BENCH_TEAMS=50 TEAMS_BENCH_CLIENTS=5000)
+// Run: npm run bench -- teams    (TEAMS_BENCH_CLUSTERS=1000 TEAMS_BENCH_TEAMS=50 TEAMS_BENCH_CLIENTS=5000
+//                                 TEAMS_BENCH_CHANGES=100 TEAMS_BENCH_CLIENT_PROCS=2)
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT, startButler, stopProcess } from './lib/butler-process.js';
@@ -184,7 +189,7 @@ async function fanOutHistogram(butler: { url: string; token: string }) {
   const buckets = new Map<number, number>();
   for (const m of text.matchAll(/^butler_live_fanout_seconds_bucket\{le="([^"]+)",stream="clusters"\} (\S+)$/gm))
     buckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
-  const sum = Number(/^butler_live_fanout_seconds_sum\{stream="clusters"\} (\S+)$/m.exec(text)?.[1] ?? NaN);
+  const sum = Number(/^butler_live_fanout_seconds_sum\{stream="clusters"\} (\S+)$/m.exec(text)?.[1] ?? 0);
   return { buckets, sum };
 }
 
@@ -289,7 +294,14 @@ async function fanOut(butler: { url: string; token: string }, simUrl: string, si
   }
 }
 
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
+
 async function main(): Promise<void> {
+  const loadAtStart = loadAverage();
   const sim = await forkSimulator(SELF, { TEAMS_BENCH_ROLE: 'sim' });
   // 50 members log in from this one address: above the default per-address login rate.
   const butler = await startButler(sim.kubeconfigPath, { env: { BUTLER_LOGIN_RATE_LIMIT: '1000' } });
@@ -308,6 +320,10 @@ async function main(): Promise<void> {
     console.log(`| GET /api/clusters, team member (${filtered.items}) p50 / p99 | ${ms(filtered)} | |`);
     console.log(`| member p50 ÷ admin p50 | ${ratio.toFixed(2)} ${ratio <= 1.5 ? '(met)' : '(NOT met)'} | ≤ 1.5 |`);
     await fanOut(butler, sim.url, sim.token);
+    console.log('');
+    console.log(
+      `Load average (1 / 5 / 15 min; ${os.cpus().length} cores, shared) at start: ${loadAtStart}; at end: ${loadAverage()}.`,
+    );
   } finally {
     await stopProcess(butler.proc);
     await stopSimulator(sim);
