@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Simulator } from '../../sim/index.js';
+import { SSO_ERROR_MESSAGES } from '../../src/sso/claims.js';
 import { CookieBrowser, formAction } from '../helpers/cookie-browser.js';
 import { createIdentityProviders, identityProviderObjects, startTestIdp, type TestIdp } from '../helpers/oidc-idp.js';
 import { assertNoSecretsLogged, startTestServer, waitFor, type TestServer } from '../helpers/server.js';
@@ -124,7 +125,12 @@ describe('single sign-on configured by BUTLER_OIDC_* settings', () => {
   it('is listed on /api/auth/providers next to the IdentityProvider object', async () => {
     const res = await fetch(`${server.url}/api/auth/providers`);
     assert.equal(res.status, 200);
-    const body = (await res.json()) as { providers: { name: string; type: string; loginUrl: string }[] };
+    const body = (await res.json()) as {
+      providers: { name: string; type: string; loginUrl: string }[];
+      errorMessages: Record<string, string>;
+    };
+    // The login page's messages for /login?error=<code> come from here (the server's one table).
+    assert.deepEqual(body.errorMessages, SSO_ERROR_MESSAGES);
     assert.deepEqual(
       body.providers.map((p) => [p.name, p.type, p.loginUrl]),
       [
