@@ -83,11 +83,16 @@ const RotationEventSchema = Type.Object(
 
 interface ControlPlaneSecrets {
   tcpNamespace: string;
-  /** Secrets that hold certificates, with their category. */
-  secrets: { secret: CertificateSecret; category: CertificateCategory }[];
+  /** The control plane's Secrets (not its datastore settings), with their category and certificates. */
+  secrets: { secret: CertificateSecret; category: CertificateCategory; certificates: CertificateInfo[] }[];
 }
 
-async function controlPlaneSecrets(ctx: ApiContext, ns: string, name: string): Promise<ControlPlaneSecrets> {
+async function controlPlaneSecrets(
+  ctx: ApiContext,
+  ns: string,
+  name: string,
+  now = Date.now(),
+): Promise<ControlPlaneSecrets> {
   const cluster = await getTenantCluster(ctx, ns, name);
   const tcpNamespace = controlPlaneNamespace(cluster);
   const selector = `${CONTROL_PLANE_LABELS.project}=${CONTROL_PLANE_LABELS.projectValue},${CONTROL_PLANE_LABELS.name}=${name}`;
@@ -104,15 +109,23 @@ async function controlPlaneSecrets(ctx: ApiContext, ns: string, name: string): P
   }
   const secrets = items
     .filter((s) => !isConfigSecret(s))
-    .map((secret) => ({ secret, category: categoryOf(secret, name, CONTROL_PLANE_LABELS.component) }))
+    .map((secret) => {
+      const category = categoryOf(secret, name, CONTROL_PLANE_LABELS.component);
+      return { secret, category, certificates: certificatesOfSecret(secret, category, now) };
+    })
     .sort((a, b) => (a.secret.metadata?.name ?? '').localeCompare(b.secret.metadata?.name ?? ''));
   return { tcpNamespace, secrets };
 }
 
 const rotating = (s: CertificateSecret) => s.metadata?.annotations?.[ANNOTATION_CERT_ROTATE] === '';
 
+/**
+ * The Secrets a rotation renews: those holding certificates, except the CAs (a new CA is a different operation) —
+ * all of them, or only the kubeconfigs. Service-account keys hold no certificate and are never touched.
+ */
 function secretsToRotate(all: ControlPlaneSecrets['secrets'], type: 'all' | 'kubeconfigs'): string[] {
   return all
+    .filter(({ certificates }) => certificates.length > 0)
     .filter(({ category }) => (type === 'kubeconfigs' ? category === 'kubeconfig' : category !== 'ca'))
     .map(({ secret }) => secret.metadata?.name ?? '')
     .filter(Boolean);
@@ -136,13 +149,12 @@ export function registerCertificateRoutes(app: FastifyInstance, ctx: ApiContext)
     async (request): Promise<Static<typeof ClusterCertificatesSchema>> => {
       const { ns, name } = request.params as Static<typeof ClusterParams>;
       const { tcpNamespace, secrets } = await controlPlaneSecrets(ctx, ns, name);
-      const now = Date.now();
       const categories: Partial<Record<CertificateCategory, CertificateInfo[]>> = {};
       let overall: CertificateHealth | undefined;
       let earliest: string | undefined;
       let count = 0;
-      for (const { secret, category } of secrets) {
-        for (const info of certificatesOfSecret(secret, category, now)) {
+      for (const { category, certificates } of secrets) {
+        for (const info of certificates) {
           (categories[category] ??= []).push(info);
           overall = overall ? worstHealth(overall, info.healthStatus) : info.healthStatus;
           if (!earliest || info.notAfter < earliest) earliest = info.notAfter;
