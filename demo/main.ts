@@ -23,6 +23,7 @@ import { butlerCrds } from '../sim/crds.js';
 import { startSimulator, type Simulator } from '../sim/index.js';
 import { createDemoController, type ControllerTiming, type DemoController } from './controller.js';
 import { generateDemoCa, startKubectlListener } from './kubectl-listener.js';
+import { platformSeed } from './platform-seed.js';
 import { startProviderEndpoints, type ProviderEndpoints } from './provider-endpoints.js';
 import { demoSeed, MANAGEMENT_VERSION, PLATFORM_ADDONS } from './seed.js';
 import { DEMO_IDP_DISPLAY_NAME, seedDemoSso, startDemoSso, type DemoSso } from './sso.js';
@@ -164,7 +165,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
         proxmoxUrl: providers.proxmoxUrl,
         insecure: providers.tls,
         credentials: providers.credentials,
-      }).concat(terminalIdentity()),
+      }).concat(terminalIdentity(), platformSeed()),
     });
     cleanup.push(() => management.stop());
 
