@@ -73,14 +73,15 @@ const PREVIOUS = 'audit.1.jsonl';
 const str = (v: unknown, max = 512): string | undefined =>
   typeof v === 'string' && v !== '' ? v.slice(0, max) : typeof v === 'number' ? String(v) : undefined;
 
-/** `cluster.create` → cluster; `POST /api/teams/:name` → teams; `login` → session. */
+const SESSION_ACTIONS = new Set(['login', 'logout', 'refresh', 'session', 'sso']);
+
+/** `cluster.create` → cluster; `POST /api/teams/:name` → teams; `login.success` → session. */
 function resourceTypeOf(action: string): string | undefined {
-  const dot = action.indexOf('.');
-  if (dot > 0) return action.slice(0, dot);
   const route = /^[A-Z]+ \/api\/(?:admin\/)?([a-z-]+)/.exec(action);
   if (route) return route[1];
-  if (/^(login|logout|session|refresh)/.test(action)) return 'session';
-  return undefined;
+  const prefix = /^[a-z-]+/.exec(action)?.[0];
+  if (!prefix) return undefined;
+  return SESSION_ACTIONS.has(prefix) ? 'session' : prefix;
 }
 
 /** The entry of one parsed audit line (fields as the server's audit lines name them). */

@@ -29,6 +29,7 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   'POST /api/providers/test': 'provider.test',
   'POST /api/providers/:ns/:name/validate': 'provider.validate',
   'DELETE /api/providers/:ns/:name': 'provider.delete',
+  'PUT /api/admin/config': 'config.update',
 };
 
 const openFiles = new Map<string, pino.DestinationStream & { flushSync?(): void }>();
