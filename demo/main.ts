@@ -23,6 +23,7 @@ import { butlerCrds } from '../sim/crds.js';
 import { startSimulator, type Simulator } from '../sim/index.js';
 import { createDemoController, type ControllerTiming, type DemoController } from './controller.js';
 import { generateDemoCa, startKubectlListener } from './kubectl-listener.js';
+import { harvesterCrds, harvesterResources } from './harvester-resources.js';
 import { platformSeed } from './platform-seed.js';
 import { startProviderEndpoints, type ProviderEndpoints } from './provider-endpoints.js';
 import { demoSeed, MANAGEMENT_VERSION, PLATFORM_ADDONS } from './seed.js';
@@ -145,7 +146,8 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   cleanup.push(async () => (await ssoStarting)?.stop());
   try {
     const harvester = await startSimulator({
-      seed: harvesterHosts(),
+      crds: harvesterCrds(),
+      seed: [...harvesterHosts(), ...harvesterResources()],
       name: 'demo-harvester',
       kubernetesVersion: HARVESTER_VERSION,
     });

@@ -214,8 +214,15 @@ async function proxmoxAuth(env: CheckEnv, c: ProxmoxConn): Promise<Record<string
   return { cookie: `PVEAuthCookie=${ticket}` };
 }
 
-async function proxmoxData(env: CheckEnv, c: ProxmoxConn, auth: Record<string, string>, apiPath: string) {
+async function proxmoxData(
+  env: CheckEnv,
+  c: ProxmoxConn,
+  auth: Record<string, string>,
+  apiPath: string,
+  query: Record<string, string> = {},
+) {
   const url = proxmoxUrl(c.endpoint, apiPath);
+  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
   const json = await fetchJson(
     env,
     url,
@@ -263,13 +270,13 @@ async function proxmox(
             return { name, id: String(vm.vmid ?? ''), os: osOf(name), description: `template ${String(vm.vmid)}` };
           });
       } else if (kind === 'networks') {
-        items = (await proxmoxData(env, c, auth, `${node(n)}/network?type=any_bridge`)).map((br) => {
+        items = (await proxmoxData(env, c, auth, `${node(n)}/network`, { type: 'any_bridge' })).map((br) => {
           const iface = String(br.iface ?? '');
           const comment = text(br.comments)?.trim();
           return { name: iface, id: iface, ...(comment ? { description: comment } : {}) };
         });
       } else {
-        items = (await proxmoxData(env, c, auth, `${node(n)}/storage?content=images`)).map((st) => {
+        items = (await proxmoxData(env, c, auth, `${node(n)}/storage`, { content: 'images' })).map((st) => {
           const name = String(st.storage ?? '');
           return { name, id: name, ...(text(st.type) ? { description: String(st.type) } : {}) };
         });
