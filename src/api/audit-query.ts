@@ -1,4 +1,4 @@
-// GET /api/admin/audit: a page of this server's audit entries, newest first, with filters (docs/api.md §3.11).
+// GET /api/admin/audit: a page of this server's audit entries, newest first, with filters (docs/api.md §3.9).
 // Each replica answers from its own store (src/observability/audit-store.ts).
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';

@@ -1,5 +1,5 @@
 // /api/admin/networks and /api/admin/ipallocations: NetworkPools and IPAllocations of all namespaces with their status
-// (docs/api.md §3.10). Read-only; the IPAM controller owns both.
+// (docs/api.md §3.8). Read-only; the IPAM controller owns both.
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { KubeObject } from '../kube/cache.js';

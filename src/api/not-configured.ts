@@ -1,6 +1,6 @@
 // Console pages of systems butler-server does not run (GitOps repositories, the observability pipeline, the image
 // factory): each read answers 200 with `configured: false` and a message, which the console shows as "not configured",
-// instead of a 404 that it would show as an error (docs/api.md §3.12).
+// instead of a 404 that it would show as an error (docs/api.md §3.10).
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../http/errors.js';

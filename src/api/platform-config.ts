@@ -1,4 +1,4 @@
-// /api/admin/config: the platform configuration, the cluster-scoped singleton ButlerConfig "butler" (docs/api.md §3.9).
+// /api/admin/config: the platform configuration, the cluster-scoped singleton ButlerConfig "butler" (docs/api.md §3.7).
 // The answer is a flat view of its spec and status; an update replaces each section it names and keeps the others.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';

@@ -1,4 +1,4 @@
-// Provider discovery for the create form (docs/api.md §5.4): GET /api/providers/{ns}/{name}/images, …/networks,
+// Provider discovery for the create form (docs/api.md §5.1): GET /api/providers/{ns}/{name}/images, …/networks,
 // …/clusters and …/storage-containers, asked live from the provider with its stored credentials.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';

@@ -1,4 +1,4 @@
-// Provider discovery for the cluster create form (docs/api.md §5.4): images, networks, Nutanix clusters and storage
+// Provider discovery for the cluster create form (docs/api.md §5.1): images, networks, Nutanix clusters and storage
 // containers of a stored provider, each a list of {name, id, ...}. Every request goes through the same guarded
 // outbound path as the connectivity checks (address guard, TLS rules, one deadline per request, capped body).
 import type { SanitizedKubeconfig } from '../kube/kubeconfig-check.js';
