@@ -12,7 +12,10 @@ import { registerNotConfiguredRoutes } from './not-configured.js';
 import { registerPlatformConfigRoutes } from './platform-config.js';
 import { registerProviderDiscoveryRoutes } from './provider-discovery.js';
 import { registerCatalogRoutes } from './catalog.js';
+import { registerCertificateRoutes } from './certificates.js';
 import { registerClusterDetailRoutes } from './cluster-details.js';
+import { registerClusterEditRoutes } from './cluster-edit.js';
+import { registerClusterResourceRoutes } from './cluster-resources.js';
 import { registerClusterRoutes } from './clusters.js';
 import type { ApiContext } from './context.js';
 import { registerKubectlAccessRoutes } from './kubectl-access.js';
@@ -54,6 +57,9 @@ async function apiPluginImpl(app: FastifyInstance, opts: ApiPluginOptions): Prom
 
   registerClusterRoutes(app, ctx);
   registerClusterDetailRoutes(app, ctx);
+  registerClusterEditRoutes(app, ctx);
+  registerClusterResourceRoutes(app, ctx);
+  registerCertificateRoutes(app, ctx);
   registerAddonRoutes(app, ctx);
   registerManagementRoutes(app, ctx);
   registerManagementAddonRoutes(app, ctx);

@@ -19,6 +19,8 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   'POST /api/clusters': 'cluster.create',
   'DELETE /api/clusters/:ns/:name': 'cluster.delete',
   'PATCH /api/clusters/:ns/:name/scale': 'cluster.scale',
+  'PUT /api/clusters/:ns/:name': 'cluster.update',
+  'POST /api/clusters/:ns/:name/certificates/rotate': 'cluster.certificates.rotate',
   'POST /api/clusters/:ns/:name/addons': 'addon.install',
   'PUT /api/clusters/:ns/:name/addons/:addon': 'addon.update',
   'DELETE /api/clusters/:ns/:name/addons/:addon': 'addon.uninstall',

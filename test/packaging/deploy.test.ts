@@ -79,7 +79,9 @@ describe('kustomize render', () => {
     assert.deepEqual(
       norm(find('ClusterRole').rules),
       expected([
-        [B, ['tenantclusters'], ['get', 'list', 'watch', 'create', 'patch', 'delete']],
+        [B, ['tenantclusters'], ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete']],
+        [B, ['machinerequests', 'loadbalancerrequests'], ['list']],
+        ['kamaji.clastix.io', ['tenantcontrolplanes'], ['get']],
         // watch: beyond §9.5, for the API's ProviderConfig watch cache (see deploy/base/clusterrole.yaml)
         [B, ['providerconfigs'], ['get', 'list', 'watch', 'create', 'delete']],
         [B, ['providerconfigs/status'], ['patch']],
@@ -93,7 +95,7 @@ describe('kustomize render', () => {
         [B, ['butlerconfigs'], ['get', 'update']],
         [B, ['networkpools'], ['get', 'list']],
         [B, ['ipallocations'], ['list']],
-        ['', ['secrets'], ['get']],
+        ['', ['secrets'], ['get', 'list', 'patch']],
         ['', ['nodes'], ['list']],
         ['', ['pods'], ['list', 'get']],
         ['', ['events'], ['list']],
