@@ -107,6 +107,24 @@ function seed(tenantKubeconfig: string): object[] {
       message: 'cluster is ready',
       involvedObject: { kind: 'TenantCluster', name: 'alpha', namespace: 'butler-tenants' },
     },
+    { apiVersion: B, kind: 'ButlerConfig', metadata: { name: 'butler' }, spec: { multiTenancy: { mode: 'Optional' } } },
+    {
+      apiVersion: B,
+      kind: 'NetworkPool',
+      metadata: { name: 'lab', namespace: 'butler-system' },
+      spec: { cidr: '10.40.0.0/24' },
+    },
+    {
+      apiVersion: B,
+      kind: 'IPAllocation',
+      metadata: { name: 'alpha-nodes', namespace: 'butler-system' },
+      spec: {
+        poolRef: { name: 'lab' },
+        tenantClusterRef: { name: 'alpha', namespace: 'butler-tenants' },
+        type: 'nodes',
+        count: 3,
+      },
+    },
   ];
 }
 
@@ -244,6 +262,20 @@ export async function exerciseEveryFeature(
       name: 'login',
       run: async () => {
         ({ token, cookie } = await server.login());
+      },
+    },
+    {
+      name: 'platform pages: settings read and written, network pools and IP allocations',
+      run: async () => {
+        const config = await expect(200, 'GET', '/api/admin/config');
+        const updated = await expect(200, 'PUT', '/api/admin/config', {
+          resourceVersion: config.resourceVersion,
+          multiTenancy: { mode: 'Enforced' },
+        });
+        assert.deepEqual(updated.multiTenancy, { mode: 'Enforced' });
+        assert.equal((await expect(200, 'GET', '/api/admin/networks')).pools.length, 1);
+        await expect(200, 'GET', '/api/admin/networks/butler-system/lab');
+        assert.equal((await expect(200, 'GET', '/api/admin/ipallocations')).allocations.length, 1);
       },
     },
     {
