@@ -23,6 +23,8 @@ import { butlerCrds } from '../sim/crds.js';
 import { startSimulator, type Simulator } from '../sim/index.js';
 import { createDemoController, type ControllerTiming, type DemoController } from './controller.js';
 import { generateDemoCa, startKubectlListener } from './kubectl-listener.js';
+import { harvesterCrds, harvesterResources } from './harvester-resources.js';
+import { platformSeed } from './platform-seed.js';
 import { startProviderEndpoints, type ProviderEndpoints } from './provider-endpoints.js';
 import { demoSeed, MANAGEMENT_VERSION, PLATFORM_ADDONS } from './seed.js';
 import { DEMO_IDP_DISPLAY_NAME, demoIdpTls, seedDemoSso, startDemoSso, type DemoSso } from './sso.js';
@@ -156,7 +158,8 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   cleanup.push(async () => (await ssoStarting)?.stop());
   try {
     const harvester = await startSimulator({
-      seed: harvesterHosts(),
+      crds: harvesterCrds(),
+      seed: [...harvesterHosts(), ...harvesterResources()],
       name: 'demo-harvester',
       kubernetesVersion: HARVESTER_VERSION,
     });
@@ -176,7 +179,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
         proxmoxUrl: providers.proxmoxUrl,
         insecure: providers.tls,
         credentials: providers.credentials,
-      }).concat(terminalIdentity()),
+      }).concat(terminalIdentity(), platformSeed()),
     });
     cleanup.push(() => management.stop());
 
