@@ -48,9 +48,11 @@ describe('kustomize render', () => {
       'PodDisruptionBudget/butler-server',
       'Role/butler-server-provider-credentials',
       'Role/butler-server-revocations',
+      'Role/butler-server-sso-secrets',
       'Role/butler-server-terminal-pods',
       'RoleBinding/butler-server-provider-credentials',
       'RoleBinding/butler-server-revocations',
+      'RoleBinding/butler-server-sso-secrets',
       'RoleBinding/butler-server-terminal-pods',
       'Service/butler-server',
       'ServiceAccount/butler-server',
@@ -121,6 +123,7 @@ describe('kustomize render', () => {
       norm(find('Role', 'butler-server-provider-credentials').rules),
       expected([['', ['secrets'], ['create', 'delete']]]),
     );
+    assert.deepEqual(norm(find('Role', 'butler-server-sso-secrets').rules), expected([['', ['secrets'], ['update']]]));
     assert.deepEqual(
       norm(find('Role', 'butler-server-terminal-pods').rules),
       expected([
@@ -140,6 +143,7 @@ describe('kustomize render', () => {
     for (const rb of [
       'butler-server-revocations',
       'butler-server-provider-credentials',
+      'butler-server-sso-secrets',
       'butler-server-terminal-pods',
     ]) {
       const b = find('RoleBinding', rb);
