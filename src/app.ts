@@ -27,8 +27,7 @@ import { serializerCompiler } from './http/serializer.js';
 import { validatorCompiler } from './api/validation/compiler.js';
 import { liveUpdatesPlugin } from './live/plugin.js';
 import { proxyPlugin } from './proxy/plugin.js';
-import { installApiAudit, logDestination } from './observability/audit.js';
-import { createLogger, formattedStream } from './observability/logger.js';
+import { createServerLogger, installApiAudit } from './observability/audit.js';
 import { metricsPlugin } from './observability/metrics-plugin.js';
 import type { Services } from './services.js';
 import { createStaticHandler } from './static/handler.js';
@@ -51,10 +50,7 @@ const WS_GOING_AWAY = 1001;
 const WS_TERMINATE_AFTER_MS = 2000;
 
 export async function buildApp(config: Config, services: Services, opts: BuildAppOptions = {}): Promise<App> {
-  const logger =
-    opts.logger === false
-      ? undefined
-      : createLogger(config.logLevel, logDestination(config.audit, formattedStream(config.logFormat, opts.logStream)));
+  const logger = opts.logger === false ? undefined : createServerLogger(config, services.audit, opts.logStream);
   const tlsFiles = config.tls
     ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
     : undefined;

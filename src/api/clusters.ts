@@ -238,7 +238,7 @@ export function registerClusterRoutes(app: App, ctx: ApiContext): void {
 }
 
 /** A `notification` for a user's successful cluster change, to the cluster's team and platform admins. */
-function notifyCluster(
+export function notifyCluster(
   ctx: ApiContext,
   request: FastifyRequest,
   cluster: KubeObject,

@@ -85,6 +85,9 @@ const LoginProvidersAnswer = Type.Object({
   internalUsers: Type.Boolean(),
   legacyAuth: Type.Boolean(),
   passwordLoginUrl: Type.String(),
+  errorMessages: Type.Optional(
+    Type.Record(Type.String(), Type.String(), { description: 'The login page text of each SSO error code' }),
+  ),
 });
 
 const InviteAnswer = Type.Object({
@@ -419,6 +422,8 @@ export function registerAuthRoutes(app: App, deps: AuthRouteDeps): void {
       internalUsers: true,
       legacyAuth: true,
       passwordLoginUrl: LOGIN_PATH,
+      // The login page's text for each single sign-on failure code (/login?error=<code>).
+      ...(deps.sso ? { errorMessages: deps.sso.errorMessages } : {}),
     }),
   );
 

@@ -2,6 +2,7 @@
 // a small authenticated JSON client.
 import { startSimulator, type Simulator } from '../../sim/index.js';
 import { butlerCrds } from '../../sim/crds.js';
+import { kamajiCrds } from '../../sim/kamaji-crds.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 export const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
@@ -48,7 +49,11 @@ export interface ApiAnswer {
 }
 
 export async function startApiEnv(o: { seed?: object[]; env?: Record<string, string> } = {}): Promise<ApiEnv> {
-  const sim = await startSimulator({ crds: butlerCrds(), seed: o.seed ?? baseSeed(), bookmarkIntervalMs: 1000 });
+  const sim = await startSimulator({
+    crds: [...butlerCrds(), ...kamajiCrds()],
+    seed: o.seed ?? baseSeed(),
+    bookmarkIntervalMs: 1000,
+  });
   let server: TestServer;
   try {
     server = await startTestServer({ sim, env: o.env });
