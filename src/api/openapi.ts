@@ -8,14 +8,24 @@ import { ApiErrorSchema } from './schemas.js';
 
 const PRIVATE_KEYWORDS = new Set(['errorMessage', 'paramError', 'fullMessage', 'bodyError']);
 
-/** Plain JSON Schema: TypeBox's symbol keys and our message keywords removed. */
+/** Plain JSON Schema: TypeBox's symbol keys and our message keywords removed (property names are kept as they are). */
 export function cleanSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(cleanSchema);
   if (typeof schema !== 'object' || schema === null) return schema;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(schema)) if (!PRIVATE_KEYWORDS.has(k)) out[k] = cleanSchema(v);
+  for (const [k, v] of Object.entries(schema)) {
+    if (PRIVATE_KEYWORDS.has(k)) continue;
+    out[k] = NAMED_SCHEMAS.has(k) ? cleanNamed(v) : cleanSchema(v);
+  }
   return out;
 }
+
+/** Keywords whose value maps names (of properties) to schemas. */
+const NAMED_SCHEMAS = new Set(['properties', 'patternProperties']);
+const cleanNamed = (v: unknown) =>
+  typeof v === 'object' && v !== null
+    ? Object.fromEntries(Object.entries(v).map(([name, s]) => [name, cleanSchema(s)]))
+    : v;
 
 /** find-my-way template → OpenAPI path: `:name` → `{name}`, the trailing wildcard `*` → `{path}`. */
 const toOpenApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, '{path}');
