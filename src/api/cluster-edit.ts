@@ -1,6 +1,7 @@
 // Editing a TenantCluster with optimistic concurrency (PUT) and its clean YAML export (docs/api.md §3.1).
+import type { App } from '../http/app-type.js';
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+
 import yaml from 'js-yaml';
 import { badRequest, HttpError, invalidFields, type FieldError } from '../http/errors.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
@@ -155,7 +156,7 @@ export function exportObject(cluster: KubeObject): Record<string, unknown> {
   return { apiVersion: rest.apiVersion, kind: rest.kind, ...rest, metadata };
 }
 
-export function registerClusterEditRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerClusterEditRoutes(app: App, ctx: ApiContext): void {
   app.put(
     '/api/clusters/:ns/:name',
     {
@@ -167,7 +168,7 @@ export function registerClusterEditRoutes(app: FastifyInstance, ctx: ApiContext)
       },
     },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ClusterParams>;
+      const { ns, name } = request.params;
       const body = request.body as UpdateClusterRequest;
       const unknown = unknownFields(request.body as Record<string, unknown>);
       if (unknown.length) throw invalidFields(unknown);
@@ -220,7 +221,7 @@ export function registerClusterEditRoutes(app: FastifyInstance, ctx: ApiContext)
       },
     },
     async (request, reply) => {
-      const { ns, name } = request.params as Static<typeof ClusterParams>;
+      const { ns, name } = request.params;
       const cluster = await getTenantCluster(ctx, ns, name);
       return reply
         .type('application/yaml; charset=utf-8')
