@@ -25,6 +25,8 @@ import { controlPlaneSeed, seedDemoCertificates } from './control-plane.js';
 import { startSimulator, type Simulator } from '../sim/index.js';
 import { createDemoController, tenantNamespaceFor, type ControllerTiming, type DemoController } from './controller.js';
 import { generateDemoCa, startKubectlListener } from './kubectl-listener.js';
+import { harvesterCrds, harvesterResources } from './harvester-resources.js';
+import { platformSeed } from './platform-seed.js';
 import { startProviderEndpoints, type ProviderEndpoints } from './provider-endpoints.js';
 import { demoSeed, MANAGEMENT_VERSION, PLATFORM_ADDONS, TENANT_NAMESPACE } from './seed.js';
 import { DEMO_IDP_DISPLAY_NAME, demoIdpTls, seedDemoSso, startDemoSso, type DemoSso } from './sso.js';
@@ -158,7 +160,8 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   cleanup.push(async () => (await ssoStarting)?.stop());
   try {
     const harvester = await startSimulator({
-      seed: harvesterHosts(),
+      crds: harvesterCrds(),
+      seed: [...harvesterHosts(), ...harvesterResources()],
       name: 'demo-harvester',
       kubernetesVersion: HARVESTER_VERSION,
     });
@@ -180,6 +183,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
         credentials: providers.credentials,
       }).concat(
         terminalIdentity(),
+        platformSeed(),
         controlPlaneSeed({
           tenantNamespace: TENANT_NAMESPACE,
           tenantNamespaceOf: (c) => tenantNamespaceFor(TENANT_NAMESPACE, c),

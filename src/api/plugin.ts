@@ -6,6 +6,11 @@ import type { Config } from '../config/types.js';
 import { PROVIDER_CONFIGS, TENANT_CLUSTERS } from '../kube/butler.js';
 import type { Services } from '../services.js';
 import { registerAddonRoutes } from './addons.js';
+import { registerAuditQueryRoutes } from './audit-query.js';
+import { registerIpPoolRoutes } from './ip-pools.js';
+import { registerNotConfiguredRoutes } from './not-configured.js';
+import { registerPlatformConfigRoutes } from './platform-config.js';
+import { registerProviderDiscoveryRoutes } from './provider-discovery.js';
 import { registerCatalogRoutes } from './catalog.js';
 import { registerCertificateRoutes } from './certificates.js';
 import { registerClusterDetailRoutes } from './cluster-details.js';
@@ -24,7 +29,7 @@ export interface ApiPluginOptions {
   config: Config;
   services: Pick<
     Services,
-    'kube' | 'clusterCache' | 'providerCache' | 'tenants' | 'checks' | 'clusterViews' | 'identity'
+    'kube' | 'clusterCache' | 'providerCache' | 'tenants' | 'checks' | 'clusterViews' | 'identity' | 'audit'
   >;
 }
 
@@ -44,6 +49,7 @@ async function apiPluginImpl(app: FastifyInstance, opts: ApiPluginOptions): Prom
     },
     clusterViews: services.clusterViews,
     identity: services.identity,
+    audit: services.audit,
     kubeFor: () => services.kube,
   };
 
@@ -60,6 +66,11 @@ async function apiPluginImpl(app: FastifyInstance, opts: ApiPluginOptions): Prom
   registerCatalogRoutes(app, ctx);
   registerKubectlAccessRoutes(app, ctx);
   registerProviderRoutes(app, ctx);
+  registerProviderDiscoveryRoutes(app, ctx);
+  registerPlatformConfigRoutes(app, ctx);
+  registerIpPoolRoutes(app, ctx);
+  registerAuditQueryRoutes(app, ctx);
+  registerNotConfiguredRoutes(app, ctx);
   registerOpenApiRoute(app, () => app.registeredRoutes, config.version);
 }
 

@@ -323,6 +323,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
     ...(certFile !== undefined && keyFile !== undefined ? { tls: { certFile, keyFile } } : {}),
     audit: {
       ...(get('BUTLER_AUDIT_LOG_FILE') !== undefined ? { file: get('BUTLER_AUDIT_LOG_FILE')! } : {}),
+      ...(get('BUTLER_AUDIT_DIR') !== undefined ? { dir: get('BUTLER_AUDIT_DIR')! } : {}),
+      maxBytes: positive('BUTLER_AUDIT_MAX_BYTES', size('BUTLER_AUDIT_MAX_BYTES', '16MiB')),
     },
   };
 }

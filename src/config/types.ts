@@ -172,6 +172,10 @@ export interface Config {
   audit: {
     /** Audit lines go to stdout (with the logs) unless a file is named. */
     file?: string;
+    /** Directory of the queryable audit store (GET /api/admin/audit); in memory only when unset. */
+    dir?: string;
+    /** Bound of the queryable audit store in bytes (its JSON lines; files or memory). */
+    maxBytes: number;
   };
 }
 

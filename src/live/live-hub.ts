@@ -153,11 +153,10 @@ export class LiveHub<T, F> {
     return frame;
   }
 
+  /** From the source's content (empty before its first list; on RESYNC already the new list, though `synced` may not be set yet). */
   private rememberScopes(): void {
     this.scopes.clear();
-    const source = this.stream.source;
-    if (!source.synced) return;
-    for (const o of source.list()) this.scopes.set(this.stream.keyOf(o), this.stream.scopeOf(o));
+    for (const o of this.stream.source.list()) this.scopes.set(this.stream.keyOf(o), this.stream.scopeOf(o));
   }
 
   private onSignal(s: CacheSignal<T>): void {

@@ -48,9 +48,11 @@ describe('kustomize render', () => {
       'PodDisruptionBudget/butler-server',
       'Role/butler-server-provider-credentials',
       'Role/butler-server-revocations',
+      'Role/butler-server-sso-secrets',
       'Role/butler-server-terminal-pods',
       'RoleBinding/butler-server-provider-credentials',
       'RoleBinding/butler-server-revocations',
+      'RoleBinding/butler-server-sso-secrets',
       'RoleBinding/butler-server-terminal-pods',
       'Service/butler-server',
       'ServiceAccount/butler-server',
@@ -92,6 +94,9 @@ describe('kustomize render', () => {
         [B, ['identityproviders'], ['list', 'watch']],
         [B, ['users/status'], ['patch']],
         [B, ['addondefinitions'], ['get', 'list']],
+        [B, ['butlerconfigs'], ['get', 'update']],
+        [B, ['networkpools'], ['get', 'list']],
+        [B, ['ipallocations'], ['list']],
         ['', ['secrets'], ['get', 'list', 'patch']],
         ['', ['nodes'], ['list']],
         ['', ['pods'], ['list', 'get']],
@@ -118,6 +123,7 @@ describe('kustomize render', () => {
       norm(find('Role', 'butler-server-provider-credentials').rules),
       expected([['', ['secrets'], ['create', 'delete']]]),
     );
+    assert.deepEqual(norm(find('Role', 'butler-server-sso-secrets').rules), expected([['', ['secrets'], ['update']]]));
     assert.deepEqual(
       norm(find('Role', 'butler-server-terminal-pods').rules),
       expected([
@@ -137,6 +143,7 @@ describe('kustomize render', () => {
     for (const rb of [
       'butler-server-revocations',
       'butler-server-provider-credentials',
+      'butler-server-sso-secrets',
       'butler-server-terminal-pods',
     ]) {
       const b = find('RoleBinding', rb);
@@ -215,6 +222,9 @@ describe('kustomize render', () => {
     const port = (name: string) => c.ports.find((p: any) => p.name === name).containerPort;
     assert.equal(port('http'), 8080);
     assert.equal(c.env.find((e: any) => e.name === 'BUTLER_METRICS_ADDR').value, `:${port('metrics')}`);
+    const auditDir = c.env.find((e: any) => e.name === 'BUTLER_AUDIT_DIR').value;
+    const auditMount = c.volumeMounts.find((m: any) => m.mountPath === auditDir);
+    assert.ok(pod.volumes.find((v: any) => v.name === auditMount.name).emptyDir, 'the audit store is on a volume');
     // The Service, PDB and NetworkPolicy select the Deployment's pods.
     const labels = d.spec.template.metadata.labels;
     for (const sel of [

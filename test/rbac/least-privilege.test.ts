@@ -31,7 +31,7 @@ describe('with exactly the deploy/ RBAC', () => {
     } finally {
       await server.close();
     }
-    assert.equal(done.length, 21, done.join(', '));
+    assert.equal(done.length, 23, done.join(', '));
   });
 
   // Last: it leaves the simulator's cluster-wide TenantCluster LIST failing.

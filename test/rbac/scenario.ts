@@ -107,6 +107,24 @@ function seed(tenantKubeconfig: string, certificates: object[]): object[] {
       message: 'cluster is ready',
       involvedObject: { kind: 'TenantCluster', name: 'alpha', namespace: 'butler-tenants' },
     },
+    { apiVersion: B, kind: 'ButlerConfig', metadata: { name: 'butler' }, spec: { multiTenancy: { mode: 'Optional' } } },
+    {
+      apiVersion: B,
+      kind: 'NetworkPool',
+      metadata: { name: 'lab', namespace: 'butler-system' },
+      spec: { cidr: '10.40.0.0/24' },
+    },
+    {
+      apiVersion: B,
+      kind: 'IPAllocation',
+      metadata: { name: 'alpha-nodes', namespace: 'butler-system' },
+      spec: {
+        poolRef: { name: 'lab' },
+        tenantClusterRef: { name: 'alpha', namespace: 'butler-tenants' },
+        type: 'nodes',
+        count: 3,
+      },
+    },
   ];
 }
 
@@ -247,6 +265,20 @@ export async function exerciseEveryFeature(
       name: 'login',
       run: async () => {
         ({ token, cookie } = await server.login());
+      },
+    },
+    {
+      name: 'platform pages: settings read and written, network pools and IP allocations',
+      run: async () => {
+        const config = await expect(200, 'GET', '/api/admin/config');
+        const updated = await expect(200, 'PUT', '/api/admin/config', {
+          resourceVersion: config.resourceVersion,
+          multiTenancy: { mode: 'Enforced' },
+        });
+        assert.deepEqual(updated.multiTenancy, { mode: 'Enforced' });
+        assert.equal((await expect(200, 'GET', '/api/admin/networks')).pools.length, 1);
+        await expect(200, 'GET', '/api/admin/networks/butler-system/lab');
+        assert.equal((await expect(200, 'GET', '/api/admin/ipallocations')).allocations.length, 1);
       },
     },
     {
@@ -482,6 +514,39 @@ export async function exerciseEveryFeature(
         } finally {
           await fetch(`${idps}/rbac-idp`, { method: 'DELETE', headers: admin });
         }
+      },
+    },
+    {
+      name: 'an administrator creates, rotates the secret of and deletes an IdentityProvider (the IdP as the user)',
+      run: async () => {
+        const api = '/api/admin/identity-providers';
+        const secretPath = '/api/v1/namespaces/butler-system/secrets/rbac-admin-idp-oidc-secret';
+        const secretValue = async () => {
+          const r = await fetch(`${sim.url}${secretPath}`, { headers: { authorization: `Bearer ${sim.token}` } });
+          if (r.status === 404) return undefined;
+          const body = (await r.json()) as { data: Record<string, string> };
+          return Buffer.from(body.data['client-secret']!, 'base64').toString('utf8');
+        };
+        const created = await expect(201, 'POST', api, {
+          name: 'rbac-admin-idp',
+          displayName: 'RBAC admin IdP',
+          issuerURL: 'https://idp.example.test',
+          clientID: 'butler',
+          clientSecret: 'first-secret',
+          redirectURL: 'https://butler.example.test/api/auth/callback',
+        });
+        assert.equal(created.metadata.name, 'rbac-admin-idp');
+        assert.equal(await secretValue(), 'first-secret');
+        const listed = await expect(200, 'GET', api);
+        assert.ok(listed.identityProviders.some((o: any) => o.metadata.name === 'rbac-admin-idp'));
+        const updated = await expect(200, 'PUT', `${api}/rbac-admin-idp`, {
+          clientSecret: 'second-secret',
+          displayName: 'RBAC admin IdP 2',
+        });
+        assert.equal(updated.spec.displayName, 'RBAC admin IdP 2');
+        assert.equal(await secretValue(), 'second-secret');
+        assert.equal((await expect(200, 'DELETE', `${api}/rbac-admin-idp`)).status, 'deleted');
+        assert.equal(await secretValue(), undefined, 'the client secret is deleted with its IdentityProvider');
       },
     },
     {
