@@ -1,8 +1,8 @@
 // A tenant cluster's control-plane certificates, from the Secrets of its Kamaji TenantControlPlane, and their
 // rotation (docs/api.md §3.1).
-import type { App } from '../http/app-type.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
+import type { App } from '../http/app-type.js';
 import { badRequest, conflict, HttpError, notFound } from '../http/errors.js';
 import { principalOf } from '../identity/auth-routes.js';
 import { ANNOTATION_CERT_ROTATE, CONTROL_PLANE_LABELS } from '../kube/butler.js';

@@ -1,7 +1,6 @@
 // Editing a TenantCluster with optimistic concurrency (PUT) and its clean YAML export (docs/api.md §3.1).
-import type { App } from '../http/app-type.js';
 import { Type, type Static } from '@sinclair/typebox';
-
+import type { App } from '../http/app-type.js';
 import yaml from 'js-yaml';
 import { badRequest, HttpError, invalidFields, type FieldError } from '../http/errors.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
@@ -169,8 +168,8 @@ export function registerClusterEditRoutes(app: App, ctx: ApiContext): void {
     },
     async (request) => {
       const { ns, name } = request.params;
-      const body = request.body as UpdateClusterRequest;
-      const unknown = unknownFields(request.body as Record<string, unknown>);
+      const body = request.body;
+      const unknown = unknownFields(request.body);
       if (unknown.length) throw invalidFields(unknown);
       if (body.resourceVersion === undefined) throw badRequest(RESOURCE_VERSION_REQUIRED, { field: 'resourceVersion' });
       let current: KubeObject;
@@ -217,6 +216,7 @@ export function registerClusterEditRoutes(app: App, ctx: ApiContext): void {
       schema: {
         summary: 'Export a tenant cluster as YAML without server-managed fields',
         params: ClusterParams,
+        produces: 'application/yaml',
         response: { 200: Type.String({ description: 'YAML of the TenantCluster' }) },
       },
     },

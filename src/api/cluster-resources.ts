@@ -1,8 +1,7 @@
 // What a tenant cluster is made of in the management cluster: its MachineRequests, LoadBalancerRequests and hosted
 // control plane (docs/api.md §3.1).
-import type { App } from '../http/app-type.js';
 import { Type } from '@sinclair/typebox';
-
+import type { App } from '../http/app-type.js';
 import { notFound } from '../http/errors.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
 import type { KubeObject } from '../kube/cache.js';
