@@ -1,6 +1,7 @@
 // What the demo's management cluster holds at start: namespaces, nodes and system pods, a ButlerConfig, three
 // ProviderConfigs with their credentials, an addon catalog, two ManagementAddons and three TenantClusters
 // (Ready, Provisioning, Failed).
+import { apiUsersRbac } from '../sim/crds.js';
 import { FINALIZER } from './kube-writes.js';
 import { adminSecretName, tenantNamespaceFor, type PlatformAddon } from './controller.js';
 import type { ProviderCredentials } from './provider-endpoints.js';
@@ -269,6 +270,8 @@ export function demoSeed(o: SeedOptions): object[] {
   return [
     ns(SYSTEM_NAMESPACE),
     ns(TENANT_NAMESPACE),
+    // What users may do when the server writes on their behalf (impersonated), as deploy/ grants it.
+    ...apiUsersRbac(),
     ns('kamaji-system'),
     ns('capi-system'),
     ns('cert-manager'),

@@ -179,7 +179,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
     async (request) => {
       const { ns, name } = request.params as Static<typeof ClusterParams>;
       try {
-        const res = await ctx.kube.request<KubeObject>({
+        const res = await ctx.kubeFor(request).request<KubeObject>({
           method: 'DELETE',
           path: paths.tenantCluster(ns, name),
           query: { propagationPolicy: 'Background' },
@@ -213,7 +213,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const { ns, name } = request.params as Static<typeof ClusterParams>;
       const { replicas } = request.body as Static<typeof ScaleBody>;
       try {
-        const patched = await ctx.kube.request<KubeObject>({
+        const patched = await ctx.kubeFor(request).request<KubeObject>({
           method: 'PATCH',
           path: paths.tenantCluster(ns, name),
           query: STRICT,

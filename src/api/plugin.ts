@@ -21,7 +21,7 @@ export interface ApiPluginOptions {
   config: Config;
   services: Pick<
     Services,
-    'kube' | 'clusterCache' | 'providerCache' | 'tenants' | 'checks' | 'clusterViews' | 'identity'
+    'kube' | 'kubeFor' | 'clusterCache' | 'providerCache' | 'tenants' | 'checks' | 'clusterViews' | 'identity'
   >;
 }
 
@@ -41,7 +41,7 @@ async function apiPluginImpl(app: FastifyInstance, opts: ApiPluginOptions): Prom
     },
     clusterViews: services.clusterViews,
     identity: services.identity,
-    kubeFor: () => services.kube,
+    kubeFor: services.kubeFor,
   };
 
   app.setValidatorCompiler(validatorCompiler);

@@ -223,7 +223,8 @@ export function registerProviderRoutes(app: FastifyInstance, ctx: ApiContext): v
       }
       let created: KubeObject;
       try {
-        created = await ctx.kube.request<KubeObject>({
+        // The ProviderConfig as the user; its credentials Secret is the server's own (created and deleted by it).
+        created = await ctx.kubeFor(request).request<KubeObject>({
           method: 'POST',
           path: paths.providerConfigs(namespace),
           query: STRICT,
@@ -324,7 +325,7 @@ export function registerProviderRoutes(app: FastifyInstance, ctx: ApiContext): v
         );
       let deleted: unknown;
       try {
-        deleted = await ctx.kube.request({ method: 'DELETE', path: paths.providerConfig(ns, name) });
+        deleted = await ctx.kubeFor(request).request({ method: 'DELETE', path: paths.providerConfig(ns, name) });
       } catch (err) {
         if (isKubeStatus(err, 404)) throw providerMissing(ns, name);
         throw toHttpError(err, {

@@ -1,7 +1,7 @@
 // Shared set-up of the API tests: a simulator loaded with the Butler CRDs and a few objects, the real server, and
 // a small authenticated JSON client.
 import { startSimulator, type Simulator } from '../../sim/index.js';
-import { butlerCrds } from '../../sim/crds.js';
+import { apiUsersRbac, butlerCrds } from '../../sim/crds.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 export const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
@@ -48,7 +48,12 @@ export interface ApiAnswer {
 }
 
 export async function startApiEnv(o: { seed?: object[]; env?: Record<string, string> } = {}): Promise<ApiEnv> {
-  const sim = await startSimulator({ crds: butlerCrds(), seed: o.seed ?? baseSeed(), bookmarkIntervalMs: 1000 });
+  // The RBAC of deploy/base/api-users.yaml: writes on behalf of a user are sent impersonated and decided by it.
+  const sim = await startSimulator({
+    crds: butlerCrds(),
+    seed: [...apiUsersRbac(), ...(o.seed ?? baseSeed())],
+    bookmarkIntervalMs: 1000,
+  });
   let server: TestServer;
   try {
     server = await startTestServer({ sim, env: o.env });
