@@ -18,6 +18,10 @@ import { phaseOf, type UserObject } from './user-store.js';
 import { meView, teamNamespace, userListItem } from './views.js';
 import type { TeamClusterViews } from './cluster-teams.js';
 
+/** Login refusals, the texts the console shows: the same for a wrong name, a wrong password or no usable password. */
+export const LOGIN_FAILED = 'Invalid email or password';
+export const LOGIN_FIELDS_REQUIRED = 'Email/username and password are required';
+
 const MAX_CREDENTIAL_LENGTH = 256;
 
 export interface AuthRouteDeps {
@@ -97,7 +101,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     if (locked) return { refuse: forbidden('Account is temporarily locked due to too many failed attempts') };
     if (internal && phaseOf(internal) === 'Pending' && !internal.status?.passwordSecretRef)
       return { refuse: forbidden('Please complete registration using your invite link') };
-    return { refuse: unauthorized('invalid credentials'), ...(internal ? { user: internal } : {}) };
+    return { refuse: unauthorized(LOGIN_FAILED), ...(internal ? { user: internal } : {}) };
   }
 
   app.post(LOGIN_PATH, async (request, reply) => {
@@ -119,7 +123,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
       raw.length > MAX_CREDENTIAL_LENGTH ||
       password.length > MAX_CREDENTIAL_LENGTH
     ) {
-      throw badRequest('username and password are required');
+      throw badRequest(LOGIN_FIELDS_REQUIRED);
     }
     const outcome = await checkLogin(raw, password);
     if ('refuse' in outcome) {
@@ -200,8 +204,10 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
   }
 
   app.post(LOGOUT_PATH, async (request, reply) => {
-    const session = request.session!;
+    const session = request.session;
     clearSessionCookie(reply, request, config);
+    // No usable session (the auth hook let it through): nothing to revoke, the cookie is cleared all the same.
+    if (!session) return { status: 'logged_out', message: 'no session' };
     const logoutUrl = await deps.sso?.logout(request, reply);
     const address = clientAddress(request, config);
     try {

@@ -1,7 +1,7 @@
 // A simulator prepared like a Butler management cluster: the Butler CRDs, the system and tenant namespaces, and the
 // RBAC of deploy/base/api-users.yaml (what users may do when the server writes on their behalf, impersonated).
 
-import { apiUsersRbac, butlerCrds } from '../../sim/crds.js';
+import { apiUsersRbac, butlerCrds, fullAccessRbac } from '../../sim/crds.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/index.js';
 
 export function namespace(name: string): object {
@@ -31,25 +31,7 @@ export function startButlerSimulator(opts: SimulatorOptions = {}): Promise<Simul
  * through the management proxy (sent as that user) may do what the server's own account could.
  */
 export function clusterAdminFor(user: string): object[] {
-  const RBAC = 'rbac.authorization.k8s.io';
-  return [
-    {
-      apiVersion: `${RBAC}/v1`,
-      kind: 'ClusterRole',
-      metadata: { name: 'test-cluster-admin' },
-      rules: [
-        { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
-        { nonResourceURLs: ['*'], verbs: ['*'] },
-      ],
-    },
-    {
-      apiVersion: `${RBAC}/v1`,
-      kind: 'ClusterRoleBinding',
-      metadata: { name: 'test-cluster-admin' },
-      roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: 'test-cluster-admin' },
-      subjects: [{ apiGroup: RBAC, kind: 'User', name: user }],
-    },
-  ];
+  return fullAccessRbac(user, 'test-cluster-admin');
 }
 
 /** A request to the simulator with its token; throws unless it answers 2xx. Resolves with the JSON answer. */
