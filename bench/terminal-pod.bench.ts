@@ -1,12 +1,15 @@
 // Terminals in shell pods (issue 15): time from WebSocket open to the first prompt, and keystroke echo p50/p99,
 // pod mode (the default: a shell pod on the simulator's kubelet, attached through the simulated API server) next to
-// local mode (a PTY forked by the server). butler-server runs in its own process (src/main.ts) against the simulator.
+// local mode (a PTY forked by the server). butler-server and the simulator each run in their own process, as a server
+// and its cluster would, so neither the measuring client nor the simulated kubelet shares an event loop with the server.
 //
 // Run: node --import tsx bench/terminal-pod.bench.ts   (TERMINAL_POD_BENCH_OPENS=10 TERMINAL_POD_BENCH_KEYS=300)
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket from 'ws';
-import { butlerCrds } from '../sim/crds.js';
-import { startSimulator } from '../sim/index.js';
-import { startButler, stopProcess } from './lib/butler-process.js';
+import { freePort, ROOT, startButler, stopProcess } from './lib/butler-process.js';
 import { percentile, sleep } from './lib/stats.js';
 
 const OPENS = Number(process.env.TERMINAL_POD_BENCH_OPENS ?? 10);
@@ -84,35 +87,73 @@ async function echoLatency(s: Session): Promise<{ p50: number; p99: number }> {
   return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99) };
 }
 
-async function measure(mode: 'pod' | 'local'): Promise<{ prompt: number[]; echo: { p50: number; p99: number } }> {
-  const sim = await startSimulator({
-    crds: butlerCrds(),
-    seed: [
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'butler-system' } },
-      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'butler-terminal', namespace: 'butler-system' } },
+interface SimulatorProcess {
+  proc: ChildProcess;
+  kubeconfigPath: string;
+  dir: string;
+}
+
+/** `npm run sim` in its own process, with the namespace and ServiceAccount pod mode needs. */
+async function startSimulatorProcess(): Promise<SimulatorProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'butler-bench-sim-'));
+  const kubeconfigPath = join(dir, 'kubeconfig');
+  const port = await freePort();
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'sim/cli.ts'),
+      '--port',
+      String(port),
+      '--butler-crds',
+      '--kubeconfig-out',
+      kubeconfigPath,
     ],
-  });
-  const butler = await startButler(sim.kubeconfigPath, {
-    env: { BUTLER_TERMINAL_MODE: mode, BUTLER_TERMINAL_REATTACH_GRACE: '0s' },
-    stdout: 'ignore',
-  });
+    { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const deadline = Date.now() + TIMEOUT_MS;
+  while (!existsSync(kubeconfigPath)) {
+    if (proc.exitCode !== null || Date.now() > deadline) throw new Error('the simulator did not start');
+    await sleep(50);
+  }
+  for (const args of [
+    ['create', 'namespace', 'butler-system'],
+    ['create', 'serviceaccount', 'butler-terminal', '--namespace', 'butler-system'],
+  ]) {
+    const r = spawnSync('kubectl', ['--kubeconfig', kubeconfigPath, ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr || r.error?.message}`);
+  }
+  return { proc, kubeconfigPath, dir };
+}
+
+async function measure(mode: 'pod' | 'local'): Promise<{ prompt: number[]; echo: { p50: number; p99: number } }> {
+  const sim = await startSimulatorProcess();
   try {
-    const url = `${butler.url.replace('http:', 'ws:')}/ws/terminal/management`;
-    const prompt: number[] = [];
-    for (let i = 0; i < OPENS; i++) {
-      const { session, firstPromptMs } = await open(url, butler.token);
-      prompt.push(firstPromptMs);
+    const butler = await startButler(sim.kubeconfigPath, {
+      env: { BUTLER_TERMINAL_MODE: mode, BUTLER_TERMINAL_REATTACH_GRACE: '0s' },
+      stdout: 'ignore',
+    });
+    try {
+      const url = `${butler.url.replace('http:', 'ws:')}/ws/terminal/management`;
+      const prompt: number[] = [];
+      for (let i = 0; i < OPENS; i++) {
+        const { session, firstPromptMs } = await open(url, butler.token);
+        prompt.push(firstPromptMs);
+        session.ws.close(1000);
+        await sleep(300);
+      }
+      const { session } = await open(url, butler.token);
+      const echo = await echoLatency(session);
       session.ws.close(1000);
-      await sleep(300);
+      prompt.sort((a, b) => a - b);
+      return { prompt, echo };
+    } finally {
+      await stopProcess(butler.proc);
     }
-    const { session } = await open(url, butler.token);
-    const echo = await echoLatency(session);
-    session.ws.close(1000);
-    prompt.sort((a, b) => a - b);
-    return { prompt, echo };
   } finally {
-    await stopProcess(butler.proc);
-    await sim.stop();
+    await stopProcess(sim.proc);
+    rmSync(sim.dir, { recursive: true, force: true });
   }
 }
 

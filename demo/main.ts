@@ -23,9 +23,11 @@ import { butlerCrds } from '../sim/crds.js';
 import { startSimulator, type Simulator } from '../sim/index.js';
 import { createDemoController, type ControllerTiming, type DemoController } from './controller.js';
 import { generateDemoCa, startKubectlListener } from './kubectl-listener.js';
+import { harvesterCrds, harvesterResources } from './harvester-resources.js';
+import { platformSeed } from './platform-seed.js';
 import { startProviderEndpoints, type ProviderEndpoints } from './provider-endpoints.js';
 import { demoSeed, MANAGEMENT_VERSION, PLATFORM_ADDONS } from './seed.js';
-import { DEMO_IDP_DISPLAY_NAME, seedDemoSso, startDemoSso, type DemoSso } from './sso.js';
+import { DEMO_IDP_DISPLAY_NAME, demoIdpTls, seedDemoSso, startDemoSso, type DemoSso } from './sso.js';
 import { nodeObject } from './tenant-sim.js';
 
 export const DEFAULT_DEMO_ADDR = '127.0.0.1:8080';
@@ -34,8 +36,16 @@ const READY_TIMEOUT_MS = 10_000;
 const here = dirname(fileURLToPath(import.meta.url));
 
 export interface DemoOptions {
-  /** Single sign-on with a real OpenID Provider and three users (`npm run demo -- --sso`). */
+  /**
+   * Single sign-on with a real OpenID Provider and three users (the command's default; `npm run demo -- --no-sso`
+   * leaves it out). The provider starts beside the simulators.
+   */
   sso?: boolean;
+  /**
+   * Return only once single sign-on is ready (default true). The command passes false: the console is usable with
+   * the admin password at once, and the "Sign in with …" button appears a moment later (see `ssoReady`).
+   */
+  waitForSso?: boolean;
   /** Listen address (default 127.0.0.1:8080); port 0 picks a free one. */
   addr?: string;
   /** The HTTPS listener for kubectl (default 127.0.0.1:0, a free port; the command's default is 127.0.0.1:8443). */
@@ -68,8 +78,10 @@ export interface Demo {
   harvester: Simulator;
   providers: ProviderEndpoints;
   controller: DemoController;
-  /** Single sign-on: the demo's OpenID Provider and its three users. */
+  /** Single sign-on: the demo's OpenID Provider and its three users (set once ready). */
   sso?: DemoSso;
+  /** Settles when single sign-on is ready (undefined without it); rejects when it could not start. */
+  ssoReady: Promise<DemoSso | undefined>;
   /** Stops everything and removes every temporary file; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -139,12 +151,15 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   const logStream = opts.logStream ?? process.stderr;
   const cleanup = cleanupStack();
   // The demo IdP starts beside the simulators (it needs none of them).
-  const ssoStarting = opts.sso ? startDemoSso() : undefined;
+  const idpTls = opts.sso ? demoIdpTls() : undefined;
+  if (idpTls) cleanup.push(() => rmSync(idpTls.dir, { recursive: true, force: true }));
+  const ssoStarting = idpTls ? startDemoSso(idpTls) : undefined;
   ssoStarting?.catch(() => undefined);
   cleanup.push(async () => (await ssoStarting)?.stop());
   try {
     const harvester = await startSimulator({
-      seed: harvesterHosts(),
+      crds: harvesterCrds(),
+      seed: [...harvesterHosts(), ...harvesterResources()],
       name: 'demo-harvester',
       kubernetesVersion: HARVESTER_VERSION,
     });
@@ -164,11 +179,9 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
         proxmoxUrl: providers.proxmoxUrl,
         insecure: providers.tls,
         credentials: providers.credentials,
-      }).concat(terminalIdentity()),
+      }).concat(terminalIdentity(), platformSeed()),
     });
     cleanup.push(() => management.stop());
-
-    const sso = await ssoStarting;
 
     const consoleDir = assembleConsoleDir();
     cleanup.push(() => rmSync(consoleDir, { recursive: true, force: true }));
@@ -197,7 +210,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     const args = ['--addr', opts.addr ?? DEFAULT_DEMO_ADDR, '--kubeconfig', management.kubeconfigPath];
     if (opts.staticDir !== undefined) args.push('--static-dir', opts.staticDir);
     const config: Config = {
-      ...loadConfig(args, { ...generated, ...sso?.env, ...given }),
+      ...loadConfig(args, { ...generated, ...idpTls?.env, ...given }),
       builtinConsoleDir: consoleDir,
     };
 
@@ -231,14 +244,8 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     const port = address !== null && typeof address === 'object' ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host || '127.0.0.1';
     const url = `${config.tls ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    if (sso) {
-      sso.registerClient(url);
-      await seedDemoSso(controllerKube, sso, url);
-      await waitUntil(() => services.sso.registry.list().length > 0, 'the demo identity provider');
-    }
-
     let stopping: Promise<void> | undefined;
-    return {
+    const demo: Demo = {
       url,
       kubectlUrl,
       username: config.auth.adminUsername,
@@ -250,9 +257,22 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
       harvester,
       providers,
       controller,
-      ...(sso ? { sso } : {}),
+      ssoReady: Promise.resolve(undefined),
       stop: () => (stopping ??= cleanup.run()),
     };
+    demo.ssoReady = (async () => {
+      const sso = await ssoStarting;
+      if (!sso) return undefined;
+      sso.registerClient(url);
+      await seedDemoSso(controllerKube, sso, url);
+      await waitUntil(() => services.sso.registry.list().length > 0, 'the demo identity provider');
+      demo.sso = sso;
+      return sso;
+    })();
+    demo.ssoReady.catch(() => undefined);
+
+    if (opts.waitForSso !== false) await demo.ssoReady;
+    return demo;
   } catch (err) {
     await cleanup.run();
     throw err;
@@ -312,12 +332,14 @@ export function parseDemoArgs(argv: string[]): DemoFlags {
 export async function runDemo(argv: string[]): Promise<void> {
   // A person watches the command: readable log lines unless BUTLER_LOG_FORMAT says otherwise.
   const env = { BUTLER_LOG_FORMAT: 'pretty', ...process.env };
-  const sso = argv.includes('--sso');
+  // Single sign-on is on unless --no-sso (--sso, once needed to turn it on, is still accepted).
+  const sso = !argv.includes('--no-sso');
   const demo = await startDemo({
     kubectlAddr: DEFAULT_KUBECTL_ADDR,
-    ...parseDemoArgs(argv.filter((a) => a !== '--sso')),
+    ...parseDemoArgs(argv.filter((a) => a !== '--sso' && a !== '--no-sso')),
     env,
     sso,
+    waitForSso: false,
   });
   process.stdout.write(
     [
@@ -328,15 +350,25 @@ export async function runDemo(argv: string[]): Promise<void> {
       `  Password: ${demo.password ?? '(the one you set in BUTLER_ADMIN_PASSWORD)'}`,
       `  kubectl:  ${demo.kubectlUrl} (HTTPS; download a kubeconfig on the console page, then`,
       '            kubectl --kubeconfig <downloaded file> get nodes)',
-      ...(demo.sso
-        ? [
-            `Single sign-on ("Sign in with ${DEMO_IDP_DISPLAY_NAME}", a real OpenID Provider at ${demo.sso.idp.issuer}):`,
-            ...demo.sso.users.map((u) => `  ${u.login.padEnd(6)} / ${u.password}  (${u.role})`),
-          ]
-        : []),
-      'Press Ctrl-C to stop.',
+      sso ? 'Single sign-on is starting; its users follow. Press Ctrl-C to stop.' : 'Press Ctrl-C to stop.',
       '',
     ].join('\n') + '\n',
+  );
+  demo.ssoReady.then(
+    (ready) => {
+      if (!ready) return;
+      process.stdout.write(
+        [
+          `Single sign-on ("Sign in with ${DEMO_IDP_DISPLAY_NAME}" on the page; a real OpenID Provider at ${ready.idp.issuer}):`,
+          ...ready.users.map((u) => `  ${u.login.padEnd(6)} / ${u.password}  (${u.role})`),
+          '',
+        ].join('\n') + '\n',
+      );
+    },
+    (err: unknown) =>
+      process.stderr.write(
+        `demo: single sign-on did not start (${err instanceof Error ? err.message : String(err)}); the password login works\n`,
+      ),
   );
   let stopping = false;
   const stop = (signal: string) => {

@@ -2,6 +2,10 @@
 // the IdentityProvider object Butler signs in with, and two teams whose group bindings give those users their roles:
 // a platform admin (group butler-platform-admins), an operator of team payments and a viewer of team analytics.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateSelfSignedCert } from '../sim/tls.js';
 import type { KubeClient } from '../src/kube/client.js';
 import type { IdpUser, TestIdp } from '../test/helpers/oidc-idp.js';
 
@@ -17,8 +21,6 @@ export interface DemoSsoUser extends IdpUser {
 export interface DemoSso {
   idp: TestIdp;
   users: DemoSsoUser[];
-  /** BUTLER_* settings the server needs to reach and trust the IdP. */
-  env: Record<string, string>;
   /** Objects for the management cluster: the client secret, the IdentityProvider and the teams. */
   objects(serverUrl: string): object[];
   /** Registers Butler as a client of the IdP (redirect URL of the running server). */
@@ -26,9 +28,29 @@ export interface DemoSso {
   stop(): Promise<void>;
 }
 
+/** The IdP's serving certificate, made before anything starts: the server's settings name its file. */
+export interface DemoIdpTls {
+  key: string;
+  cert: string;
+  dir: string;
+  /** BUTLER_* settings the server needs to reach and trust the IdP. */
+  env: Record<string, string>;
+}
+
+export function demoIdpTls(): DemoIdpTls {
+  const tls = generateSelfSignedCert({ cn: '127.0.0.1', subjectAltName: 'IP:127.0.0.1,DNS:localhost', days: 30 });
+  const dir = mkdtempSync(join(tmpdir(), 'butler-demo-idp-'));
+  writeFileSync(join(dir, 'ca.pem'), tls.cert);
+  return {
+    ...tls,
+    dir,
+    env: { BUTLER_OIDC_CA_FILE: join(dir, 'ca.pem'), BUTLER_OIDC_ALLOWED_CIDRS: '127.0.0.0/8' },
+  };
+}
+
 const password = () => randomBytes(9).toString('base64url');
 
-export async function startDemoSso(): Promise<DemoSso> {
+export async function startDemoSso(tls: DemoIdpTls): Promise<DemoSso> {
   const users: DemoSsoUser[] = [
     {
       login: 'alice',
@@ -57,14 +79,13 @@ export async function startDemoSso(): Promise<DemoSso> {
   ];
   // Loaded on demand: the OpenID Provider (a dev dependency) then loads while the simulators start.
   const { startTestIdp } = await import('../test/helpers/oidc-idp.js');
-  const idp = await startTestIdp({ users });
+  const idp = await startTestIdp({ users, tls: { key: tls.key, cert: tls.cert } });
   const clientId = 'butler-demo';
   const clientSecret = randomBytes(24).toString('base64url');
   const callback = (url: string) => `${url}/api/auth/callback`;
   return {
     idp,
     users,
-    env: { BUTLER_OIDC_CA_FILE: idp.caFile, BUTLER_OIDC_ALLOWED_CIDRS: '127.0.0.0/8' },
     registerClient(serverUrl) {
       idp.addClient({
         clientId,

@@ -2,7 +2,7 @@
 // process), and the generator itself, which tests share.
 // kubectl (client-go) sends bearer tokens only over TLS, so the kubeconfig points at https.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,12 +13,30 @@ export interface ServingCert {
 
 let cached: ServingCert | null | undefined;
 
-/** A self-signed EC certificate made with the openssl CLI; throws when openssl is missing or fails. */
-export function generateSelfSignedCert(opts: { cn: string; subjectAltName: string; days: number }): ServingCert {
+export interface CertOptions {
+  cn: string;
+  subjectAltName?: string;
+  days: number;
+  /** Further subject attributes after CN, e.g. `/O=system:masters`. */
+  subjectSuffix?: string;
+  /** Signs with this CA instead of self-signing; the result is then a leaf (CA:FALSE). */
+  issuer?: ServingCert;
+}
+
+/** An EC certificate made with the openssl CLI, self-signed or issued by `issuer`; throws when openssl fails. */
+export function generateSelfSignedCert(opts: CertOptions): ServingCert {
   const dir = mkdtempSync(join(tmpdir(), 'butler-tls-'));
   try {
     const keyPath = join(dir, 'key.pem');
     const certPath = join(dir, 'cert.pem');
+    const extra: string[] = [];
+    if (opts.subjectAltName) extra.push('-addext', `subjectAltName=${opts.subjectAltName}`);
+    if (opts.issuer) {
+      writeFileSync(join(dir, 'ca.pem'), opts.issuer.cert);
+      writeFileSync(join(dir, 'ca-key.pem'), opts.issuer.key, { mode: 0o600 });
+      extra.push('-addext', 'basicConstraints=critical,CA:FALSE');
+      extra.push('-CA', join(dir, 'ca.pem'), '-CAkey', join(dir, 'ca-key.pem'));
+    }
     execFileSync(
       'openssl',
       [
@@ -32,9 +50,8 @@ export function generateSelfSignedCert(opts: { cn: string; subjectAltName: strin
         '-days',
         String(opts.days),
         '-subj',
-        `/CN=${opts.cn}`,
-        '-addext',
-        `subjectAltName=${opts.subjectAltName}`,
+        `/CN=${opts.cn}${opts.subjectSuffix ?? ''}`,
+        ...extra,
         '-keyout',
         keyPath,
         '-out',

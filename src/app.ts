@@ -24,8 +24,7 @@ import { RouteTable } from './http/route-table.js';
 import { installUnauthenticatedCap } from './http/unauthenticated-cap.js';
 import { liveUpdatesPlugin } from './live/plugin.js';
 import { proxyPlugin } from './proxy/plugin.js';
-import { installApiAudit, logDestination } from './observability/audit.js';
-import { createLogger, formattedStream } from './observability/logger.js';
+import { createServerLogger, installApiAudit } from './observability/audit.js';
 import { metricsPlugin } from './observability/metrics-plugin.js';
 import type { Services } from './services.js';
 import { createStaticHandler } from './static/handler.js';
@@ -52,10 +51,7 @@ export async function buildApp(
   services: Services,
   opts: BuildAppOptions = {},
 ): Promise<FastifyInstance> {
-  const logger =
-    opts.logger === false
-      ? undefined
-      : createLogger(config.logLevel, logDestination(config.audit, formattedStream(config.logFormat, opts.logStream)));
+  const logger = opts.logger === false ? undefined : createServerLogger(config, services.audit, opts.logStream);
   const tlsFiles = config.tls
     ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
     : undefined;

@@ -22,8 +22,9 @@ import { createKubeClient, type KubeClient } from './kube/client.js';
 import { userImpersonation, type Impersonation } from './kube/impersonation.js';
 import { loadManagementKubeConfig } from './kube/connection.js';
 import { createTenantClusterAccess, type TenantClusterAccess } from './kube/tenant-access.js';
-import { logDestination } from './observability/audit.js';
-import { createLogger, errorMessage, formattedStream } from './observability/logger.js';
+import { createServerLogger } from './observability/audit.js';
+import { createAuditStore, type AuditStore } from './observability/audit-store.js';
+import { errorMessage } from './observability/logger.js';
 import { createMetrics, instrumentKubeClient, type Metrics } from './observability/metrics.js';
 import { createProviderCheckService, type ProviderCheckService } from './providers/service.js';
 import { createSsoServices, type SsoServices } from './sso/services.js';
@@ -36,6 +37,8 @@ export interface Services {
   log: Logger;
   /** Prometheus registry and series of this instance (src/observability/metrics.ts). */
   metrics: Metrics;
+  /** The queryable audit store (GET /api/admin/audit), fed by the audit lines of every logger of this instance. */
+  audit: AuditStore;
   /** The management cluster's credentials, loaded once: the client, the proxy's upgrades and pod exec share them. */
   managementKubeConfig: KubeConfig;
   /** The management cluster's client (instrumented). */
@@ -81,10 +84,10 @@ export interface BuildServicesOptions {
 }
 
 export async function buildServices(config: Config, opts: BuildServicesOptions = {}): Promise<Services> {
-  const log = createLogger(
-    config.logLevel,
-    logDestination(config.audit, formattedStream(config.logFormat, opts.logStream)),
+  const audit = openAuditStore(config, (err) =>
+    log.error({ error: errorMessage(err) }, 'audit store: cannot write to BUTLER_AUDIT_DIR; keeping entries in memory'),
   );
+  const log = createServerLogger(config, audit, opts.logStream);
   const metrics = createMetrics();
   const managementKubeConfig = loadManagementKubeConfig(config.kube);
   const kube = instrumentKubeClient(
@@ -138,6 +141,7 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
   const services: Services = {
     log,
     metrics,
+    audit,
     managementKubeConfig,
     kube,
     revocations,
@@ -180,9 +184,22 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
         clusterCache.stop();
         await revocations.stop();
         kube.close();
+        audit.close();
       })();
       return closing;
     },
   };
   return services;
+}
+
+function openAuditStore(config: Config, onWriteError: (err: unknown) => void): AuditStore {
+  try {
+    return createAuditStore({
+      ...(config.audit.dir !== undefined ? { dir: config.audit.dir } : {}),
+      maxBytes: config.audit.maxBytes,
+      onWriteError,
+    });
+  } catch (err) {
+    throw new Error(`BUTLER_AUDIT_DIR: cannot use "${config.audit.dir}": ${errorMessage(err)}`);
+  }
 }

@@ -237,7 +237,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
 }
 
 /** A `notification` for a user's successful cluster change, to the cluster's team and platform admins. */
-function notifyCluster(
+export function notifyCluster(
   ctx: ApiContext,
   request: FastifyRequest,
   cluster: KubeObject,

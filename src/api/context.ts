@@ -8,6 +8,7 @@ import type { TenantClusterAccess } from '../kube/tenant-access.js';
 import type { ProviderCheckService } from '../providers/service.js';
 import type { TeamClusterViews } from '../identity/cluster-teams.js';
 import type { IdentityServices } from '../identity/services.js';
+import type { AuditStore } from '../observability/audit-store.js';
 
 export interface ApiContext {
   config: Config;
@@ -21,6 +22,8 @@ export interface ApiContext {
   /** Team-filtered cluster lists. */
   clusterViews: TeamClusterViews;
   identity: IdentityServices;
+  /** The queryable audit store of this replica. */
+  audit: AuditStore;
   /**
    * The management client for a write made on behalf of the request's user (it impersonates that user); every
    * create, update, patch and delete a user asks for goes through it. `kube` is the server's own identity: reads,

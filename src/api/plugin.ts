@@ -6,8 +6,16 @@ import type { Config } from '../config/types.js';
 import { PROVIDER_CONFIGS, TENANT_CLUSTERS } from '../kube/butler.js';
 import type { Services } from '../services.js';
 import { registerAddonRoutes } from './addons.js';
+import { registerAuditQueryRoutes } from './audit-query.js';
+import { registerIpPoolRoutes } from './ip-pools.js';
+import { registerNotConfiguredRoutes } from './not-configured.js';
+import { registerPlatformConfigRoutes } from './platform-config.js';
+import { registerProviderDiscoveryRoutes } from './provider-discovery.js';
 import { registerCatalogRoutes } from './catalog.js';
+import { registerCertificateRoutes } from './certificates.js';
 import { registerClusterDetailRoutes } from './cluster-details.js';
+import { registerClusterEditRoutes } from './cluster-edit.js';
+import { registerClusterResourceRoutes } from './cluster-resources.js';
 import { registerClusterRoutes } from './clusters.js';
 import type { ApiContext } from './context.js';
 import { registerKubectlAccessRoutes } from './kubectl-access.js';
@@ -21,7 +29,7 @@ export interface ApiPluginOptions {
   config: Config;
   services: Pick<
     Services,
-    'kube' | 'kubeFor' | 'clusterCache' | 'providerCache' | 'tenants' | 'checks' | 'clusterViews' | 'identity'
+    'kube' | 'kubeFor' | 'clusterCache' | 'providerCache' | 'tenants' | 'checks' | 'clusterViews' | 'identity' | 'audit'
   >;
 }
 
@@ -41,6 +49,7 @@ async function apiPluginImpl(app: FastifyInstance, opts: ApiPluginOptions): Prom
     },
     clusterViews: services.clusterViews,
     identity: services.identity,
+    audit: services.audit,
     kubeFor: services.kubeFor,
   };
 
@@ -48,12 +57,20 @@ async function apiPluginImpl(app: FastifyInstance, opts: ApiPluginOptions): Prom
 
   registerClusterRoutes(app, ctx);
   registerClusterDetailRoutes(app, ctx);
+  registerClusterEditRoutes(app, ctx);
+  registerClusterResourceRoutes(app, ctx);
+  registerCertificateRoutes(app, ctx);
   registerAddonRoutes(app, ctx);
   registerManagementRoutes(app, ctx);
   registerManagementAddonRoutes(app, ctx);
   registerCatalogRoutes(app, ctx);
   registerKubectlAccessRoutes(app, ctx);
   registerProviderRoutes(app, ctx);
+  registerProviderDiscoveryRoutes(app, ctx);
+  registerPlatformConfigRoutes(app, ctx);
+  registerIpPoolRoutes(app, ctx);
+  registerAuditQueryRoutes(app, ctx);
+  registerNotConfiguredRoutes(app, ctx);
   registerOpenApiRoute(app, () => app.registeredRoutes, config.version);
 }
 

@@ -47,7 +47,7 @@ interface SecretObject {
 
 const providerMissing = (ns: string, name: string) => notFound(`ProviderConfig "${ns}/${name}" not found`);
 
-async function getProvider(ctx: ApiContext, ns: string, name: string): Promise<KubeObject> {
+export async function getProvider(ctx: ApiContext, ns: string, name: string): Promise<KubeObject> {
   try {
     return stripManagedFields(
       await ctx.kube.request<KubeObject>({ method: 'GET', path: paths.providerConfig(ns, name) }),
@@ -61,7 +61,7 @@ async function getProvider(ctx: ApiContext, ns: string, name: string): Promise<K
 const invalid = (message: string): CheckOutcome => ({ valid: false, message, reason: 'InvalidCredentials' });
 
 /** The stored connection of a ProviderConfig, or a result saying why its credentials are unusable. */
-async function storedConnection(ctx: ApiContext, pc: KubeObject): Promise<ProviderConnection | CheckOutcome> {
+export async function storedConnection(ctx: ApiContext, pc: KubeObject): Promise<ProviderConnection | CheckOutcome> {
   const spec = (pc.spec ?? {}) as ProviderSpec;
   const ref = spec.credentialsRef ?? {};
   const secretNs = ref.namespace || pc.metadata.namespace || '';

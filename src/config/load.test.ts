@@ -109,7 +109,7 @@ describe('defaults', () => {
     assert.deepEqual(c.proxy, { maxBodyBytes: 3 << 20, maxStreamsPerUser: 10, maxBufferedBytes: 32 << 20 });
     assert.deepEqual(c.metrics, {});
     assert.equal(c.tls, undefined);
-    assert.deepEqual(c.audit, {});
+    assert.deepEqual(c.audit, { maxBytes: 16 * 1024 * 1024 });
     assert.match(c.version, /^\d+\.\d+\.\d+/);
   });
 
@@ -184,6 +184,8 @@ describe('defaults', () => {
       BUTLER_TLS_CERT_FILE: cert,
       BUTLER_TLS_KEY_FILE: key,
       BUTLER_AUDIT_LOG_FILE: join(dir, 'audit.log'),
+      BUTLER_AUDIT_DIR: join(dir, 'audit-store'),
+      BUTLER_AUDIT_MAX_BYTES: '2MiB',
     });
     assert.equal(c.logLevel, 'debug');
     assert.equal(c.kubeTimeoutMs, 20_000);
@@ -253,7 +255,11 @@ describe('defaults', () => {
     assert.deepEqual(c.proxy, { maxBodyBytes: 1000, maxStreamsPerUser: 4, maxBufferedBytes: 1 << 20 });
     assert.deepEqual(c.metrics, { token: 'metrics-token-0123456789', addr: ':9090' });
     assert.deepEqual(c.tls, { certFile: cert, keyFile: key });
-    assert.deepEqual(c.audit, { file: join(dir, 'audit.log') });
+    assert.deepEqual(c.audit, {
+      file: join(dir, 'audit.log'),
+      dir: join(dir, 'audit-store'),
+      maxBytes: 2 * 1024 * 1024,
+    });
   });
 });
 

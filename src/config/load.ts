@@ -16,6 +16,7 @@ import {
   parsePositiveInt,
   parseSize,
 } from './parse.js';
+import { loadOidcEnvProvider } from './oidc-env.js';
 import { readSecret } from './secrets.js';
 import type { Config, CookieSecureMode, KubeConnectionConfig } from './types.js';
 import { packageVersion } from './version.js';
@@ -154,6 +155,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
     staticDirRaw === undefined
       ? undefined
       : directory(flags.staticDir ? '--static-dir' : 'BUTLER_STATIC_DIR', staticDirRaw);
+
+  const oidcEnvProvider = loadOidcEnvProvider(env);
 
   const metricsAddr = get('BUTLER_METRICS_ADDR');
   if (metricsAddr !== undefined) parseAddr('BUTLER_METRICS_ADDR', metricsAddr);
@@ -304,6 +307,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
           ? parseCidrs('BUTLER_OIDC_BLOCKED_CIDRS', get('BUTLER_OIDC_BLOCKED_CIDRS')!)
           : [...DEFAULT_PROVIDER_BLOCKED_CIDRS],
       allowedCidrs: parseCidrs('BUTLER_OIDC_ALLOWED_CIDRS', get('BUTLER_OIDC_ALLOWED_CIDRS') ?? ''),
+      ...(oidcEnvProvider ? { envProvider: oidcEnvProvider } : {}),
     },
     proxy: {
       maxBodyBytes: size('BUTLER_PROXY_MAX_BODY_BYTES', '3MiB'),
@@ -319,6 +323,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, opts: LoadOpt
     ...(certFile !== undefined && keyFile !== undefined ? { tls: { certFile, keyFile } } : {}),
     audit: {
       ...(get('BUTLER_AUDIT_LOG_FILE') !== undefined ? { file: get('BUTLER_AUDIT_LOG_FILE')! } : {}),
+      ...(get('BUTLER_AUDIT_DIR') !== undefined ? { dir: get('BUTLER_AUDIT_DIR')! } : {}),
+      maxBytes: positive('BUTLER_AUDIT_MAX_BYTES', size('BUTLER_AUDIT_MAX_BYTES', '16MiB')),
     },
   };
 }

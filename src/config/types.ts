@@ -151,6 +151,8 @@ export interface Config {
     /** BUTLER_OIDC_BLOCKED_CIDRS / BUTLER_OIDC_ALLOWED_CIDRS: where IdP requests may go (as for provider checks). */
     blockedCidrs: string[];
     allowedCidrs: string[];
+    /** The provider configured by BUTLER_OIDC_* settings (src/config/oidc-env.ts), when on. */
+    envProvider?: OidcEnvProvider;
   };
 
   proxy: {
@@ -170,5 +172,31 @@ export interface Config {
   audit: {
     /** Audit lines go to stdout (with the logs) unless a file is named. */
     file?: string;
+    /** Directory of the queryable audit store (GET /api/admin/audit); in memory only when unset. */
+    dir?: string;
+    /** Bound of the queryable audit store in bytes (its JSON lines; files or memory). */
+    maxBytes: number;
   };
+}
+
+/** The identity provider of the BUTLER_OIDC_* settings (listed beside the IdentityProvider objects). */
+export interface OidcEnvProvider {
+  /** BUTLER_OIDC_DISPLAY_NAME (SSO): the button's "Sign in with <displayName>". */
+  displayName: string;
+  /** BUTLER_OIDC_ISSUER_URL (https://). */
+  issuer: string;
+  /** BUTLER_OIDC_CLIENT_ID. */
+  clientId: string;
+  /** BUTLER_OIDC_CLIENT_SECRET or BUTLER_OIDC_CLIENT_SECRET_FILE. */
+  clientSecret: string;
+  /** BUTLER_OIDC_REDIRECT_URL: this server's /api/auth/callback as the IdP knows it. */
+  redirectUrl: string;
+  /** BUTLER_OIDC_SCOPES (openid email profile), always with openid. */
+  scopes: string[];
+  /** BUTLER_OIDC_HOSTED_DOMAIN: only ID tokens with this `hd` claim (Google Workspace). */
+  hostedDomain?: string;
+  /** BUTLER_OIDC_GROUPS_CLAIM (groups). */
+  groupsClaim: string;
+  /** BUTLER_OIDC_EMAIL_CLAIM (email). */
+  emailClaim: string;
 }

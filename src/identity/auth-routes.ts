@@ -284,6 +284,8 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     internalUsers: true,
     legacyAuth: true,
     passwordLoginUrl: LOGIN_PATH,
+    // The login page's text for each single sign-on failure code (/login?error=<code>).
+    ...(deps.sso ? { errorMessages: deps.sso.errorMessages } : {}),
   }));
 
   app.get('/api/auth/invite/:token', async (request) => {

@@ -107,6 +107,14 @@ export const POLICY: Readonly<Record<string, Rule>> = {
   'GET /api/clusters/:ns/:name/kubeconfig': cluster('kubeconfig'),
   'GET /api/clusters/:ns/:name/nodes': cluster('read'),
   'GET /api/clusters/:ns/:name/events': cluster('read'),
+  'PUT /api/clusters/:ns/:name': cluster('update'),
+  'GET /api/clusters/:ns/:name/export': cluster('read'),
+  'GET /api/clusters/:ns/:name/machines': cluster('read'),
+  'GET /api/clusters/:ns/:name/load-balancers': cluster('read'),
+  'GET /api/clusters/:ns/:name/tenantcontrolplane': cluster('read'),
+  'GET /api/clusters/:ns/:name/certificates': cluster('read'),
+  // Renewing control-plane certificates restarts API server pods of the tenant: an operator's job for the platform.
+  'POST /api/clusters/:ns/:name/certificates/rotate': R.pa,
   'GET /api/clusters/:ns/:name/addons': cluster('read'),
   'POST /api/clusters/:ns/:name/addons': cluster('manage addons of'),
   'GET /api/clusters/:ns/:name/addons/:addon': cluster('read'),
@@ -134,6 +142,29 @@ export const POLICY: Readonly<Record<string, Rule>> = {
   'POST /api/providers/test': R.pa,
   'POST /api/providers/:ns/:name/validate': R.pa,
   'DELETE /api/providers/:ns/:name': R.pa,
+  // provider discovery for the create form (reads, like the provider list)
+  'GET /api/providers/:ns/:name/images': R.member,
+  'GET /api/providers/:ns/:name/networks': R.member,
+  'GET /api/providers/:ns/:name/clusters': R.member,
+  'GET /api/providers/:ns/:name/storage-containers': R.member,
+
+  // platform pages: settings (platform admins), networks and audit (platform viewers read)
+  'GET /api/admin/config': R.pa,
+  'PUT /api/admin/config': R.pa,
+  'GET /api/admin/networks': R.pv,
+  'GET /api/admin/networks/:ns/:name': R.pv,
+  'GET /api/admin/networks/:ns/:name/allocations': R.pv,
+  'GET /api/admin/ipallocations': R.pv,
+  'GET /api/admin/audit': R.pv,
+
+  // pages of systems this server does not run: "not configured" answers
+  'GET /api/gitops/config': R.member,
+  'GET /api/management/gitops/status': R.pv,
+  'GET /api/clusters/:ns/:name/gitops/status': cluster('read'),
+  'GET /api/observability/config': R.member,
+  'GET /api/admin/observability/status': R.pa,
+  'GET /api/image-factory/catalog': R.member,
+  'GET /api/image-syncs': R.member,
 
   // identity providers (single sign-on)
   'GET /api/admin/identity-providers': R.pv,

@@ -19,6 +19,23 @@ export const PROVIDER_CONFIGS = {
   itemPath: (ns: string, name: string) => paths.providerConfig(ns, name),
 };
 
+/**
+ * The hosted control plane of a tenant cluster: Kamaji's TenantControlPlane (Butler's Steward is a fork with the same
+ * schema under its own group), named like the TenantCluster, in the cluster's tenant namespace.
+ */
+export const CONTROL_PLANE_GROUP = 'kamaji.clastix.io';
+export const CONTROL_PLANE_VERSION = 'v1alpha1';
+const CONTROL_PLANE_API = `/apis/${CONTROL_PLANE_GROUP}/${CONTROL_PLANE_VERSION}`;
+/** Labels Kamaji puts on the Secrets of a control plane (certificates, kubeconfigs, datastore settings). */
+export const CONTROL_PLANE_LABELS = {
+  project: 'kamaji.clastix.io/project',
+  projectValue: 'kamaji',
+  name: 'kamaji.clastix.io/name',
+  component: 'kamaji.clastix.io/component',
+} as const;
+/** Set to "" on a control-plane Secret, Kamaji renews its certificate and writes the renewal time as the value. */
+export const ANNOTATION_CERT_ROTATE = 'certs.kamaji.clastix.io/rotate';
+
 export const paths = {
   tenantClusters: (ns?: string) =>
     ns ? `${BUTLER_API}/namespaces/${ns}/tenantclusters` : `${BUTLER_API}/tenantclusters`,
@@ -32,6 +49,12 @@ export const paths = {
   managementAddon: (name: string) => `${BUTLER_API}/managementaddons/${name}`,
   addonDefinitions: () => `${BUTLER_API}/addondefinitions`,
   addonDefinition: (name: string) => `${BUTLER_API}/addondefinitions/${name}`,
+  machineRequests: (ns: string) => `${BUTLER_API}/namespaces/${ns}/machinerequests`,
+  loadBalancerRequests: (ns: string) => `${BUTLER_API}/namespaces/${ns}/loadbalancerrequests`,
+  tenantControlPlane: (ns: string, name: string) => `${CONTROL_PLANE_API}/namespaces/${ns}/tenantcontrolplanes/${name}`,
+  butlerConfig: (name: string) => `${BUTLER_API}/butlerconfigs/${name}`,
+  networkPools: (ns?: string) => (ns ? `${BUTLER_API}/namespaces/${ns}/networkpools` : `${BUTLER_API}/networkpools`),
+  ipAllocations: (ns?: string) => (ns ? `${BUTLER_API}/namespaces/${ns}/ipallocations` : `${BUTLER_API}/ipallocations`),
   secrets: (ns: string) => `/api/v1/namespaces/${ns}/secrets`,
   secret: (ns: string, name: string) => `/api/v1/namespaces/${ns}/secrets/${name}`,
   nodes: () => '/api/v1/nodes',

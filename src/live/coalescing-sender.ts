@@ -12,6 +12,7 @@
 // The pending frames are bounded in bytes too (`maxPendingBytes`): beyond it they are all dropped for one `resync`,
 // built from the current list when the socket drains (`resyncFrame`), which supersedes them.
 import type { WebSocket } from 'ws';
+import { FRAME_KEY } from './frame-keys.js';
 
 export interface SenderLimits {
   highWaterBytes: number;
@@ -26,7 +27,6 @@ export type ResyncFrameSource = () => Buffer;
 // The pending entry that stands for "resync from the current state when flushing".
 const LAZY_RESYNC = Buffer.alloc(0);
 
-const RESYNC_KEY = '\u0000resync';
 const TEXT = { binary: false } as const;
 
 export class CoalescingSender {
@@ -105,7 +105,7 @@ export class CoalescingSender {
   private replacePending(frame: Buffer): void {
     const pending = this.pending!;
     pending.clear();
-    pending.set(RESYNC_KEY, frame);
+    pending.set(FRAME_KEY.resync, frame);
     this.pendingByteCount = frame.length;
   }
 

@@ -1,5 +1,7 @@
 // Every open /ws/clusters socket: the unauthenticated caps (docs/api.md §6.2), protocol pings with the dead-peer rule
-// (§6.1), and the slow-consumer deadline. One timer sweeps all sockets instead of one timer per socket.
+// (§6.1), and the slow-consumer deadline. One timer sweeps all sockets instead of one timer per socket. Each socket is
+// pinged once per interval at its own phase (a random one from its start), so thousands of sockets do not ping and
+// pong all in the same sweep, which would stall the live updates behind it.
 import { CLOSE, type LiveConnection } from './live-connection.js';
 
 export interface RegistryLimits {
@@ -19,9 +21,14 @@ export class ConnectionRegistry {
   private readonly unauthByBrowser = new Map<string, Set<LiveConnection>>();
   private unauthTotal = 0;
   private timer: NodeJS.Timeout | undefined;
-  private lastPingAt = Date.now();
+  /** When each socket is next pinged. */
+  private readonly nextPingAt = new WeakMap<LiveConnection, number>();
 
   constructor(private readonly limits: RegistryLimits) {}
+
+  private get sweepMs(): number {
+    return Math.min(this.limits.pingIntervalMs, SLOW_CHECK_MS);
+  }
 
   get size(): number {
     return this.connections.size;
@@ -41,6 +48,7 @@ export class ConnectionRegistry {
 
   add(c: LiveConnection): void {
     this.connections.add(c);
+    this.nextPingAt.set(c, Date.now() + Math.random() * this.limits.pingIntervalMs);
     if (!c.authenticated) {
       this.unauthTotal++;
       this.unauthByAddress.set(c.address, (this.unauthByAddress.get(c.address) ?? 0) + 1);
@@ -50,7 +58,7 @@ export class ConnectionRegistry {
         this.unauthByBrowser.set(c.browserId, same);
       }
     }
-    this.timer ??= setInterval(() => this.sweep(), Math.min(this.limits.pingIntervalMs, SLOW_CHECK_MS)).unref();
+    this.timer ??= setInterval(() => this.sweep(), this.sweepMs).unref();
   }
 
   remove(c: LiveConnection): void {
@@ -90,8 +98,8 @@ export class ConnectionRegistry {
 
   private sweep(): void {
     const now = Date.now();
-    const ping = now - this.lastPingAt >= this.limits.pingIntervalMs;
-    if (ping) this.lastPingAt = now;
+    // A ping due before the next sweep is sent now, so no socket waits a whole sweep more than its interval.
+    const pingBefore = now + this.sweepMs / 2;
     for (const c of this.connections) {
       const slowSince = c.sender.slowSince;
       if (slowSince > 0) {
@@ -105,7 +113,10 @@ export class ConnectionRegistry {
         c.ws.terminate();
         continue;
       }
-      if (ping && c.open) c.ws.ping();
+      if (c.open && (this.nextPingAt.get(c) ?? 0) <= pingBefore) {
+        this.nextPingAt.set(c, now + this.limits.pingIntervalMs);
+        c.ws.ping();
+      }
     }
   }
 }

@@ -1,6 +1,7 @@
 // One /ws/clusters socket: what it owns (sender, timers, session watch) and how it ends.
 import type { RawData, WebSocket } from 'ws';
 import { CoalescingSender, type SenderLimits } from './coalescing-sender.js';
+import { FRAME_KEY } from './frame-keys.js';
 import { PONG_FRAME } from './messages.js';
 
 /** Client messages larger than this close the socket with 1009 (docs/api.md §6.2). */
@@ -105,6 +106,6 @@ export class LiveConnection {
     } catch {
       return;
     }
-    if ((message as { type?: unknown } | null)?.type === 'ping') this.sender.send('\u0000pong', PONG_FRAME);
+    if ((message as { type?: unknown } | null)?.type === 'ping') this.sender.send(FRAME_KEY.pong, PONG_FRAME);
   }
 }

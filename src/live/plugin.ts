@@ -23,9 +23,12 @@ import type { ResourceCache } from '../kube/cache.js';
 import type { KubeObjectLike } from '../kube/cache-store.js';
 import type { Session } from '../auth/session.js';
 import type { TeamClusterViews } from '../identity/cluster-teams.js';
+import type { Notification } from '../identity/notifications.js';
 import { clusterFilterFor, receivesNotification } from '../identity/policy.js';
 import type { IdentityServices } from '../identity/services.js';
-import { ClusterHub } from './cluster-hub.js';
+import { clusterStream } from './cluster-stream.js';
+import { LiveHub } from './live-hub.js';
+import { MessageFeed } from './message-feed.js';
 import { notificationFrame } from './messages.js';
 import { ConnectionRegistry } from './connection-registry.js';
 import { CLOSE, LiveConnection } from './live-connection.js';
@@ -40,7 +43,7 @@ const NOTIFICATION_SLOTS = 64;
 export interface LiveUpdatesServices {
   clusterCache: ResourceCache<KubeObjectLike>;
   revocations: RevocationStore;
-  metrics: Pick<Metrics, 'onCollect' | 'wsConnections' | 'bufferedBytes'>;
+  metrics: Pick<Metrics, 'onCollect' | 'wsConnections' | 'bufferedBytes' | 'liveFanOut'>;
   identity: IdentityServices;
   clusterViews: TeamClusterViews;
 }
@@ -88,12 +91,19 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
     maxPendingBytes: config.ws.sendQueueBytes,
   };
   const { identity, clusterViews } = opts.services;
-  const hub = new ClusterHub(
-    clusterCache,
-    config.ws.eventBuffer,
-    (f) => clusterViews.listJson(f),
-    config.ws.eventBufferBytes,
-  );
+  const hub = new LiveHub(clusterStream(clusterCache, clusterViews), {
+    eventBuffer: config.ws.eventBuffer,
+    eventBufferBytes: config.ws.eventBufferBytes,
+    onFanOut: (ms) => opts.services.metrics.liveFanOut.observe({ stream: 'clusters' }, ms / 1000),
+  });
+  // Notifications are advisory: see message-feed.ts.
+  const notifications = new MessageFeed<Notification, Principal>({
+    channel: 'notification',
+    source: identity.notifications,
+    frame: notificationFrame,
+    allows: (principal, n) => receivesNotification(principal, n.resourceRef?.team),
+    slots: NOTIFICATION_SLOTS,
+  });
   /** The login behind every authenticated socket, and who that is now. */
   const owners = new Map<LiveConnection, { session: Session; principal: Principal }>();
   const registry = new ConnectionRegistry({
@@ -103,6 +113,7 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
     slowClientMaxMs: config.ws.slowClientMaxMs,
   });
   hub.start();
+  notifications.start();
 
   app.decorate('liveUpdates', {
     connections() {
@@ -147,6 +158,7 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
         continue;
       }
       owner.principal = r.principal;
+      notifications.attach(conn.sender, r.principal);
       hub.setFilter(conn.sender, clusterFilterFor(r.principal));
     }
   };
@@ -155,20 +167,10 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
     recheckQueued = true;
     queueMicrotask(recheck);
   });
-  // Notifications are advisory: a socket that is behind (coalescing) skips them, and at most NOTIFICATION_SLOTS of
-  // them can be pending per socket, so they never cost more than a bounded amount per client.
-  let slot = 0;
-  const stopNotifications = identity.notifications.subscribe((n) => {
-    const frame = notificationFrame(n);
-    const team = n.resourceRef?.team;
-    const key = `\u0000notification:${(slot = (slot + 1) % NOTIFICATION_SLOTS)}`;
-    for (const [conn, owner] of owners)
-      if (conn.sender.slowSince === 0 && receivesNotification(owner.principal, team)) conn.sender.send(key, frame);
-  });
 
   app.addHook('onClose', async () => {
     stopRecheck();
-    stopNotifications();
+    notifications.stop();
     removeCollector();
     registry.stop();
     hub.stop();
@@ -223,6 +225,7 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
         owners.delete(conn);
         registry.remove(conn);
         hub.detach(conn.sender);
+        notifications.detach(conn.sender);
         conn.dispose();
       });
 
@@ -249,17 +252,18 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
       }
       registry.add(conn);
       owners.set(conn, { session, principal });
+      notifications.attach(conn.sender, principal);
       conn.onEnd(watchSession(revocations, session, () => conn.close(CLOSE.unauthenticated, 'session ended')));
       const resumeFrom = resumePoint(request);
       // Teams as they are at attach time (the principal may have changed while the cache synced).
       const filterNow = () => clusterFilterFor(owners.get(conn)?.principal ?? principal);
       if (clusterCache.synced) {
-        hub.attach(conn.sender, resumeFrom, filterNow());
+        hub.attach(conn.sender, filterNow(), resumeFrom);
         return;
       }
       void clusterCache.waitForSync(SYNC_WAIT_MS).then((synced) => {
         if (!conn.open) return;
-        if (synced) hub.attach(conn.sender, resumeFrom, filterNow());
+        if (synced) hub.attach(conn.sender, filterNow(), resumeFrom);
         else conn.close(CLOSE.internalError, 'cluster cache not ready');
       });
     },

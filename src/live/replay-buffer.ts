@@ -7,8 +7,8 @@ export interface BufferedFrame {
   /** `namespace/name` of the object, the coalescing key. */
   key: string;
   frame: Buffer;
-  /** The team of the object (spec.teamRef.name), for per-client filters. */
-  team?: string | undefined;
+  /** The object's scope (clusters: their team), for per-client filters. */
+  scope?: string | undefined;
 }
 
 interface Entry extends BufferedFrame {
@@ -48,7 +48,7 @@ export class ReplayBuffer {
     this.base = parseResourceVersion(position);
   }
 
-  push(rv: string, key: string, frame: Buffer, team?: string): void {
+  push(rv: string, key: string, frame: Buffer, scope?: string): void {
     const position = parseResourceVersion(rv);
     if (position === undefined) {
       // Cannot order this event: no resume can be served until the next reset.
@@ -63,7 +63,7 @@ export class ReplayBuffer {
     while (this.count > 0 && (this.count === this.ring.length || this.heldBytes + frame.length > this.maxBytes)) {
       this.evictOldest();
     }
-    this.ring[(this.head + this.count) % this.ring.length] = { rv: position, key, frame, team };
+    this.ring[(this.head + this.count) % this.ring.length] = { rv: position, key, frame, scope };
     this.count++;
     this.heldBytes += frame.length;
   }
@@ -80,7 +80,7 @@ export class ReplayBuffer {
     const out: BufferedFrame[] = [];
     for (let i = 0; i < this.count; i++) {
       const e = this.ring[(this.head + i) % this.ring.length]!;
-      if (e.rv > from) out.push({ key: e.key, frame: e.frame, team: e.team });
+      if (e.rv > from) out.push({ key: e.key, frame: e.frame, scope: e.scope });
     }
     return out;
   }

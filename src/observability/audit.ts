@@ -6,6 +6,8 @@ import pino from 'pino';
 import { Writable } from 'node:stream';
 import { clientAddress } from '../auth/address.js';
 import type { Config } from '../config/types.js';
+import type { AuditStore } from './audit-store.js';
+import { createLogger, formattedStream } from './logger.js';
 
 const AUDIT_MARK = '"audit":true';
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -17,6 +19,8 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   'POST /api/clusters': 'cluster.create',
   'DELETE /api/clusters/:ns/:name': 'cluster.delete',
   'PATCH /api/clusters/:ns/:name/scale': 'cluster.scale',
+  'PUT /api/clusters/:ns/:name': 'cluster.update',
+  'POST /api/clusters/:ns/:name/certificates/rotate': 'cluster.certificates.rotate',
   'POST /api/clusters/:ns/:name/addons': 'addon.install',
   'PUT /api/clusters/:ns/:name/addons/:addon': 'addon.update',
   'DELETE /api/clusters/:ns/:name/addons/:addon': 'addon.uninstall',
@@ -27,6 +31,7 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   'POST /api/providers/test': 'provider.test',
   'POST /api/providers/:ns/:name/validate': 'provider.validate',
   'DELETE /api/providers/:ns/:name': 'provider.delete',
+  'PUT /api/admin/config': 'config.update',
 };
 
 const openFiles = new Map<string, pino.DestinationStream & { flushSync?(): void }>();
@@ -41,18 +46,39 @@ function auditFile(path: string) {
   return dest;
 }
 
+const LEVEL_VALUES: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+const LINE_LEVEL = /"level":"(\w+)"/;
+
 /**
  * The log destination: every line goes to `logs` (stdout by default), except audit lines when an audit file is
- * configured, which go to that file instead. Pass the result to createLogger.
+ * configured, which go to that file instead. With a store, audit lines are also recorded there; lines below `level`
+ * (the configured log level, when the logger itself runs at a lower one for the store's sake) are not written.
  */
-export function logDestination(audit: Config['audit'], logs?: NodeJS.WritableStream): NodeJS.WritableStream {
+export function logDestination(
+  audit: Config['audit'],
+  logs?: NodeJS.WritableStream,
+  store?: AuditStore,
+  level?: string,
+): NodeJS.WritableStream {
   const main = logs ?? process.stdout;
-  if (!audit.file) return main;
-  const file = auditFile(audit.file);
+  if (!audit.file && !store) return main;
+  const file = audit.file ? auditFile(audit.file) : undefined;
+  const minimum = level === undefined ? 0 : level === 'silent' ? Infinity : (LEVEL_VALUES[level] ?? 0);
+  const shown = (line: string) => {
+    if (minimum === 0) return true;
+    const m = LINE_LEVEL.exec(line.slice(0, 120));
+    return (LEVEL_VALUES[m?.[1] ?? ''] ?? Infinity) >= minimum;
+  };
   return new Writable({
     write(chunk: Buffer | string, _encoding, callback) {
       const line = chunk.toString();
-      if (line.includes(AUDIT_MARK)) {
+      const isAudit = line.includes(AUDIT_MARK);
+      if (isAudit) store?.recordLine(line);
+      if (!shown(line)) {
+        callback();
+        return;
+      }
+      if (isAudit && file) {
         file.write(line);
         callback();
         return;
@@ -60,6 +86,24 @@ export function logDestination(audit: Config['audit'], logs?: NodeJS.WritableStr
       main.write(line, () => callback());
     },
   });
+}
+
+/**
+ * The server's logger. Audit lines are logged at info; with an audit store and a configured level above info the
+ * logger runs at info so that the store still gets every audit line, and the destination drops what the configured
+ * level would not show.
+ */
+export function createServerLogger(config: Config, store: AuditStore | undefined, logs?: NodeJS.WritableStream) {
+  const configured = config.logLevel;
+  const raise =
+    store !== undefined && (configured === 'silent' || (LEVEL_VALUES[configured] ?? 0) > LEVEL_VALUES.info!);
+  const destination = logDestination(
+    config.audit,
+    formattedStream(config.logFormat, logs),
+    store,
+    raise ? configured : undefined,
+  );
+  return createLogger(raise ? 'info' : configured, destination);
 }
 
 /** Namespaces a create defaults to when the body names none (docs/api.md §3.1, §3.6). */

@@ -18,6 +18,7 @@ export interface Metrics {
   revokedTokens: Gauge;
   cacheObjects: Gauge<'cache'>;
   bufferedBytes: Gauge<'buffer'>;
+  liveFanOut: Histogram<'stream'>;
   /** Adds a source read at every scrape (gauges of connection counts, cache sizes); returns its removal. */
   onCollect(source: () => void): () => void;
 }
@@ -117,6 +118,13 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
       labelNames: ['buffer'] as const,
       registers,
       collect,
+    }),
+    liveFanOut: new Histogram({
+      name: 'butler_live_fanout_seconds',
+      help: 'Time to hand one change of a live stream (clusters) to every socket that receives it (serialising, filtering, writing).',
+      labelNames: ['stream'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
     }),
     onCollect(source) {
       sources.add(source);

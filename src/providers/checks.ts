@@ -40,7 +40,7 @@ export interface CheckEnv {
 
 const fail = (reason: CheckReason, message: string): CheckOutcome => ({ valid: false, message, reason });
 
-function parseJson(body: Buffer): unknown {
+export function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch {
@@ -48,10 +48,11 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Status-based outcomes shared by all types; undefined for 2xx (the caller inspects the body). */
-function statusOutcome(res: OutboundResponse): CheckOutcome | undefined {
+export function statusOutcome(res: OutboundResponse): CheckOutcome | undefined {
   if (res.status === 401 || res.status === 403)
     return fail('AuthenticationFailed', `authentication failed: invalid credentials (HTTP ${res.status})`);
   if (res.status >= 300 && res.status < 400)
@@ -64,7 +65,7 @@ function unexpected(url: URL, what: string): CheckOutcome {
   return fail('APIError', `unexpected response: ${url.hostname} does not look like a ${what} API`);
 }
 
-async function send(
+export async function send(
   env: CheckEnv,
   url: URL,
   method: 'GET' | 'POST',
@@ -80,7 +81,7 @@ async function send(
   }
 }
 
-const isOutcome = (v: OutboundResponse | CheckOutcome): v is CheckOutcome => 'valid' in v;
+export const isOutcome = (v: OutboundResponse | CheckOutcome): v is CheckOutcome => 'valid' in v;
 
 /** Strips trailing slashes (and for Proxmox a trailing /api2/json) from the endpoint's path. */
 export function baseUrl(endpoint: string, opts: { defaultPort?: number; stripApi2?: boolean } = {}): URL {
@@ -94,7 +95,7 @@ export function baseUrl(endpoint: string, opts: { defaultPort?: number; stripApi
   return url;
 }
 
-function join(base: URL, apiPath: string): URL {
+export function join(base: URL, apiPath: string): URL {
   const url = new URL(base.href);
   url.pathname = `${base.pathname.replace(/\/+$/, '')}${apiPath}`;
   return url;
@@ -108,8 +109,8 @@ export function proxmoxUrl(endpoint: string, apiPath: string): URL {
   return join(baseUrl(endpoint, { stripApi2: true }), `/api2/json${apiPath}`);
 }
 
-async function checkHarvester(env: CheckEnv, kc: SanitizedKubeconfig): Promise<CheckOutcome> {
-  const url = join(baseUrl(kc.cluster.server), '/version');
+/** Headers and TLS settings of a request to a Harvester cluster's Kubernetes API from its (checked) kubeconfig. */
+export function harvesterRequest(kc: SanitizedKubeconfig): { headers: Record<string, string>; tls: OutboundTls } {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (kc.user.token) headers.authorization = `Bearer ${kc.user.token}`;
   else if (kc.user.username !== undefined)
@@ -121,6 +122,12 @@ async function checkHarvester(env: CheckEnv, kc: SanitizedKubeconfig): Promise<C
     key: kc.user.keyData ? Buffer.from(kc.user.keyData, 'base64') : undefined,
     servername: kc.cluster.tlsServerName,
   };
+  return { headers, tls };
+}
+
+async function checkHarvester(env: CheckEnv, kc: SanitizedKubeconfig): Promise<CheckOutcome> {
+  const url = join(baseUrl(kc.cluster.server), '/version');
+  const { headers, tls } = harvesterRequest(kc);
   const res = await send(env, url, 'GET', headers, tls);
   if (isOutcome(res)) return res;
   const byStatus = statusOutcome(res);

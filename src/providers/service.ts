@@ -4,6 +4,7 @@ import { tooManyRequests } from '../http/errors.js';
 import { createAddressGuard, type AddressGuard } from '../net/address-guard.js';
 import { runProviderCheck, type CheckOutcome, type ProviderConnection } from './checks.js';
 import { createConcurrencyLimiter } from '../net/limiter.js';
+import { discover, DiscoveryFailure, type DiscoveredItem, type DiscoveryKind } from './discovery.js';
 
 export interface CheckLog {
   info(obj: object, msg: string): void;
@@ -14,6 +15,13 @@ export interface ProviderCheckService {
   /** Reserves a slot for `user` (429 `too many provider checks in progress` when none is free); returns release. */
   reserve(user: string): () => void;
   run(connection: ProviderConnection, log?: CheckLog): Promise<CheckOutcome>;
+  /** Provider discovery with the same guard and timeout; throws DiscoveryFailure. */
+  discover(
+    connection: ProviderConnection,
+    kind: DiscoveryKind,
+    opts?: { proxmoxNodes?: string[] },
+    log?: CheckLog,
+  ): Promise<DiscoveredItem[]>;
 }
 
 export function createProviderCheckService(
@@ -33,14 +41,10 @@ export function createProviderCheckService(
     async run(connection, log) {
       const started = Date.now();
       const outcome = await runProviderCheck(env, connection);
-      const host =
-        connection.provider === 'harvester'
-          ? safeHost(connection.kubeconfig.cluster.server)
-          : safeHost(connection.endpoint);
       log?.info(
         {
           providerCheck: connection.provider,
-          host,
+          host: hostOf(connection),
           outcome: outcome.reason,
           valid: outcome.valid,
           durationMs: Date.now() - started,
@@ -50,8 +54,31 @@ export function createProviderCheckService(
       onResult?.(connection.provider, outcome.valid ? 'valid' : outcome.reason);
       return outcome;
     },
+    async discover(connection, kind, opts, log) {
+      const started = Date.now();
+      let outcome = 'ok';
+      try {
+        return await discover(env, connection, kind, opts);
+      } catch (err) {
+        outcome = err instanceof DiscoveryFailure ? err.reason : 'error';
+        throw err;
+      } finally {
+        log?.info(
+          {
+            providerDiscovery: `${connection.provider} ${kind}`,
+            host: hostOf(connection),
+            outcome,
+            durationMs: Date.now() - started,
+          },
+          'provider discovery',
+        );
+      }
+    },
   };
 }
+
+const hostOf = (c: ProviderConnection) =>
+  safeHost(c.provider === 'harvester' ? c.kubeconfig.cluster.server : c.endpoint);
 
 function safeHost(url: string): string {
   try {

@@ -8,6 +8,7 @@ import type { Config } from '../config/types.js';
 import { badGateway, HttpError, unauthorized } from '../http/errors.js';
 import type { UserStore } from '../identity/user-store.js';
 import type { KubeClient } from '../kube/client.js';
+import { SSO_ERROR_MESSAGES } from './claims.js';
 import { IDP_SESSION_COOKIE } from './idp-session.js';
 import { SSO_LOGIN_PATH } from './routes.js';
 import type { SsoServices } from './services.js';
@@ -22,6 +23,8 @@ export interface ProviderEntry {
 
 export interface SsoAuthHooks {
   providers(): ProviderEntry[];
+  /** What the login page shows for each `/login?error=<code>` of a failed sign-in (the one table of them). */
+  errorMessages: Readonly<Record<string, string>>;
   /** Clears the IdP cookie; the IdP's end-session URL when it has one. */
   logout(request: FastifyRequest, reply: FastifyReply): Promise<string | undefined>;
   /** The identity with fresh groups and profile from the IdP (SSO sessions); others unchanged. Throws HttpError. */
@@ -48,6 +51,7 @@ export function createSsoAuthHooks(deps: {
         loginUrl: `${SSO_LOGIN_PATH}?provider=${encodeURIComponent(p.name)}`,
         buttonLabel: `Sign in with ${p.displayName}`,
       })),
+    errorMessages: SSO_ERROR_MESSAGES,
 
     async logout(request, reply) {
       const data = await sso.idpSessions.open(request.cookies?.[IDP_SESSION_COOKIE]);

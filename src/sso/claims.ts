@@ -79,7 +79,7 @@ export function identityFromClaims(settings: IdpSettings, claims: Record<string,
   };
 }
 
-/** What the login page shows for each code (the built-in page; the upstream console knows a few itself). */
+/** What the login page shows for each code: served publicly on GET /api/auth/providers as `errorMessages`. */
 export const SSO_ERROR_MESSAGES: Record<SsoErrorCode, string> = {
   sso_not_configured: 'Single sign-on is not configured.',
   unknown_provider: 'That identity provider is not configured.',

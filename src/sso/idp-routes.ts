@@ -1,6 +1,8 @@
 // /api/admin/identity-providers: IdentityProvider objects with their client secret kept in a Secret of the system
 // namespace (`<name>-oidc-secret`, key client-secret) that answers never contain; discovery test and validate.
-// Who may call which route is decided by the central policy (platform viewers read, platform admins write).
+// Who may call which route is decided by the central policy (platform viewers read, platform admins write). The
+// IdentityProvider objects are read and written as the requesting user (kubeFor: impersonated, so the management
+// cluster's RBAC and audit log see the administrator); their client-secret Secrets are the server's own.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
 import { badRequest, conflict, HttpError, notFound } from '../http/errors.js';
@@ -17,7 +19,10 @@ const MAX_FIELD = 2048;
 
 export interface IdpRouteDeps {
   config: Config;
+  /** The server's own client: the client-secret Secrets. */
   kube: KubeClient;
+  /** The client for the request's user: the IdentityProvider objects. */
+  kubeFor(request: FastifyRequest): KubeClient;
   registry: SsoRegistry;
 }
 
@@ -80,7 +85,7 @@ function insecureOf(body: Body): void {
 }
 
 export function registerIdpRoutes(app: FastifyInstance, deps: IdpRouteDeps): void {
-  const { config, kube, registry } = deps;
+  const { config, kube, kubeFor, registry } = deps;
   const ns = config.systemNamespace;
   const idpPath = (name: string) => `${IDP_API}/${encodeURIComponent(name)}`;
   const secretPath = (name: string, namespace = ns) =>
@@ -89,9 +94,9 @@ export function registerIdpRoutes(app: FastifyInstance, deps: IdpRouteDeps): voi
     toHttpError(err, { kind, name, verb: 'get', resource: kind === 'Secret' ? 'secrets' : 'identityproviders' });
   const notFoundMessage = (name: string) => `identity provider "${name}" not found`;
 
-  async function getIdp(name: string): Promise<IdentityProviderObject> {
+  async function getIdp(request: FastifyRequest, name: string): Promise<IdentityProviderObject> {
     try {
-      return await kube.request<IdentityProviderObject>({ method: 'GET', path: idpPath(name) });
+      return await kubeFor(request).request<IdentityProviderObject>({ method: 'GET', path: idpPath(name) });
     } catch (err) {
       if (isKubeStatus(err, 404)) throw notFound(notFoundMessage(name));
       throw kubeError(err, name);
@@ -173,16 +178,19 @@ export function registerIdpRoutes(app: FastifyInstance, deps: IdpRouteDeps): voi
 
   const nameParam = (request: FastifyRequest) => (request.params as { name: string }).name;
 
-  app.get('/api/admin/identity-providers', async () => {
+  app.get('/api/admin/identity-providers', async (request) => {
     try {
-      const list = await kube.request<{ items?: IdentityProviderObject[] }>({ method: 'GET', path: IDP_API });
+      const list = await kubeFor(request).request<{ items?: IdentityProviderObject[] }>({
+        method: 'GET',
+        path: IDP_API,
+      });
       return { identityProviders: list.items ?? [] };
     } catch (err) {
       throw toHttpError(err, { kind: 'IdentityProvider', verb: 'list', resource: 'identityproviders' });
     }
   });
 
-  app.get('/api/admin/identity-providers/:name', async (request) => getIdp(nameParam(request)));
+  app.get('/api/admin/identity-providers/:name', async (request) => getIdp(request, nameParam(request)));
 
   app.post('/api/admin/identity-providers', async (request, reply) => {
     const body = (request.body ?? {}) as Body;
@@ -205,7 +213,7 @@ export function registerIdpRoutes(app: FastifyInstance, deps: IdpRouteDeps): voi
       emailClaim: text(body, 'emailClaim', false),
     };
     try {
-      await kube.request({ method: 'GET', path: idpPath(name) });
+      await kubeFor(request).request({ method: 'GET', path: idpPath(name) });
       throw conflict(`identity provider "${name}" already exists`);
     } catch (err) {
       if (err instanceof HttpError) throw err;
@@ -232,7 +240,11 @@ export function registerIdpRoutes(app: FastifyInstance, deps: IdpRouteDeps): voi
       },
     };
     try {
-      const created = await kube.request<IdentityProviderObject>({ method: 'POST', path: IDP_API, body: object });
+      const created = await kubeFor(request).request<IdentityProviderObject>({
+        method: 'POST',
+        path: IDP_API,
+        body: object,
+      });
       reply.code(201);
       return created;
     } catch (err) {
@@ -259,7 +271,7 @@ export function registerIdpRoutes(app: FastifyInstance, deps: IdpRouteDeps): voi
     checkUrl('redirectURL', fields.redirectURL, false);
     insecureOf(body);
     const scopes = scopesOf(body);
-    const current = await getIdp(name);
+    const current = await getIdp(request, name);
     const spec = { ...(current.spec ?? {}) };
     const oidcSpec = { ...(spec.oidc ?? {}) };
     if (fields.clientSecret !== undefined) {
@@ -291,7 +303,7 @@ export function registerIdpRoutes(app: FastifyInstance, deps: IdpRouteDeps): voi
     if (fields.displayName !== undefined) spec.displayName = fields.displayName;
     spec.oidc = oidcSpec;
     try {
-      return await kube.request<IdentityProviderObject>({
+      return await kubeFor(request).request<IdentityProviderObject>({
         method: 'PUT',
         path: idpPath(name),
         body: { ...current, spec },
@@ -305,7 +317,7 @@ export function registerIdpRoutes(app: FastifyInstance, deps: IdpRouteDeps): voi
     const name = nameParam(request);
     let current: IdentityProviderObject | undefined;
     try {
-      current = await kube.request<IdentityProviderObject>({ method: 'GET', path: idpPath(name) });
+      current = await kubeFor(request).request<IdentityProviderObject>({ method: 'GET', path: idpPath(name) });
     } catch (err) {
       if (!isKubeStatus(err, 404)) throw kubeError(err, name);
     }
@@ -316,7 +328,7 @@ export function registerIdpRoutes(app: FastifyInstance, deps: IdpRouteDeps): voi
       throw notFound(notFoundMessage(name));
     }
     try {
-      await kube.request({ method: 'DELETE', path: idpPath(name) });
+      await kubeFor(request).request({ method: 'DELETE', path: idpPath(name) });
     } catch (err) {
       if (isKubeStatus(err, 404)) throw notFound(notFoundMessage(name));
       throw toHttpError(err, { kind: 'IdentityProvider', name, verb: 'delete', resource: 'identityproviders' });
@@ -336,7 +348,7 @@ export function registerIdpRoutes(app: FastifyInstance, deps: IdpRouteDeps): voi
   });
 
   app.post('/api/admin/identity-providers/:name/validate', async (request) => {
-    const current = await getIdp(nameParam(request));
+    const current = await getIdp(request, nameParam(request));
     const issuer = current.spec?.oidc?.issuerURL;
     if (!issuer) throw badRequest('identity provider has no issuer URL configured');
     return discoveryResult(issuer);

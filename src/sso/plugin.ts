@@ -13,7 +13,7 @@ import { linkSsoUser } from './sso-users.js';
 
 export interface SsoPluginOptions {
   config: Config;
-  services: Pick<Services, 'kube' | 'identity' | 'sso'>;
+  services: Pick<Services, 'kube' | 'identity' | 'sso' | 'impersonationFor'>;
 }
 
 async function ssoPluginImpl(app: FastifyInstance, opts: SsoPluginOptions): Promise<void> {
@@ -54,7 +54,16 @@ async function ssoPluginImpl(app: FastifyInstance, opts: SsoPluginOptions): Prom
   };
 
   registerSsoRoutes(app, { config, flow: sso.flow, idpSessions: sso.idpSessions, sink });
-  registerIdpRoutes(app, { config, kube: services.kube, registry: sso.registry });
+  registerIdpRoutes(app, {
+    config,
+    kube: services.kube,
+    // Administrators' IdentityProvider writes reach the management cluster as themselves (impersonated).
+    kubeFor: (request) => {
+      const who = services.impersonationFor?.(request);
+      return who ? services.kube.as(who) : services.kube;
+    },
+    registry: sso.registry,
+  });
 }
 
 // Not encapsulated: its routes sit beside the auth routes, under the permission matrix's hook.

@@ -1,5 +1,5 @@
 // The identity providers users can sign in with: every IdentityProvider object (type oidc) from a watch cache,
-// turned into settings, and per provider an openid-client Configuration made by discovery (cached for a few
+// turned into settings, plus the one of the BUTLER_OIDC_* settings when configured; and per provider an openid-client Configuration made by discovery (cached for a few
 // minutes; a failed discovery is not cached, so an IdP that comes back is used again at once).
 import * as oidc from 'openid-client';
 import type { Logger } from 'pino';
@@ -11,6 +11,8 @@ import { createIdpFetch } from './idp-fetch.js';
 
 export const IDP_API = '/apis/butler.butlerlabs.dev/v1alpha1/identityproviders';
 export const DEFAULT_SCOPES = ['openid', 'email', 'profile'];
+/** The name of the provider of the BUTLER_OIDC_* settings: upper case, so no IdentityProvider object can have it. */
+export const ENV_PROVIDER_NAME = 'BUTLER_OIDC';
 const DISCOVERY_TTL_MS = 5 * 60_000;
 
 import type { PlatformRole } from '../identity/roles.js';
@@ -23,7 +25,8 @@ export interface IdpSettings {
   displayName: string;
   issuer: string;
   clientId: string;
-  secretRef: { name: string; namespace: string; key: string };
+  /** Where the client secret is (IdentityProvider objects; the settings' provider has it in the config). */
+  secretRef?: { name: string; namespace: string; key: string };
   redirectUrl: string;
   scopes: string[];
   hostedDomain?: string;
@@ -53,6 +56,33 @@ export interface IdentityProviderObject extends KubeObject {
 
 const nonEmpty = (x: unknown): x is string => typeof x === 'string' && x.trim() !== '';
 
+const platformRoleGroupsOf = (o: IdentityProviderObject): IdpSettings['platformRoleGroups'] =>
+  (o.spec?.platformRoleGroups ?? [])
+    .filter((g) => nonEmpty(g?.name) && (g.role === 'admin' || g.role === 'viewer'))
+    .map((g) => ({ name: g.name!, role: g.role as PlatformRole }));
+
+/**
+ * Settings of the BUTLER_OIDC_* provider. Its platform role groups are those of every IdentityProvider object
+ * together (the settings have no place for them; manage them with kubectl on any IdentityProvider object).
+ */
+export function envProviderSettings(
+  p: NonNullable<Config['sso']['envProvider']>,
+  objects: readonly IdentityProviderObject[],
+): IdpSettings {
+  return {
+    name: ENV_PROVIDER_NAME,
+    displayName: p.displayName,
+    issuer: p.issuer,
+    clientId: p.clientId,
+    redirectUrl: p.redirectUrl,
+    scopes: [...p.scopes],
+    ...(p.hostedDomain ? { hostedDomain: p.hostedDomain } : {}),
+    groupsClaim: p.groupsClaim,
+    emailClaim: p.emailClaim,
+    platformRoleGroups: objects.flatMap(platformRoleGroupsOf),
+  };
+}
+
 /** Settings of one object, or the reason it cannot be used for sign-in. */
 export function idpSettings(o: IdentityProviderObject, systemNamespace: string): IdpSettings | { invalid: string } {
   const name = o.metadata?.name ?? '';
@@ -81,9 +111,7 @@ export function idpSettings(o: IdentityProviderObject, systemNamespace: string):
     ...(nonEmpty(c.hostedDomain) ? { hostedDomain: c.hostedDomain.trim().toLowerCase() } : {}),
     groupsClaim: nonEmpty(c.groupsClaim) ? c.groupsClaim : 'groups',
     emailClaim: nonEmpty(c.emailClaim) ? c.emailClaim : 'email',
-    platformRoleGroups: (spec.platformRoleGroups ?? [])
-      .filter((g) => nonEmpty(g?.name) && (g.role === 'admin' || g.role === 'viewer'))
-      .map((g) => ({ name: g.name!, role: g.role as PlatformRole })),
+    platformRoleGroups: platformRoleGroupsOf(o),
   };
 }
 
@@ -126,8 +154,10 @@ export function createSsoRegistry(
   const clients = new Map<string, { key: string; at: number; discovered: Promise<Discovered> }>();
   const warned = new Set<string>();
 
+  const envProvider = config.sso.envProvider;
   const usable = (): IdpSettings[] => {
     const out: IdpSettings[] = [];
+    if (envProvider) out.push(envProviderSettings(envProvider, cache.list()));
     for (const o of cache.list()) {
       const s = idpSettings(o, config.systemNamespace);
       if ('invalid' in s) {
@@ -144,6 +174,10 @@ export function createSsoRegistry(
   };
 
   async function clientSecret(s: IdpSettings): Promise<string> {
+    if (!s.secretRef) {
+      if (s.name === ENV_PROVIDER_NAME && envProvider) return envProvider.clientSecret;
+      throw new Error(`identity provider "${s.name}" has no client secret`);
+    }
     const secret = await deps.kube.request<SecretObject>({
       method: 'GET',
       path: `/api/v1/namespaces/${encodeURIComponent(s.secretRef.namespace)}/secrets/${encodeURIComponent(s.secretRef.name)}`,
@@ -219,7 +253,19 @@ export function createSsoRegistry(
       const c = await oidc.discovery(new URL(issuer), 'butler-discovery-test', undefined, oidc.None(), options());
       return c.serverMetadata();
     },
-    start: () => cache.start(),
+    start() {
+      cache.start();
+      // Discovery at start: a wrong issuer or an unreachable IdP shows in the log at once, not at the first sign-in.
+      if (envProvider)
+        this.client(ENV_PROVIDER_NAME).then(
+          () => deps.log?.info({ issuer: envProvider.issuer }, 'single sign-on (BUTLER_OIDC_*): discovery succeeded'),
+          (err: unknown) =>
+            deps.log?.error(
+              { issuer: envProvider.issuer, err: err instanceof Error ? err.message : String(err) },
+              'single sign-on (BUTLER_OIDC_*): discovery failed; sign-in will retry it',
+            ),
+        );
+    },
     stop: () => cache.stop(),
   };
 }

@@ -192,7 +192,7 @@ export class TerminalManager {
       o.user,
       o.target,
       o.path,
-      { backend: adopted.backend, showExitStatus: false },
+      { backend: adopted.backend, showExitStatus: false, redrawOnAttach: true },
       {
         ...this.settings,
         maxLifetimeMs: Math.max(1, remaining),
@@ -228,6 +228,7 @@ export class TerminalManager {
       settings,
       revocations: this.o.revocations,
       showExitStatus: opened.showExitStatus,
+      redrawOnAttach: opened.redrawOnAttach === true,
       inPod: opened.backend instanceof PodShell,
       ...(recording ? { recording } : {}),
       audit: (event: string, fields: SessionAuditFields) =>

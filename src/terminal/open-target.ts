@@ -41,6 +41,8 @@ export interface ShellSession {
 export interface OpenedTarget {
   backend: TerminalBackend;
   showExitStatus: boolean;
+  /** Taken over from another replica: its scrollback stayed there, so the shell is asked to redraw instead. */
+  redrawOnAttach?: boolean;
 }
 
 interface PodObject {

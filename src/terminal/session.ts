@@ -26,6 +26,7 @@ export type EndReason =
   | 'moved';
 
 /** Output is coalesced for up to this long, or until a frame holds FRAME_MAX_BYTES. */
+const REDRAW_WAIT_MS = 1000;
 const COALESCE_MS = 10;
 const FRAME_MAX_BYTES = 64 * 1024;
 /** With more than this unsent on the socket the backend is paused; below LOW_WATER it resumes. */
@@ -64,6 +65,11 @@ export interface SessionDeps {
   showExitStatus: boolean;
   /** The shell runs in a shell pod (pod mode). */
   inPod?: boolean;
+  /**
+   * The session was taken over from another replica, which kept its scrollback. The client's first resize is sent
+   * twice (one row less, then its size), so the shell gets a SIGWINCH and redraws its prompt instead of a blank screen.
+   */
+  redrawOnAttach?: boolean;
   /** Called once, synchronously, when the session ends (the manager forgets it). */
   onEnded(session: TerminalSession): void;
 }
@@ -93,6 +99,8 @@ export class TerminalSession {
   private lastActivity = Date.now();
   private readonly pauses = new Set<PauseReason>();
   private idleTimer: NodeJS.Timeout | undefined;
+  private redrawPending: boolean;
+  private restoreSize: (() => void) | undefined;
   private readonly lifetimeTimer: NodeJS.Timeout;
   private graceTimer: NodeJS.Timeout | undefined;
   private stopWatch: (() => void) | undefined;
@@ -107,6 +115,7 @@ export class TerminalSession {
     private readonly deps: SessionDeps,
   ) {
     this.scrollback = new Scrollback(deps.settings.scrollbackBytes);
+    this.redrawPending = deps.redrawOnAttach === true;
     backend.onOutput((chunk) => this.onOutput(chunk));
     backend.onExit((exit) => this.onExit(exit));
     this.armIdle(deps.settings.idleTimeoutMs);
@@ -288,6 +297,9 @@ export class TerminalSession {
     if (this.ended) return;
     const frame = parseClientFrame(data, isBinary);
     if (frame.kind === 'resize') {
+      if (this.redrawPending && frame.rows > 1) return this.redrawAt(frame.cols, frame.rows);
+      this.redrawPending = false;
+      this.finishRedraw();
       this.backend.resize(frame.cols, frame.rows);
       this.deps.recording?.resize(frame.cols, frame.rows);
       return;
@@ -301,8 +313,30 @@ export class TerminalSession {
     this.backend.write(frame.data);
   }
 
+  /**
+   * Readline redraws only when the size it reads differs from the one it knows, so the shell first sees one row less;
+   * the real size follows once it has answered (or after REDRAW_WAIT_MS for programs that ignore SIGWINCH).
+   */
+  private redrawAt(cols: number, rows: number): void {
+    this.redrawPending = false;
+    this.backend.resize(cols, rows - 1);
+    const restore = () => {
+      this.restoreSize = undefined;
+      clearTimeout(timer);
+      if (!this.ended) this.backend.resize(cols, rows);
+    };
+    const timer = setTimeout(restore, REDRAW_WAIT_MS);
+    timer.unref();
+    this.restoreSize = restore;
+  }
+
+  private finishRedraw(): void {
+    this.restoreSize?.();
+  }
+
   private onOutput(chunk: Buffer): void {
     if (this.ended) return;
+    this.finishRedraw();
     this.bytesOut += chunk.length;
     this.lastActivity = Date.now();
     const text = this.decoder.decode(chunk, { stream: true });

@@ -84,6 +84,8 @@ export class ShellPods {
   private handingOver = false;
   /** Sessions whose pods this replica deleted (or is deleting), until the informer no longer lists them. */
   private readonly removed = new Set<string>();
+  /** Sessions whose pod this replica is creating (not yet in heldSessions). */
+  private readonly starting = new Set<string>();
 
   constructor(private readonly o: ShellPodsOptions) {
     this.namespace = o.config.systemNamespace;
@@ -152,6 +154,15 @@ export class ShellPods {
       maxLifetimeMs: c.maxLifetimeMs,
       replicaId: this.replicaId,
     };
+    this.starting.add(n.sessionId);
+    try {
+      return await this.createAndAttach(n, input);
+    } finally {
+      this.starting.delete(n.sessionId);
+    }
+  }
+
+  private async createAndAttach(n: NewShellPod, input: ShellPodInput): Promise<PodShell> {
     let created: Pod;
     try {
       created = await this.o.kube.request<Pod>({
@@ -296,7 +307,8 @@ export class ShellPods {
 
   /** Heartbeat for the sessions held here, and the sweep of abandoned or finished pods. */
   private async tick(): Promise<void> {
-    const held = new Set(this.o.heldSessions());
+    // Pods still starting here count as held: on a loaded cluster starting can outlast the staleness limit.
+    const held = new Set([...this.o.heldSessions(), ...this.starting]);
     const now = new Date().toISOString();
     for (const id of held) {
       await this.patchAnnotations(id, { [ANNOTATIONS.renewed]: now }).catch(() => undefined);

@@ -2,6 +2,7 @@
 // a small authenticated JSON client.
 import { startSimulator, type Simulator } from '../../sim/index.js';
 import { apiUsersRbac, butlerCrds } from '../../sim/crds.js';
+import { kamajiCrds } from '../../sim/kamaji-crds.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 export const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
@@ -50,7 +51,7 @@ export interface ApiAnswer {
 export async function startApiEnv(o: { seed?: object[]; env?: Record<string, string> } = {}): Promise<ApiEnv> {
   // The RBAC of deploy/base/api-users.yaml: writes on behalf of a user are sent impersonated and decided by it.
   const sim = await startSimulator({
-    crds: butlerCrds(),
+    crds: [...butlerCrds(), ...kamajiCrds()],
     seed: [...apiUsersRbac(), ...(o.seed ?? baseSeed())],
     bookmarkIntervalMs: 1000,
   });

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startDemo, type Demo } from '../../demo/main.js';
 import { DEMO_IDP_DISPLAY_NAME } from '../../demo/sso.js';
+import { SSO_ERROR_MESSAGES } from '../../src/sso/claims.js';
 import { launchChromium } from '../helpers/chromium.js';
 
 const STEP_TIMEOUT_MS = 20_000;
@@ -95,7 +96,8 @@ test('a cancelled sign-in ends on the login page with a message and no session',
     await page.waitForURL((u) => u.href.startsWith(demo.sso!.idp.issuer));
     await page.click('#cancel');
     await page.waitForURL((u) => u.href.startsWith(`${demo.url}/login?error=access_denied`));
-    await page.locator('#login-error', { hasText: 'cancelled or denied' }).waitFor();
+    // The message is the server's (GET /api/auth/providers), the page has no table of its own.
+    await page.locator('#login-error', { hasText: SSO_ERROR_MESSAGES.access_denied }).waitFor();
     const status = await page.evaluate(async () => (await fetch('/api/auth/me')).status);
     assert.equal(status, 401);
   } finally {

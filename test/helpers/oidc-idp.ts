@@ -62,6 +62,8 @@ export interface TestIdp {
 
 export interface TestIdpOptions {
   users: IdpUser[];
+  /** The serving certificate (self-signed, for 127.0.0.1); default: a new one. */
+  tls?: { key: string; cert: string };
   clients?: IdpClient[];
   port?: number;
 }
@@ -99,8 +101,12 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
+/** A self-signed serving certificate for an IdP on 127.0.0.1. */
+export const generateIdpCert = () =>
+  generateSelfSignedCert({ cn: '127.0.0.1', subjectAltName: 'IP:127.0.0.1,DNS:localhost', days: 30 });
+
 export async function startTestIdp(opts: TestIdpOptions): Promise<TestIdp> {
-  const tls = generateSelfSignedCert({ cn: '127.0.0.1', subjectAltName: 'IP:127.0.0.1,DNS:localhost', days: 30 });
+  const tls = opts.tls ?? generateIdpCert();
   const dir = mkdtempSync(join(tmpdir(), 'butler-idp-'));
   const caFile = join(dir, 'ca.pem');
   writeFileSync(caFile, tls.cert);

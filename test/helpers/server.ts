@@ -68,7 +68,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     services.start();
     if (opts.waitForSync !== false) await waitForReadiness(services, SYNC_WAIT_MS);
     await opts.beforeListen?.(app);
-    await app.listen({ host: '127.0.0.1', port: 0 });
+    await app.listen({ host: '127.0.0.1', port: config.port });
   } catch (err) {
     await app?.close();
     await services.close();

@@ -48,9 +48,11 @@ describe('kustomize render', () => {
       'PodDisruptionBudget/butler-server',
       'Role/butler-server-provider-credentials',
       'Role/butler-server-revocations',
+      'Role/butler-server-sso-secrets',
       'Role/butler-server-terminal-pods',
       'RoleBinding/butler-server-provider-credentials',
       'RoleBinding/butler-server-revocations',
+      'RoleBinding/butler-server-sso-secrets',
       'RoleBinding/butler-server-terminal-pods',
       'Service/butler-server',
       'ServiceAccount/butler-server',
@@ -81,6 +83,8 @@ describe('kustomize render', () => {
       expected([
         // writes a user asks for (clusters, addons, providers, teams) are sent as the user: butler-api-users
         [B, ['tenantclusters'], ['get', 'list', 'watch']],
+        [B, ['machinerequests', 'loadbalancerrequests'], ['list']],
+        ['kamaji.clastix.io', ['tenantcontrolplanes'], ['get']],
         // watch: beyond §9.5, for the API's ProviderConfig watch cache (see deploy/base/clusterrole.yaml)
         [B, ['providerconfigs'], ['get', 'list', 'watch']],
         [B, ['providerconfigs/status'], ['patch']],
@@ -92,7 +96,10 @@ describe('kustomize render', () => {
         [B, ['identityproviders'], ['list', 'watch']],
         [B, ['users/status'], ['patch']],
         [B, ['addondefinitions'], ['get', 'list']],
-        ['', ['secrets'], ['get']],
+        [B, ['butlerconfigs'], ['get']],
+        [B, ['networkpools'], ['get', 'list']],
+        [B, ['ipallocations'], ['list']],
+        ['', ['secrets'], ['get', 'list']],
         ['', ['nodes'], ['list']],
         ['', ['pods'], ['list', 'get']],
         ['', ['events'], ['list']],
@@ -118,6 +125,7 @@ describe('kustomize render', () => {
       norm(find('Role', 'butler-server-provider-credentials').rules),
       expected([['', ['secrets'], ['create', 'delete']]]),
     );
+    assert.deepEqual(norm(find('Role', 'butler-server-sso-secrets').rules), expected([['', ['secrets'], ['update']]]));
     assert.deepEqual(
       norm(find('Role', 'butler-server-terminal-pods').rules),
       expected([
@@ -137,6 +145,7 @@ describe('kustomize render', () => {
     for (const rb of [
       'butler-server-revocations',
       'butler-server-provider-credentials',
+      'butler-server-sso-secrets',
       'butler-server-terminal-pods',
     ]) {
       const b = find('RoleBinding', rb);
@@ -150,10 +159,13 @@ describe('kustomize render', () => {
     const B = 'butler.butlerlabs.dev';
     // narrow: exactly the writes made on a user's behalf (test/rbac proves each verb is used)
     assert.deepEqual(role.rules, [
-      { apiGroups: [B], resources: ['tenantclusters'], verbs: ['list', 'create', 'patch', 'delete'] },
+      { apiGroups: [B], resources: ['tenantclusters'], verbs: ['list', 'create', 'patch', 'update', 'delete'] },
       { apiGroups: [B], resources: ['tenantaddons', 'managementaddons'], verbs: ['get', 'create', 'update', 'delete'] },
       { apiGroups: [B], resources: ['providerconfigs'], verbs: ['create', 'delete'] },
       { apiGroups: [B], resources: ['teams'], verbs: ['get', 'create', 'update', 'delete'] },
+      { apiGroups: [B], resources: ['identityproviders'], verbs: ['get', 'list', 'create', 'update', 'delete'] },
+      { apiGroups: [B], resources: ['butlerconfigs'], verbs: ['update'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['patch'] },
     ]);
     const binding = find('ClusterRoleBinding', 'butler-api-users');
     assert.deepEqual(binding.roleRef, {

@@ -10,7 +10,12 @@ before(async () => {
 });
 after(() => world?.close());
 
-for (const role of ['butler-server-revocations', 'butler-server-provider-credentials', 'butler-server-terminal-pods']) {
+for (const role of [
+  'butler-server-revocations',
+  'butler-server-provider-credentials',
+  'butler-server-sso-secrets',
+  'butler-server-terminal-pods',
+]) {
   test(`every verb of Role ${role} is needed`, async (t) => {
     for (const c of await verbCases('Role', role)) {
       await t.test(`${c.verb} ${c.resources.join(',')}`, async (st) => {

@@ -38,6 +38,8 @@ const LEFTOVERS = [
   '/apis/butler.butlerlabs.dev/v1alpha1/managementaddons/longhorn',
   '/apis/butler.butlerlabs.dev/v1alpha1/namespaces/butler-system/providerconfigs/rbac-pmx',
   '/api/v1/namespaces/butler-system/secrets/rbac-pmx-credentials',
+  '/apis/butler.butlerlabs.dev/v1alpha1/identityproviders/rbac-admin-idp',
+  '/api/v1/namespaces/butler-system/secrets/rbac-admin-idp-oidc-secret',
   `/api/v1/namespaces/butler-system/configmaps/butler-revoked-${'e'.repeat(32)}`,
   '/api/v1/namespaces/butler-system/pods?labelSelector=app.kubernetes.io%2Fname%3Dbutler-terminal',
   '/api/v1/namespaces/butler-system/secrets?labelSelector=app.kubernetes.io%2Fname%3Dbutler-terminal',

@@ -33,7 +33,7 @@ describe('with exactly the deploy/ RBAC', () => {
     } finally {
       await server.close();
     }
-    assert.equal(done.length, 19, done.join(', '));
+    assert.equal(done.length, 23, done.join(', '));
   });
 
   test('writes made on behalf of the user reached the cluster as that user, and use every grant of butler-api-users', async () => {

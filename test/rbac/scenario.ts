@@ -2,7 +2,14 @@
 // deploy/ ServiceAccount: the world it needs (seed), and one script of named steps that throws at the first failure.
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
+import {
+  certificateSecrets,
+  loadBalancerRequest,
+  machineRequests,
+  tenantControlPlane,
+} from '../../demo/control-plane.js';
 import { butlerCrds } from '../../sim/crds.js';
+import { kamajiCrds } from '../../sim/kamaji-crds.js';
 import { startSimulator, type Simulator } from '../../sim/index.js';
 import { REVOCATION_LABELS, REVOCATION_PREFIX } from '../../src/auth/revocations.js';
 import { kubectl, renderKustomization } from '../packaging/render.js';
@@ -67,6 +74,29 @@ function seed(tenantKubeconfig: string): object[] {
       metadata: { name: 'alpha-admin-kubeconfig', namespace: 'tn-alpha' },
       data: { value: b64(tenantKubeconfig) },
     },
+    tenantControlPlane({
+      cluster: 'alpha',
+      namespace: 'tn-alpha',
+      version: 'v1.30.2',
+      replicas: 1,
+      endpointIp: '10.0.0.50',
+    }),
+    ...certificateSecrets({ cluster: 'alpha', namespace: 'tn-alpha', skip: ['admin-kubeconfig'] }),
+    ...machineRequests({
+      cluster: 'alpha',
+      namespace: 'butler-tenants',
+      provider: 'pmx',
+      workers: 1,
+      firstIp: 20,
+      ageMinutes: 60,
+    }),
+    loadBalancerRequest({
+      cluster: 'alpha',
+      namespace: 'butler-tenants',
+      provider: 'pmx',
+      endpointIp: '10.0.0.50',
+      targets: 1,
+    }),
     {
       apiVersion: 'v1',
       kind: 'Event',
@@ -75,6 +105,24 @@ function seed(tenantKubeconfig: string): object[] {
       reason: 'Provisioned',
       message: 'cluster is ready',
       involvedObject: { kind: 'TenantCluster', name: 'alpha', namespace: 'butler-tenants' },
+    },
+    { apiVersion: B, kind: 'ButlerConfig', metadata: { name: 'butler' }, spec: { multiTenancy: { mode: 'Optional' } } },
+    {
+      apiVersion: B,
+      kind: 'NetworkPool',
+      metadata: { name: 'lab', namespace: 'butler-system' },
+      spec: { cidr: '10.40.0.0/24' },
+    },
+    {
+      apiVersion: B,
+      kind: 'IPAllocation',
+      metadata: { name: 'alpha-nodes', namespace: 'butler-system' },
+      spec: {
+        poolRef: { name: 'lab' },
+        tenantClusterRef: { name: 'alpha', namespace: 'butler-tenants' },
+        type: 'nodes',
+        count: 3,
+      },
     },
   ];
 }
@@ -89,7 +137,7 @@ export interface World {
 export async function startWorld(): Promise<World> {
   const tenant = await startSimulator({ seed: [{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'worker-1' } }] });
   const management = await startSimulator({
-    crds: butlerCrds(),
+    crds: [...butlerCrds(), ...kamajiCrds()],
     seed: seed(tenant.kubeconfig),
     bookmarkIntervalMs: 1000,
   });
@@ -212,6 +260,20 @@ export async function exerciseEveryFeature(
       },
     },
     {
+      name: 'platform pages: settings read and written, network pools and IP allocations',
+      run: async () => {
+        const config = await expect(200, 'GET', '/api/admin/config');
+        const updated = await expect(200, 'PUT', '/api/admin/config', {
+          resourceVersion: config.resourceVersion,
+          multiTenancy: { mode: 'Enforced' },
+        });
+        assert.deepEqual(updated.multiTenancy, { mode: 'Enforced' });
+        assert.equal((await expect(200, 'GET', '/api/admin/networks')).pools.length, 1);
+        await expect(200, 'GET', '/api/admin/networks/butler-system/lab');
+        assert.equal((await expect(200, 'GET', '/api/admin/ipallocations')).allocations.length, 1);
+      },
+    },
+    {
       name: 'a revocation written by another replica ends a session here',
       run: async () => {
         const other = await server.login();
@@ -286,6 +348,50 @@ export async function exerciseEveryFeature(
           ['worker-1'],
         );
         assert.equal((await expect(200, 'GET', `${C}/alpha/events`)).events.length, 1);
+      },
+    },
+    {
+      name: "a cluster's machines, load balancers, control plane, export and certificates",
+      run: async () => {
+        assert.equal((await expect(200, 'GET', `${C}/alpha/machines`)).machineRequests.length, 1);
+        assert.equal((await expect(200, 'GET', `${C}/alpha/load-balancers`)).loadBalancerRequests.length, 1);
+        assert.equal((await expect(200, 'GET', `${C}/alpha/tenantcontrolplane`)).status.replicas, 1);
+        const exported = await fetch(`${url}${C}/alpha/export`, { headers: { authorization: `Bearer ${token}` } });
+        assert.equal(exported.status, 200);
+        assert.match(await exported.text(), /kind: TenantCluster/);
+        assert.ok((await expect(200, 'GET', `${C}/alpha/certificates`)).certificateCount > 0);
+      },
+    },
+    {
+      name: 'edit a cluster (resourceVersion) and rotate its certificates',
+      run: async () => {
+        const current = await expect(200, 'GET', `${C}/alpha`);
+        const replicas = (current.spec.workers.replicas % 3) + 1;
+        const edited = await expect(200, 'PUT', `${C}/alpha`, {
+          resourceVersion: current.metadata.resourceVersion,
+          workers: { replicas },
+        });
+        assert.equal(edited.spec.workers.replicas, replicas);
+        // Kamaji's part, done by the admin: a renewal marked by an earlier run is finished.
+        const secret = `${sim.url}/api/v1/namespaces/tn-alpha/secrets/alpha-api-server-certificate`;
+        const finish = await fetch(secret, {
+          method: 'PATCH',
+          headers: { authorization: `Bearer ${sim.token}`, 'content-type': 'application/merge-patch+json' },
+          body: JSON.stringify({ metadata: { annotations: { 'certs.kamaji.clastix.io/rotate': null } } }),
+        });
+        assert.equal(finish.status, 200, await finish.text());
+        const rotation = await expect(202, 'POST', `${C}/alpha/certificates/rotate`, { type: 'all' });
+        assert.ok(rotation.affectedSecrets.includes('alpha-api-server-certificate'));
+        for (const name of rotation.affectedSecrets as string[]) {
+          const done = await fetch(`${sim.url}/api/v1/namespaces/tn-alpha/secrets/${name}`, {
+            method: 'PATCH',
+            headers: { authorization: `Bearer ${sim.token}`, 'content-type': 'application/merge-patch+json' },
+            body: JSON.stringify({
+              metadata: { annotations: { 'certs.kamaji.clastix.io/rotate': new Date().toISOString() } },
+            }),
+          });
+          assert.equal(done.status, 200, await done.text());
+        }
       },
     },
     {
@@ -402,6 +508,39 @@ export async function exerciseEveryFeature(
         } finally {
           await fetch(`${idps}/rbac-idp`, { method: 'DELETE', headers: admin });
         }
+      },
+    },
+    {
+      name: 'an administrator creates, rotates the secret of and deletes an IdentityProvider (the IdP as the user)',
+      run: async () => {
+        const api = '/api/admin/identity-providers';
+        const secretPath = '/api/v1/namespaces/butler-system/secrets/rbac-admin-idp-oidc-secret';
+        const secretValue = async () => {
+          const r = await fetch(`${sim.url}${secretPath}`, { headers: { authorization: `Bearer ${sim.token}` } });
+          if (r.status === 404) return undefined;
+          const body = (await r.json()) as { data: Record<string, string> };
+          return Buffer.from(body.data['client-secret']!, 'base64').toString('utf8');
+        };
+        const created = await expect(201, 'POST', api, {
+          name: 'rbac-admin-idp',
+          displayName: 'RBAC admin IdP',
+          issuerURL: 'https://idp.example.test',
+          clientID: 'butler',
+          clientSecret: 'first-secret',
+          redirectURL: 'https://butler.example.test/api/auth/callback',
+        });
+        assert.equal(created.metadata.name, 'rbac-admin-idp');
+        assert.equal(await secretValue(), 'first-secret');
+        const listed = await expect(200, 'GET', api);
+        assert.ok(listed.identityProviders.some((o: any) => o.metadata.name === 'rbac-admin-idp'));
+        const updated = await expect(200, 'PUT', `${api}/rbac-admin-idp`, {
+          clientSecret: 'second-secret',
+          displayName: 'RBAC admin IdP 2',
+        });
+        assert.equal(updated.spec.displayName, 'RBAC admin IdP 2');
+        assert.equal(await secretValue(), 'second-secret');
+        assert.equal((await expect(200, 'DELETE', `${api}/rbac-admin-idp`)).status, 'deleted');
+        assert.equal(await secretValue(), undefined, 'the client secret is deleted with its IdentityProvider');
       },
     },
     {

@@ -175,7 +175,7 @@ describe('pod mode', { skip: !namespacesAvailable() && 'needs root and unshare f
     a.drop();
     await a.closedWithin();
 
-    // Nothing is printed on B until the shell writes again: its scrollback stayed on A.
+    // The scrollback stayed on A; B asks the shell to redraw on the client's first resize, so a prompt shows.
     const b = await TerminalClient.connect(
       `${replicaB.url.replace(/^http/, 'ws')}/ws/terminal/management?session=${id}`,
       {
@@ -184,6 +184,8 @@ describe('pod mode', { skip: !namespacesAvailable() && 'needs root and unshare f
     );
     await b.waitFor(/butler-session=/);
     assert.match(b.frames[0]!, new RegExp(`butler-session=${id}`));
+    b.resize(80, 24); // the size the shell already has: no SIGWINCH of its own
+    await b.waitFor(/\$ $/);
     assert.equal((await b.run('echo "$KEPT"')).trim(), 'across-replicas');
     // A's grace (4 s) runs out: A must not delete the pod B holds now.
     await new Promise((r) => setTimeout(r, 6000));

@@ -46,30 +46,15 @@ function showLogin() {
   void showSsoButtons();
 }
 
-// Why a single sign-on ended on the login page (the server redirects to /login?error=<code>).
-const SSO_ERRORS = {
-  sso_not_configured: 'Single sign-on is not configured.',
-  unknown_provider: 'That identity provider is not configured.',
-  idp_unavailable: 'The identity provider cannot be reached right now. Try again later.',
-  access_denied: 'Sign-in was cancelled or denied at the identity provider.',
-  idp_error: 'The identity provider reported an error.',
-  invalid_state: 'The sign-in expired or was already used. Please start again.',
-  token_exchange_failed: 'The identity provider did not accept the sign-in code. Please start again.',
-  invalid_id_token: 'The identity provider answered with an ID token that failed verification.',
-  email_missing: 'The identity provider did not send an email address.',
-  email_not_verified: 'Your email address is not verified at the identity provider.',
-  domain_not_allowed: 'Accounts of this domain may not sign in.',
-  account_disabled: 'Your account is disabled.',
-  account_conflict: 'An account with this email address already exists; ask an administrator.',
-  no_team_access: 'You are not a member of any team; contact your administrator.',
-  session_creation_failed: 'The session could not be created. Please try again.',
-};
-
 async function showSsoButtons() {
   const box = $('sso-buttons');
   box.replaceChildren();
+  // Why a single sign-on ended here (the server redirects to /login?error=<code>; it also holds the messages).
+  let errorMessages = {};
   try {
-    const { providers = [] } = await get('/api/auth/providers');
+    const answer = await get('/api/auth/providers');
+    const providers = answer.providers ?? [];
+    errorMessages = answer.errorMessages ?? {};
     for (const p of providers) {
       const a = document.createElement('a');
       a.className = 'button sso-button';
@@ -81,7 +66,7 @@ async function showSsoButtons() {
     // no SSO buttons
   }
   const code = new URLSearchParams(location.search).get('error');
-  if (code) $('login-error').textContent = SSO_ERRORS[code] ?? `Sign-in failed (${code}).`;
+  if (code) $('login-error').textContent = errorMessages[code] ?? `Sign-in failed (${code}).`;
 }
 
 function showApp(username) {
