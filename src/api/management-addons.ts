@@ -1,6 +1,6 @@
 // Management-cluster addons (docs/api.md §3.5): cluster-scoped ManagementAddons.
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { App } from '../http/app-type.js';
+import { Type } from '@sinclair/typebox';
 import { badRequest, notFound } from '../http/errors.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
 import { displayNames, findDefinition, listDefinitions, offeredVersion } from './catalog.js';
@@ -65,7 +65,7 @@ async function getAddon(ctx: ApiContext, name: string): Promise<ManagementAddonO
   }
 }
 
-export function registerManagementAddonRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerManagementAddonRoutes(app: App, ctx: ApiContext): void {
   app.get(
     '/api/management/addons',
     {
@@ -91,7 +91,7 @@ export function registerManagementAddonRoutes(app: FastifyInstance, ctx: ApiCont
     '/api/management/addons/:name',
     { schema: { summary: 'One management cluster addon', params: NameParams, response: { 200: ViewSchema } } },
     async (request) => {
-      const { name } = request.params as Static<typeof NameParams>;
+      const { name } = request.params;
       const addon = await getAddon(ctx, name);
       return toManagementAddonView(addon, displayNames(await listDefinitions(ctx)));
     },
@@ -107,7 +107,7 @@ export function registerManagementAddonRoutes(app: FastifyInstance, ctx: ApiCont
       },
     },
     async (request, reply) => {
-      const body = request.body as Static<typeof CreateBody>;
+      const body = request.body;
       if (!body.addon) throw badRequest('addon is required', { field: 'addon' });
       const def = await findDefinition(ctx, body.addon);
       if (!def) throw badRequest(`addon definition "${body.addon}" not found`, { field: 'addon' });
@@ -151,8 +151,8 @@ export function registerManagementAddonRoutes(app: FastifyInstance, ctx: ApiCont
       },
     },
     async (request) => {
-      const { name } = request.params as Static<typeof NameParams>;
-      const body = request.body as Static<typeof UpdateBody>;
+      const { name } = request.params;
+      const body = request.body;
       if (body.values === undefined && body.version === undefined) throw badRequest('nothing to update');
       const first = await getAddon(ctx, name);
       const addonName = first.spec?.addon || name;
@@ -192,7 +192,7 @@ export function registerManagementAddonRoutes(app: FastifyInstance, ctx: ApiCont
       },
     },
     async (request) => {
-      const { name } = request.params as Static<typeof NameParams>;
+      const { name } = request.params;
       try {
         await ctx.kube.request({ method: 'DELETE', path: paths.managementAddon(name) });
       } catch (err) {
