@@ -1,5 +1,5 @@
 // What the API routes use: configuration, the management client, the watch caches, tenant access, provider checks.
-import type { FastifyInstance } from 'fastify';
+import type { App } from '../http/app-type.js';
 import type { Config } from '../config/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject, ResourceCache } from '../kube/cache.js';
@@ -32,7 +32,7 @@ export interface ApiContext {
   kubeFor(request: import('fastify').FastifyRequest): KubeClient;
 }
 
-export type RouteModule = (app: FastifyInstance, ctx: ApiContext) => void;
+export type RouteModule = (app: App, ctx: ApiContext) => void;
 
 /** Read-your-writes bound: how long a write's answer waits for the cache to see it. */
 export const WRITE_VISIBILITY_TIMEOUT_MS = 3000;

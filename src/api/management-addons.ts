@@ -1,6 +1,6 @@
 // Management-cluster addons (docs/api.md §3.5): cluster-scoped ManagementAddons.
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { App } from '../http/app-type.js';
+import { Type } from '@sinclair/typebox';
 import { badRequest, notFound } from '../http/errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
@@ -66,7 +66,7 @@ async function getAddon(kube: KubeClient, name: string): Promise<ManagementAddon
   }
 }
 
-export function registerManagementAddonRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerManagementAddonRoutes(app: App, ctx: ApiContext): void {
   app.get(
     '/api/management/addons',
     {
@@ -92,7 +92,7 @@ export function registerManagementAddonRoutes(app: FastifyInstance, ctx: ApiCont
     '/api/management/addons/:name',
     { schema: { summary: 'One management cluster addon', params: NameParams, response: { 200: ViewSchema } } },
     async (request) => {
-      const { name } = request.params as Static<typeof NameParams>;
+      const { name } = request.params;
       const addon = await getAddon(ctx.kube, name);
       return toManagementAddonView(addon, displayNames(await listDefinitions(ctx)));
     },
@@ -108,7 +108,7 @@ export function registerManagementAddonRoutes(app: FastifyInstance, ctx: ApiCont
       },
     },
     async (request, reply) => {
-      const body = request.body as Static<typeof CreateBody>;
+      const body = request.body;
       if (!body.addon) throw badRequest('addon is required', { field: 'addon' });
       const def = await findDefinition(ctx, body.addon);
       if (!def) throw badRequest(`addon definition "${body.addon}" not found`, { field: 'addon' });
@@ -152,8 +152,8 @@ export function registerManagementAddonRoutes(app: FastifyInstance, ctx: ApiCont
       },
     },
     async (request) => {
-      const { name } = request.params as Static<typeof NameParams>;
-      const body = request.body as Static<typeof UpdateBody>;
+      const { name } = request.params;
+      const body = request.body;
       if (body.values === undefined && body.version === undefined) throw badRequest('nothing to update');
       const first = await getAddon(ctx.kube, name);
       const addonName = first.spec?.addon || name;
@@ -194,7 +194,7 @@ export function registerManagementAddonRoutes(app: FastifyInstance, ctx: ApiCont
       },
     },
     async (request) => {
-      const { name } = request.params as Static<typeof NameParams>;
+      const { name } = request.params;
       try {
         await ctx.kubeFor(request).request({ method: 'DELETE', path: paths.managementAddon(name) });
       } catch (err) {

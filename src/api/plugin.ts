@@ -1,7 +1,7 @@
 // The REST API of docs/api.md §3 as one Fastify plugin: schemas beside each route, validated by the contract's
 // messages (validation/compiler.ts), and the OpenAPI document generated from the same schemas.
+import type { App } from '../http/app-type.js';
 import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/types.js';
 import { PROVIDER_CONFIGS, TENANT_CLUSTERS } from '../kube/butler.js';
 import type { Services } from '../services.js';
@@ -23,7 +23,6 @@ import { registerManagementAddonRoutes } from './management-addons.js';
 import { registerManagementRoutes } from './management.js';
 import { registerOpenApiRoute } from './openapi.js';
 import { registerProviderRoutes } from './providers.js';
-import { validatorCompiler } from './validation/compiler.js';
 
 export interface ApiPluginOptions {
   config: Config;
@@ -33,7 +32,7 @@ export interface ApiPluginOptions {
   >;
 }
 
-async function apiPluginImpl(app: FastifyInstance, opts: ApiPluginOptions): Promise<void> {
+async function apiPluginImpl(app: App, opts: ApiPluginOptions): Promise<void> {
   const { config, services } = opts;
   const { kube, clusterCache, providerCache } = services;
   const ctx: ApiContext = {
@@ -52,8 +51,6 @@ async function apiPluginImpl(app: FastifyInstance, opts: ApiPluginOptions): Prom
     audit: services.audit,
     kubeFor: services.kubeFor,
   };
-
-  app.setValidatorCompiler(validatorCompiler);
 
   registerClusterRoutes(app, ctx);
   registerClusterDetailRoutes(app, ctx);

@@ -1,7 +1,8 @@
 // /api/providers: list, get, create (Secret + ProviderConfig), delete, and the connectivity checks (docs/api.md §3.6, §5).
+import type { App } from '../http/app-type.js';
 import { getCached, listCached } from '../kube/cached-read.js';
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { badRequest, conflict, notFound } from '../http/errors.js';
 import type { KubeObject } from '../kube/cache.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
@@ -137,7 +138,7 @@ async function runChecked(
   }
 }
 
-export function registerProviderRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerProviderRoutes(app: App, ctx: ApiContext): void {
   app.get(
     '/api/providers',
     {
@@ -161,7 +162,7 @@ export function registerProviderRoutes(app: FastifyInstance, ctx: ApiContext): v
       },
     },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ProviderParams>;
+      const { ns, name } = request.params;
       const provider = await getCached(ctx.reads.providers, ns, name);
       if (!provider) throw providerMissing(ns, name);
       return provider;
@@ -284,7 +285,7 @@ export function registerProviderRoutes(app: FastifyInstance, ctx: ApiContext): v
       },
     },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ProviderParams>;
+      const { ns, name } = request.params;
       const pc = await getProvider(ctx, ns, name);
       const outcome = await runChecked(ctx, request, () => storedConnection(ctx, pc));
       let recorded = true;
@@ -309,7 +310,7 @@ export function registerProviderRoutes(app: FastifyInstance, ctx: ApiContext): v
       },
     },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ProviderParams>;
+      const { ns, name } = request.params;
       const pc = await getProvider(ctx, ns, name);
       const users = (await listClusters(ctx)).filter((c) => {
         const ref = (c.spec as { providerConfigRef?: { name?: string; namespace?: string } } | undefined)

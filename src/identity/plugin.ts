@@ -1,6 +1,7 @@
 // The identity capability: the /api/auth, /api/users and /api/teams routes, and the policy hook that applies the
 // permission matrix (policy.ts) to every route of the app.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { App } from '../http/app-type.js';
+import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config/types.js';
 import { forbidden } from '../http/errors.js';
 import type { KubeObject, ResourceCache } from '../kube/cache.js';
@@ -51,7 +52,7 @@ export async function lookupClusterTeam(
   }
 }
 
-async function identityPluginImpl(app: FastifyInstance, opts: IdentityPluginOptions): Promise<void> {
+async function identityPluginImpl(app: App, opts: IdentityPluginOptions): Promise<void> {
   const { config, services } = opts;
   const { kubeFor } = services;
 

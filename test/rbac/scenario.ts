@@ -37,7 +37,7 @@ const definition = {
   },
 };
 
-function seed(tenantKubeconfig: string): object[] {
+function seed(tenantKubeconfig: string, certificates: object[]): object[] {
   const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   return [
     ns('butler-system'),
@@ -81,7 +81,7 @@ function seed(tenantKubeconfig: string): object[] {
       replicas: 1,
       endpointIp: '10.0.0.50',
     }),
-    ...certificateSecrets({ cluster: 'alpha', namespace: 'tn-alpha', skip: ['admin-kubeconfig'] }),
+    ...certificates,
     ...machineRequests({
       cluster: 'alpha',
       namespace: 'butler-tenants',
@@ -138,7 +138,10 @@ export async function startWorld(): Promise<World> {
   const tenant = await startSimulator({ seed: [{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'worker-1' } }] });
   const management = await startSimulator({
     crds: [...butlerCrds(), ...kamajiCrds()],
-    seed: seed(tenant.kubeconfig),
+    seed: seed(
+      tenant.kubeconfig,
+      await certificateSecrets({ cluster: 'alpha', namespace: 'tn-alpha', skip: ['admin-kubeconfig'] }),
+    ),
     bookmarkIntervalMs: 1000,
   });
   const { text } = await renderKustomization('deploy/');
