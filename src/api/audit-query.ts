@@ -1,8 +1,7 @@
 // GET /api/admin/audit: a page of this server's audit entries, newest first, with filters (docs/api.md §3.9).
 // Each replica answers from its own store (src/observability/audit-store.ts).
-import type { App } from '../http/app-type.js';
 import { Type } from '@sinclair/typebox';
-
+import type { App } from '../http/app-type.js';
 import { badRequest } from '../http/errors.js';
 import type { ApiContext } from './context.js';
 

@@ -1,8 +1,7 @@
 // /api/admin/networks and /api/admin/ipallocations: NetworkPools and IPAllocations of all namespaces with their status
 // (docs/api.md §3.8). Read-only; the IPAM controller owns both.
-import type { App } from '../http/app-type.js';
 import { Type } from '@sinclair/typebox';
-
+import type { App } from '../http/app-type.js';
 import type { KubeObject } from '../kube/cache.js';
 import { stripManagedFields } from '../kube/cache-store.js';
 import { notFound } from '../http/errors.js';

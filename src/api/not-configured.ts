@@ -1,9 +1,8 @@
 // Console pages of systems butler-server does not run (GitOps repositories, the observability pipeline, the image
 // factory): each read answers 200 with `configured: false` and a message, which the console shows as "not configured",
 // instead of a 404 that it would show as an error (docs/api.md §3.10).
-import type { App } from '../http/app-type.js';
 import { Type } from '@sinclair/typebox';
-
+import type { App } from '../http/app-type.js';
 import { notFound } from '../http/errors.js';
 import { getCached, listCached } from '../kube/cached-read.js';
 import type { ApiContext } from './context.js';

@@ -1,8 +1,7 @@
 // /api/admin/config: the platform configuration, the cluster-scoped singleton ButlerConfig "butler" (docs/api.md §3.7).
 // The answer is a flat view of its spec and status; an update replaces each section it names and keeps the others.
-import type { App } from '../http/app-type.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-
+import type { App } from '../http/app-type.js';
 import { notFound } from '../http/errors.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
 import type { ApiContext } from './context.js';

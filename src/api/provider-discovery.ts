@@ -1,8 +1,7 @@
 // Provider discovery for the create form (docs/api.md §5.1): GET /api/providers/{ns}/{name}/images, …/networks,
 // …/clusters and …/storage-containers, asked live from the provider with its stored credentials.
-import type { App } from '../http/app-type.js';
 import { Type, type TSchema } from '@sinclair/typebox';
-
+import type { App } from '../http/app-type.js';
 import { badRequest, HttpError } from '../http/errors.js';
 import { DiscoveryFailure, type DiscoveryKind } from '../providers/discovery.js';
 import type { ApiContext } from './context.js';
