@@ -45,7 +45,12 @@ export function registerClusterDetailRoutes(app: App, ctx: ApiContext): void {
         params: ClusterParams,
         querystring: KubeconfigQuery,
         response: {
-          200: Type.Union([Type.Object({ kubeconfig: Type.String() }), KubectlKubeconfigResponse]),
+          // One object, not a union: fast-json-stringify serialises a union by its first matching branch, which
+          // would drop tokenId and expiresAt of the via=butler answer.
+          200: Type.Composite([
+            Type.Object({ kubeconfig: Type.String() }),
+            Type.Partial(Type.Omit(KubectlKubeconfigResponse, ['kubeconfig'])),
+          ]),
         },
       },
     },
