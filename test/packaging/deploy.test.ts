@@ -222,6 +222,9 @@ describe('kustomize render', () => {
     const port = (name: string) => c.ports.find((p: any) => p.name === name).containerPort;
     assert.equal(port('http'), 8080);
     assert.equal(c.env.find((e: any) => e.name === 'BUTLER_METRICS_ADDR').value, `:${port('metrics')}`);
+    const auditDir = c.env.find((e: any) => e.name === 'BUTLER_AUDIT_DIR').value;
+    const auditMount = c.volumeMounts.find((m: any) => m.mountPath === auditDir);
+    assert.ok(pod.volumes.find((v: any) => v.name === auditMount.name).emptyDir, 'the audit store is on a volume');
     // The Service, PDB and NetworkPolicy select the Deployment's pods.
     const labels = d.spec.template.metadata.labels;
     for (const sel of [
