@@ -1,7 +1,7 @@
 // What Kamaji and the Butler controller keep in the management cluster for a running tenant cluster, as demo objects:
 // the TenantControlPlane, the control plane's certificate Secrets (real X.509 certificates made with openssl),
 // MachineRequests for its workers and a LoadBalancerRequest for its API endpoint. Also used by the API tests.
-import { generateSelfSignedCert, type ServingCert } from '../sim/tls.js';
+import { generateCert, type ServingCert } from '../sim/tls.js';
 
 const BUTLER_API = 'butler.butlerlabs.dev/v1alpha1';
 const DAY_MS = 86_400_000;
@@ -80,21 +80,86 @@ function kubeconfig(cluster: string, user: string, cert: ServingCert, ca: Servin
   ].join('\n');
 }
 
-/** The certificate Secrets of a Kamaji control plane; throws when openssl is missing. */
-export function certificateSecrets(o: CertificateSecretsOptions): object[] {
+/** The certificate Secrets of a Kamaji control plane; rejects when openssl is missing. */
+export async function certificateSecrets(o: CertificateSecretsOptions): Promise<object[]> {
   const days = (c: CertificateComponent) => o.days?.[c] ?? 365;
-  const want = (c: CertificateComponent) => !o.skip?.includes(c);
-  const endpoint = `${o.endpointIp ?? '10.0.0.50'}:6443`;
-  const ca = generateSelfSignedCert({ cn: 'kubernetes', days: 3650 });
-  const frontProxyCa = generateSelfSignedCert({ cn: 'front-proxy-ca', days: 3650 });
-  const leaf = (
-    cn: string,
-    c: CertificateComponent,
-    issuer = ca,
-    extra: { subjectAltName?: string; subjectSuffix?: string } = {},
-  ) => generateSelfSignedCert({ cn, days: days(c), issuer, ...extra });
+  const ip = o.endpointIp ?? '10.0.0.50';
+  const [ca, frontProxyCa] = await Promise.all([
+    generateCert({ cn: 'kubernetes', days: 3650 }),
+    generateCert({ cn: 'front-proxy-ca', days: 3650 }),
+  ]);
   const x509 = { 'kamaji.clastix.io/certificate_lifecycle_controller': 'x509' };
-  const out: object[] = [
+  type Leaf = { cn: string; issuer?: ServingCert; subjectAltName?: string; subjectSuffix?: string };
+  /** Each component: its certificate and how it is stored. */
+  const leaves: Record<CertificateComponent, Leaf & { store: (c: ServingCert) => object }> = {
+    'api-server-certificate': {
+      cn: 'kube-apiserver',
+      subjectAltName: `DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:${o.cluster}.${o.namespace}.svc,IP:${ip},IP:10.96.0.1`,
+      store: (c) => secret(o, 'api-server-certificate', { 'apiserver.crt': c.cert, 'apiserver.key': c.key }, x509),
+    },
+    'api-server-kubelet-client-certificate': {
+      cn: 'kube-apiserver-kubelet-client',
+      subjectSuffix: '/O=kubeadm:cluster-admins',
+      store: (c) =>
+        secret(
+          o,
+          'api-server-kubelet-client-certificate',
+          { 'apiserver-kubelet-client.crt': c.cert, 'apiserver-kubelet-client.key': c.key },
+          x509,
+        ),
+    },
+    'front-proxy-client-certificate': {
+      cn: 'front-proxy-client',
+      issuer: frontProxyCa,
+      store: (c) =>
+        secret(
+          o,
+          'front-proxy-client-certificate',
+          { 'front-proxy-client.crt': c.cert, 'front-proxy-client.key': c.key },
+          x509,
+        ),
+    },
+    'konnectivity-certificate': {
+      cn: 'system:konnectivity-server',
+      store: (c) => ({
+        ...secret(o, 'konnectivity-certificate', { 'tls.crt': c.cert, 'tls.key': c.key }, x509),
+        type: 'kubernetes.io/tls',
+      }),
+    },
+    'datastore-certificate': {
+      cn: o.cluster,
+      store: (c) =>
+        secret(o, 'datastore-certificate', { 'ca.crt': ca.cert, 'server.crt': c.cert, 'server.key': c.key }, x509),
+    },
+    'admin-kubeconfig': {
+      cn: 'kubernetes-admin',
+      subjectSuffix: '/O=kubeadm:cluster-admins',
+      store: (c) =>
+        secret(o, 'admin-kubeconfig', { 'admin.conf': kubeconfig(o.cluster, 'kubernetes-admin', c, ca, `${ip}:6443`) }),
+    },
+    'controller-manager-kubeconfig': {
+      cn: 'system:kube-controller-manager',
+      store: (c) =>
+        secret(o, 'controller-manager-kubeconfig', {
+          'controller-manager.conf': kubeconfig(o.cluster, 'system:kube-controller-manager', c, ca, `${ip}:6443`),
+        }),
+    },
+    'scheduler-kubeconfig': {
+      cn: 'system:kube-scheduler',
+      store: (c) =>
+        secret(o, 'scheduler-kubeconfig', {
+          'scheduler.conf': kubeconfig(o.cluster, 'system:kube-scheduler', c, ca, `${ip}:6443`),
+        }),
+    },
+  };
+  const wanted = CERTIFICATE_COMPONENTS.filter((c) => !o.skip?.includes(c));
+  const certs = await Promise.all(
+    wanted.map((c) => {
+      const { store: _store, issuer, ...leaf } = leaves[c];
+      return generateCert({ ...leaf, days: days(c), issuer: issuer ?? ca });
+    }),
+  );
+  return [
     secret(o, 'ca', { 'ca.crt': ca.cert, 'ca.key': ca.key }),
     secret(o, 'front-proxy-ca-certificate', {
       'front-proxy-ca.crt': frontProxyCa.cert,
@@ -102,61 +167,8 @@ export function certificateSecrets(o: CertificateSecretsOptions): object[] {
     }),
     secret(o, 'sa-certificate', { 'sa.pub': 'not a certificate', 'sa.key': 'not a certificate' }),
     secret(o, 'datastore-config', { DB_CONNECTION_STRING: 'etcd-0.etcd:2379', DB_SCHEMA: o.cluster }),
+    ...wanted.map((c, i) => leaves[c].store(certs[i]!)),
   ];
-  if (want('api-server-certificate')) {
-    const c = leaf('kube-apiserver', 'api-server-certificate', ca, {
-      subjectAltName: `DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:${o.cluster}.${o.namespace}.svc,IP:${o.endpointIp ?? '10.0.0.50'},IP:10.96.0.1`,
-    });
-    out.push(secret(o, 'api-server-certificate', { 'apiserver.crt': c.cert, 'apiserver.key': c.key }, x509));
-  }
-  if (want('api-server-kubelet-client-certificate')) {
-    const c = leaf('kube-apiserver-kubelet-client', 'api-server-kubelet-client-certificate', ca, {
-      subjectSuffix: '/O=kubeadm:cluster-admins',
-    });
-    out.push(
-      secret(
-        o,
-        'api-server-kubelet-client-certificate',
-        { 'apiserver-kubelet-client.crt': c.cert, 'apiserver-kubelet-client.key': c.key },
-        x509,
-      ),
-    );
-  }
-  if (want('front-proxy-client-certificate')) {
-    const c = leaf('front-proxy-client', 'front-proxy-client-certificate', frontProxyCa);
-    out.push(
-      secret(
-        o,
-        'front-proxy-client-certificate',
-        { 'front-proxy-client.crt': c.cert, 'front-proxy-client.key': c.key },
-        x509,
-      ),
-    );
-  }
-  if (want('konnectivity-certificate')) {
-    const c = leaf('system:konnectivity-server', 'konnectivity-certificate');
-    out.push({
-      ...secret(o, 'konnectivity-certificate', { 'tls.crt': c.cert, 'tls.key': c.key }, x509),
-      type: 'kubernetes.io/tls',
-    });
-  }
-  if (want('datastore-certificate')) {
-    const c = leaf(o.cluster, 'datastore-certificate');
-    out.push(
-      secret(o, 'datastore-certificate', { 'ca.crt': ca.cert, 'server.crt': c.cert, 'server.key': c.key }, x509),
-    );
-  }
-  const kubeconfigs: [CertificateComponent, string, string, string][] = [
-    ['admin-kubeconfig', 'admin.conf', 'kubernetes-admin', '/O=kubeadm:cluster-admins'],
-    ['controller-manager-kubeconfig', 'controller-manager.conf', 'system:kube-controller-manager', ''],
-    ['scheduler-kubeconfig', 'scheduler.conf', 'system:kube-scheduler', ''],
-  ];
-  for (const [component, key, cn, suffix] of kubeconfigs) {
-    if (!want(component)) continue;
-    const c = leaf(cn, component, ca, { subjectSuffix: suffix });
-    out.push(secret(o, component, { [key]: kubeconfig(o.cluster, cn, c, ca, endpoint) }));
-  }
-  return out;
 }
 
 /** The cluster's Kamaji TenantControlPlane with a Ready status. */
@@ -254,4 +266,92 @@ export function loadBalancerRequest(o: {
       lastUpdated: new Date(Date.now() - (30 * DAY_MS) / 1440).toISOString(),
     },
   };
+}
+
+/**
+ * The demo's control-plane objects for its seeded clusters (see seed.ts): production is running, staging is being
+ * provisioned. Their certificate Secrets come separately (demoCertificateSecrets): openssl takes a moment.
+ */
+export function controlPlaneSeed(o: {
+  tenantNamespace: string;
+  tenantNamespaceOf: (cluster: string) => string;
+}): object[] {
+  const stagingMachines = machineRequests({
+    cluster: 'staging',
+    namespace: o.tenantNamespace,
+    provider: 'nutanix',
+    workers: 2,
+    firstIp: 31,
+    ageMinutes: 2,
+  }).map((m, i) => (i === 1 ? { ...m, status: { phase: 'Creating' } } : m));
+  const stagingLb = loadBalancerRequest({
+    cluster: 'staging',
+    namespace: o.tenantNamespace,
+    provider: 'nutanix',
+    endpointIp: '10.40.0.110',
+    targets: 0,
+  });
+  return [
+    tenantControlPlane({
+      cluster: 'production',
+      namespace: o.tenantNamespaceOf('production'),
+      version: 'v1.30.6',
+      replicas: 1,
+      endpointIp: '10.40.0.100',
+    }),
+    ...machineRequests({
+      cluster: 'production',
+      namespace: o.tenantNamespace,
+      provider: 'harvester',
+      workers: 3,
+      firstIp: 21,
+      ageMinutes: 95,
+    }),
+    loadBalancerRequest({
+      cluster: 'production',
+      namespace: o.tenantNamespace,
+      provider: 'harvester',
+      endpointIp: '10.40.0.100',
+      targets: 1,
+    }),
+    ...stagingMachines,
+    { ...stagingLb, status: { phase: 'Creating' } },
+  ];
+}
+
+/**
+ * The certificate Secrets of the demo's production and staging control planes. The demo controller keeps the admin
+ * kubeconfig Secret itself (it points at the tenant simulator), so that one is left out.
+ */
+export async function demoCertificateSecrets(tenantNamespaceOf: (cluster: string) => string): Promise<object[]> {
+  const production = await certificateSecrets({
+    cluster: 'production',
+    namespace: tenantNamespaceOf('production'),
+    endpointIp: '10.40.0.100',
+    days: { 'konnectivity-certificate': 12, 'front-proxy-client-certificate': 5 },
+    skip: ['admin-kubeconfig'],
+  });
+  const staging = await certificateSecrets({
+    cluster: 'staging',
+    namespace: tenantNamespaceOf('staging'),
+    endpointIp: '10.40.0.110',
+    skip: ['admin-kubeconfig'],
+  });
+  return [...production, ...staging];
+}
+
+/** Creates the demo's certificate Secrets in the management simulator, as Kamaji would once a control plane is up. */
+export async function seedDemoCertificates(
+  management: { url: string; token: string },
+  tenantNamespaceOf: (cluster: string) => string,
+): Promise<void> {
+  for (const s of (await demoCertificateSecrets(tenantNamespaceOf)) as { metadata: { namespace: string } }[]) {
+    const res = await fetch(`${management.url}/api/v1/namespaces/${s.metadata.namespace}/secrets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${management.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(s),
+    });
+    await res.text();
+    if (res.status !== 201 && res.status !== 409) throw new Error(`creating a certificate Secret: ${res.status}`);
+  }
 }

@@ -20,13 +20,15 @@ import { createKubeClient } from '../src/kube/client.js';
 import { loadManagementKubeConfig } from '../src/kube/connection.js';
 import { buildServices, type Services } from '../src/services.js';
 import { butlerCrds } from '../sim/crds.js';
+import { kamajiCrds } from '../sim/kamaji-crds.js';
+import { controlPlaneSeed, seedDemoCertificates } from './control-plane.js';
 import { startSimulator, type Simulator } from '../sim/index.js';
-import { createDemoController, type ControllerTiming, type DemoController } from './controller.js';
+import { createDemoController, tenantNamespaceFor, type ControllerTiming, type DemoController } from './controller.js';
 import { generateDemoCa, startKubectlListener } from './kubectl-listener.js';
 import { harvesterCrds, harvesterResources } from './harvester-resources.js';
 import { platformSeed } from './platform-seed.js';
 import { startProviderEndpoints, type ProviderEndpoints } from './provider-endpoints.js';
-import { demoSeed, MANAGEMENT_VERSION, PLATFORM_ADDONS } from './seed.js';
+import { demoSeed, MANAGEMENT_VERSION, PLATFORM_ADDONS, TENANT_NAMESPACE } from './seed.js';
 import { DEMO_IDP_DISPLAY_NAME, demoIdpTls, seedDemoSso, startDemoSso, type DemoSso } from './sso.js';
 import { nodeObject } from './tenant-sim.js';
 
@@ -172,14 +174,21 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     const management = await startSimulator({
       name: 'demo-management',
       kubernetesVersion: MANAGEMENT_VERSION,
-      crds: butlerCrds(),
+      crds: [...butlerCrds(), ...kamajiCrds()],
       seed: demoSeed({
         harvesterKubeconfig: harvester.kubeconfig,
         nutanixUrl: providers.nutanixUrl,
         proxmoxUrl: providers.proxmoxUrl,
         insecure: providers.tls,
         credentials: providers.credentials,
-      }).concat(terminalIdentity(), platformSeed()),
+      }).concat(
+        terminalIdentity(),
+        platformSeed(),
+        controlPlaneSeed({
+          tenantNamespace: TENANT_NAMESPACE,
+          tenantNamespaceOf: (c) => tenantNamespaceFor(TENANT_NAMESPACE, c),
+        }),
+      ),
     });
     cleanup.push(() => management.stop());
 
@@ -240,6 +249,12 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     await waitForReadiness(services);
     await app.listen({ host: config.host, port: config.port });
     kubectl.serve(app);
+    // Kamaji's certificate Secrets, made in the background once the demo serves (openssl takes a moment); none
+    // without openssl.
+    const certificates = seedDemoCertificates(management, (c) => tenantNamespaceFor(TENANT_NAMESPACE, c)).catch(
+      () => undefined,
+    );
+    cleanup.push(() => certificates);
     const address = app.server.address();
     const port = address !== null && typeof address === 'object' ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host || '127.0.0.1';

@@ -50,6 +50,8 @@ const child = spawn(
     ...passThrough,
     ...files,
   ],
-  { stdio: 'inherit' },
+  // Every answer serialised through a response schema is compared with plain JSON (src/http/serializer.ts): a schema
+  // that would drop or change a field fails the request in every test.
+  { stdio: 'inherit', env: { BUTLER_CHECK_RESPONSE_SCHEMAS: '1', ...process.env } },
 );
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -22,6 +22,9 @@ import { requestIdFor } from './http/request-id.js';
 import { installRequestLog } from './http/request-log.js';
 import { RouteTable } from './http/route-table.js';
 import { installUnauthenticatedCap } from './http/unauthenticated-cap.js';
+import type { App } from './http/app-type.js';
+import { serializerCompiler } from './http/serializer.js';
+import { validatorCompiler } from './api/validation/compiler.js';
 import { liveUpdatesPlugin } from './live/plugin.js';
 import { proxyPlugin } from './proxy/plugin.js';
 import { createServerLogger, installApiAudit } from './observability/audit.js';
@@ -46,11 +49,7 @@ const TIMEOUT_CHECK_MAX_MS = 1000;
 const WS_GOING_AWAY = 1001;
 const WS_TERMINATE_AFTER_MS = 2000;
 
-export async function buildApp(
-  config: Config,
-  services: Services,
-  opts: BuildAppOptions = {},
-): Promise<FastifyInstance> {
+export async function buildApp(config: Config, services: Services, opts: BuildAppOptions = {}): Promise<App> {
   const logger = opts.logger === false ? undefined : createServerLogger(config, services.audit, opts.logStream);
   const tlsFiles = config.tls
     ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
@@ -76,7 +75,10 @@ export async function buildApp(
       const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
       sendHttpError(reply, new HttpError(tooLong ? 414 : 400, tooLong ? 'request path too long' : 'malformed URL'));
     },
-  }) as unknown as FastifyInstance;
+  }) as unknown as App;
+  // Every route's schemas: TypeBox types for the handlers (App), our validation messages, cached serialisers.
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
 
   if (config.tls && tlsFiles) {
     // New connections get a rotated certificate without a restart (src/tls/reload.ts).

@@ -1,6 +1,6 @@
 // Tenant-cluster addons (docs/api.md §3.4): the cluster's TenantAddons plus the platform's observed addons.
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { App } from '../http/app-type.js';
+import { Type } from '@sinclair/typebox';
 import { badRequest, conflict, notFound } from '../http/errors.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
 import type { KubeObject } from '../kube/cache.js';
@@ -136,7 +136,7 @@ function versionError(message: string) {
   });
 }
 
-export function registerAddonRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerAddonRoutes(app: App, ctx: ApiContext): void {
   app.get(
     '/api/clusters/:ns/:name/addons',
     {
@@ -147,7 +147,7 @@ export function registerAddonRoutes(app: FastifyInstance, ctx: ApiContext): void
       },
     },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ClusterParams>;
+      const { ns, name } = request.params;
       const [ca, defs] = await Promise.all([loadClusterAddons(ctx, ns, name), listDefinitions(ctx)]);
       const names = displayNames(defs);
       const butler = ca.tenantAddons
@@ -170,8 +170,8 @@ export function registerAddonRoutes(app: FastifyInstance, ctx: ApiContext): void
       },
     },
     async (request, reply) => {
-      const { ns, name } = request.params as Static<typeof ClusterParams>;
-      const body = request.body as Static<typeof InstallBody>;
+      const { ns, name } = request.params;
+      const body = request.body;
       if ((body.addon === undefined) === (body.helm === undefined))
         throw badRequest('exactly one of addon or helm is required');
       const ca = await loadClusterAddons(ctx, ns, name);
@@ -217,7 +217,7 @@ export function registerAddonRoutes(app: FastifyInstance, ctx: ApiContext): void
         throw alreadyInstalled();
       const objectName = `${displayName}-${name}`;
       try {
-        const created = await ctx.kube.request<KubeObject>({
+        const created = await ctx.kubeFor(request).request<KubeObject>({
           method: 'POST',
           path: paths.tenantAddons(ns),
           query: STRICT,
@@ -252,7 +252,7 @@ export function registerAddonRoutes(app: FastifyInstance, ctx: ApiContext): void
       },
     },
     async (request): Promise<InstalledAddon> => {
-      const { ns, name, addon } = request.params as Static<typeof AddonParams>;
+      const { ns, name, addon } = request.params;
       const [ca, defs] = await Promise.all([loadClusterAddons(ctx, ns, name), listDefinitions(ctx)]);
       const resolved = resolveAddon(ca, ns, name, addon);
       const names = displayNames(defs);
@@ -273,8 +273,8 @@ export function registerAddonRoutes(app: FastifyInstance, ctx: ApiContext): void
       },
     },
     async (request) => {
-      const { ns, name, addon } = request.params as Static<typeof AddonParams>;
-      const body = request.body as Static<typeof UpdateBody>;
+      const { ns, name, addon } = request.params;
+      const body = request.body;
       if (body.values === undefined && body.version === undefined) throw badRequest('nothing to update');
       const ca = await loadClusterAddons(ctx, ns, name);
       const resolved = resolveAddon(ca, ns, name, addon);
@@ -288,9 +288,10 @@ export function registerAddonRoutes(app: FastifyInstance, ctx: ApiContext): void
           if (offered.error) throw versionError(offered.error);
         }
       }
+      const kube = ctx.kubeFor(request);
       try {
         const updated = await retryOnConflict(async () => {
-          const current = await ctx.kube.request<TenantAddonObject & KubeObject>({
+          const current = await kube.request<TenantAddonObject & KubeObject>({
             method: 'GET',
             path: paths.tenantAddon(ns, objectName),
           });
@@ -298,7 +299,7 @@ export function registerAddonRoutes(app: FastifyInstance, ctx: ApiContext): void
           if (body.values === null) delete spec.values;
           else if (body.values !== undefined) spec.values = body.values;
           if (body.version !== undefined) spec.version = body.version;
-          return ctx.kube.request<KubeObject>({
+          return kube.request<KubeObject>({
             method: 'PUT',
             path: paths.tenantAddon(ns, objectName),
             query: STRICT,
@@ -322,7 +323,7 @@ export function registerAddonRoutes(app: FastifyInstance, ctx: ApiContext): void
     '/api/clusters/:ns/:name/addons/:addon',
     { schema: { summary: 'Uninstall an addon', params: AddonParams, response: { 200: MessageResponse } } },
     async (request) => {
-      const { ns, name, addon } = request.params as Static<typeof AddonParams>;
+      const { ns, name, addon } = request.params;
       const ca = await loadClusterAddons(ctx, ns, name);
       const resolved = resolveAddon(ca, ns, name, addon);
       if (resolved.kind === 'platform') throw badRequest('platform addons cannot be uninstalled');
@@ -332,7 +333,7 @@ export function registerAddonRoutes(app: FastifyInstance, ctx: ApiContext): void
       }
       const objectName = resolved.addon.metadata.name;
       try {
-        await ctx.kube.request({ method: 'DELETE', path: paths.tenantAddon(ns, objectName) });
+        await ctx.kubeFor(request).request({ method: 'DELETE', path: paths.tenantAddon(ns, objectName) });
       } catch (err) {
         throw toHttpError(err, {
           kind: 'TenantAddon',

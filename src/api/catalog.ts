@@ -1,6 +1,6 @@
 // The addon catalog (docs/api.md §3.3) and the AddonDefinition lookups shared by the addon routes.
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { App } from '../http/app-type.js';
+import { Type } from '@sinclair/typebox';
 import { notFound } from '../http/errors.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
 import type { ApiContext } from './context.js';
@@ -85,7 +85,7 @@ export function offeredVersion(
 
 const NameParams = Type.Object({ name: R.NameParam() });
 
-export function registerCatalogRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerCatalogRoutes(app: App, ctx: ApiContext): void {
   app.get(
     '/api/addons/catalog',
     { schema: { summary: 'The addon catalog', response: { 200: CatalogSchema } } },
@@ -95,7 +95,7 @@ export function registerCatalogRoutes(app: FastifyInstance, ctx: ApiContext): vo
     '/api/addons/catalog/:name',
     { schema: { summary: 'One addon definition', params: NameParams, response: { 200: AddonDefinitionViewSchema } } },
     async (request) => {
-      const { name } = request.params as Static<typeof NameParams>;
+      const { name } = request.params;
       const def = await findDefinition(ctx, name);
       if (!def) throw notFound(`AddonDefinition "${name}" not found`);
       return toDefinitionView(def);

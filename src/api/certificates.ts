@@ -1,7 +1,8 @@
 // A tenant cluster's control-plane certificates, from the Secrets of its Kamaji TenantControlPlane, and their
 // rotation (docs/api.md §3.1).
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import type { App } from '../http/app-type.js';
 import { badRequest, conflict, HttpError, notFound } from '../http/errors.js';
 import { principalOf } from '../identity/auth-routes.js';
 import { ANNOTATION_CERT_ROTATE, CONTROL_PLANE_LABELS } from '../kube/butler.js';
@@ -136,7 +137,7 @@ function who(request: FastifyRequest): string {
   return p.identity.email || p.identity.username;
 }
 
-export function registerCertificateRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerCertificateRoutes(app: App, ctx: ApiContext): void {
   app.get(
     '/api/clusters/:ns/:name/certificates',
     {
@@ -147,7 +148,7 @@ export function registerCertificateRoutes(app: FastifyInstance, ctx: ApiContext)
       },
     },
     async (request): Promise<Static<typeof ClusterCertificatesSchema>> => {
-      const { ns, name } = request.params as Static<typeof ClusterParams>;
+      const { ns, name } = request.params;
       const { tcpNamespace, secrets } = await controlPlaneSecrets(ctx, ns, name);
       const categories: Partial<Record<CertificateCategory, CertificateInfo[]>> = {};
       let overall: CertificateHealth | undefined;
@@ -189,8 +190,8 @@ export function registerCertificateRoutes(app: FastifyInstance, ctx: ApiContext)
       },
     },
     async (request, reply) => {
-      const { ns, name } = request.params as Static<typeof ClusterParams>;
-      const { type } = request.body as Static<typeof RotateBody>;
+      const { ns, name } = request.params;
+      const { type } = request.body;
       if (type === 'ca')
         throw badRequest(
           'type: CA rotation is not offered: a new CA invalidates every certificate and kubeconfig issued under the old one, and every worker node must join again; renew leaf certificates with type "all"',

@@ -1,6 +1,6 @@
 // Per-cluster views through the tenant's own API or the management cluster: kubeconfig, nodes, events (docs/api.md §3.1).
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { App } from '../http/app-type.js';
+import { Type } from '@sinclair/typebox';
 import { toHttpError } from '../kube/errors.js';
 import { ClusterParams, getTenantCluster } from './clusters.js';
 import type { ApiContext } from './context.js';
@@ -35,7 +35,7 @@ const EventsQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100, errorMessage: R.MESSAGES.limit })),
 });
 
-export function registerClusterDetailRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerClusterDetailRoutes(app: App, ctx: ApiContext): void {
   app.get(
     '/api/clusters/:ns/:name/kubeconfig',
     {
@@ -50,8 +50,8 @@ export function registerClusterDetailRoutes(app: FastifyInstance, ctx: ApiContex
       },
     },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ClusterParams>;
-      if ((request.query as Static<typeof KubeconfigQuery>).via === 'butler') {
+      const { ns, name } = request.params;
+      if (request.query.via === 'butler') {
         await getTenantCluster(ctx, ns, name);
         return kubectlKubeconfig(request, ctx.config, { kind: 'tenant', namespace: ns, name });
       }
@@ -68,7 +68,7 @@ export function registerClusterDetailRoutes(app: FastifyInstance, ctx: ApiContex
     '/api/clusters/:ns/:name/nodes',
     { schema: { summary: "List a tenant cluster's nodes", params: ClusterParams, response: { 200: NodesResponse } } },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ClusterParams>;
+      const { ns, name } = request.params;
       const tenant = await ctx.tenants.getTenantKubeconfig(ns, name);
       try {
         const list = await tenant.client.list<KubeNode>(paths.nodes());
@@ -91,8 +91,8 @@ export function registerClusterDetailRoutes(app: FastifyInstance, ctx: ApiContex
       },
     },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ClusterParams>;
-      const limit = (request.query as Static<typeof EventsQuery>).limit ?? 100;
+      const { ns, name } = request.params;
+      const limit = request.query.limit ?? 100;
       const cluster = await getTenantCluster(ctx, ns, name);
       const tenantNs = (cluster.status as { tenantNamespace?: string } | undefined)?.tenantNamespace;
       const sources: Promise<KubeEvent[]>[] = [

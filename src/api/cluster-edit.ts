@@ -1,6 +1,6 @@
 // Editing a TenantCluster with optimistic concurrency (PUT) and its clean YAML export (docs/api.md §3.1).
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { App } from '../http/app-type.js';
 import yaml from 'js-yaml';
 import { badRequest, HttpError, invalidFields, type FieldError } from '../http/errors.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
@@ -155,7 +155,7 @@ export function exportObject(cluster: KubeObject): Record<string, unknown> {
   return { apiVersion: rest.apiVersion, kind: rest.kind, ...rest, metadata };
 }
 
-export function registerClusterEditRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerClusterEditRoutes(app: App, ctx: ApiContext): void {
   app.put(
     '/api/clusters/:ns/:name',
     {
@@ -167,9 +167,9 @@ export function registerClusterEditRoutes(app: FastifyInstance, ctx: ApiContext)
       },
     },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ClusterParams>;
-      const body = request.body as UpdateClusterRequest;
-      const unknown = unknownFields(request.body as Record<string, unknown>);
+      const { ns, name } = request.params;
+      const body = request.body;
+      const unknown = unknownFields(request.body);
       if (unknown.length) throw invalidFields(unknown);
       if (body.resourceVersion === undefined) throw badRequest(RESOURCE_VERSION_REQUIRED, { field: 'resourceVersion' });
       let current: KubeObject;
@@ -216,11 +216,12 @@ export function registerClusterEditRoutes(app: FastifyInstance, ctx: ApiContext)
       schema: {
         summary: 'Export a tenant cluster as YAML without server-managed fields',
         params: ClusterParams,
+        produces: 'application/yaml',
         response: { 200: Type.String({ description: 'YAML of the TenantCluster' }) },
       },
     },
     async (request, reply) => {
-      const { ns, name } = request.params as Static<typeof ClusterParams>;
+      const { ns, name } = request.params;
       const cluster = await getTenantCluster(ctx, ns, name);
       return reply
         .type('application/yaml; charset=utf-8')

@@ -1,7 +1,7 @@
 // What a tenant cluster is made of in the management cluster: its MachineRequests, LoadBalancerRequests and hosted
 // control plane (docs/api.md §3.1).
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { App } from '../http/app-type.js';
 import { notFound } from '../http/errors.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
 import type { KubeObject } from '../kube/cache.js';
@@ -43,7 +43,7 @@ async function listOfCluster(
   }
 }
 
-export function registerClusterResourceRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerClusterResourceRoutes(app: App, ctx: ApiContext): void {
   app.get(
     '/api/clusters/:ns/:name/machines',
     {
@@ -54,7 +54,7 @@ export function registerClusterResourceRoutes(app: FastifyInstance, ctx: ApiCont
       },
     },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ClusterParams>;
+      const { ns, name } = request.params;
       const machineRequests = await listOfCluster(
         ctx,
         ns,
@@ -77,7 +77,7 @@ export function registerClusterResourceRoutes(app: FastifyInstance, ctx: ApiCont
       },
     },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ClusterParams>;
+      const { ns, name } = request.params;
       const loadBalancerRequests = await listOfCluster(
         ctx,
         ns,
@@ -100,7 +100,7 @@ export function registerClusterResourceRoutes(app: FastifyInstance, ctx: ApiCont
       },
     },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ClusterParams>;
+      const { ns, name } = request.params;
       const cluster = await getTenantCluster(ctx, ns, name);
       const tcpNs = controlPlaneNamespace(cluster);
       try {

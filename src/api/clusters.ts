@@ -1,6 +1,7 @@
 // /api/clusters: list (from the watch cache), create, get, delete, scale (docs/api.md §3.1).
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { App } from '../http/app-type.js';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { badRequest, notFound } from '../http/errors.js';
 import { principalOf } from '../identity/auth-routes.js';
 import { clusterTeam, filterAllows } from '../identity/cluster-teams.js';
@@ -91,7 +92,7 @@ async function resolveProvider(ctx: ApiContext, ref: string, namespace: string):
   });
 }
 
-export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerClusterRoutes(app: App, ctx: ApiContext): void {
   const listSender = createJsonTextSender();
 
   app.get(
@@ -104,7 +105,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
       },
     },
     async (request, reply) => {
-      const { namespace, team } = request.query as Static<typeof ListQuery>;
+      const { namespace, team } = request.query;
       const filter = clusterFilterFor(principalOf(request), team);
       if (ctx.clusters.synced)
         return listSender.send(request, reply, ctx.clusterViews.listJson(filter, namespace), wrapClusters);
@@ -168,7 +169,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
     '/api/clusters/:ns/:name',
     { schema: { summary: 'Get a tenant cluster', params: ClusterParams, response: { 200: TenantClusterSchema } } },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ClusterParams>;
+      const { ns, name } = request.params;
       return getTenantCluster(ctx, ns, name);
     },
   );
@@ -177,9 +178,9 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
     '/api/clusters/:ns/:name',
     { schema: { summary: 'Delete a tenant cluster', params: ClusterParams, response: { 200: MessageResponse } } },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ClusterParams>;
+      const { ns, name } = request.params;
       try {
-        const res = await ctx.kube.request<KubeObject>({
+        const res = await ctx.kubeFor(request).request<KubeObject>({
           method: 'DELETE',
           path: paths.tenantCluster(ns, name),
           query: { propagationPolicy: 'Background' },
@@ -210,10 +211,10 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ApiContext): vo
       },
     },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ClusterParams>;
-      const { replicas } = request.body as Static<typeof ScaleBody>;
+      const { ns, name } = request.params;
+      const { replicas } = request.body;
       try {
-        const patched = await ctx.kube.request<KubeObject>({
+        const patched = await ctx.kubeFor(request).request<KubeObject>({
           method: 'PATCH',
           path: paths.tenantCluster(ns, name),
           query: STRICT,

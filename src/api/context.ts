@@ -1,5 +1,5 @@
 // What the API routes use: configuration, the management client, the watch caches, tenant access, provider checks.
-import type { FastifyInstance } from 'fastify';
+import type { App } from '../http/app-type.js';
 import type { Config } from '../config/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject, ResourceCache } from '../kube/cache.js';
@@ -24,11 +24,15 @@ export interface ApiContext {
   identity: IdentityServices;
   /** The queryable audit store of this replica. */
   audit: AuditStore;
-  /** The client a user's writes go through (impersonating the user where supported). */
+  /**
+   * The management client for a write made on behalf of the request's user (it impersonates that user); every
+   * create, update, patch and delete a user asks for goes through it. `kube` is the server's own identity: reads,
+   * status bookkeeping, the server's own Secrets.
+   */
   kubeFor(request: import('fastify').FastifyRequest): KubeClient;
 }
 
-export type RouteModule = (app: FastifyInstance, ctx: ApiContext) => void;
+export type RouteModule = (app: App, ctx: ApiContext) => void;
 
 /** Read-your-writes bound: how long a write's answer waits for the cache to see it. */
 export const WRITE_VISIBILITY_TIMEOUT_MS = 3000;

@@ -1,12 +1,13 @@
 // kubectl through butler-server: kubeconfigs whose server is this server's Kubernetes API proxy
 // (`/api/proxy/management`, `/api/proxy/tenant/{ns}/{name}`) and whose credential is a kubectl token issued for the
 // downloading user (own id, own lifetime, audited, revocable on its own). A cluster's own credentials never leave.
+import type { App } from '../http/app-type.js';
 import { identityOf } from '../auth/session.js';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rootCertificates, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import yaml from 'js-yaml';
 import type { IssuedToken } from '../auth/session.js';
 import type { Config } from '../config/types.js';
@@ -152,7 +153,7 @@ export async function kubectlKubeconfig(
   };
 }
 
-export function registerKubectlAccessRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerKubectlAccessRoutes(app: App, ctx: ApiContext): void {
   app.get(
     '/api/management/kubeconfig',
     {
@@ -175,7 +176,7 @@ export function registerKubectlAccessRoutes(app: FastifyInstance, ctx: ApiContex
       },
     },
     async (request) => {
-      const { id } = request.params as Static<typeof TokenIdParams>;
+      const { id } = request.params;
       const { revocations } = request.server.butlerAuth;
       if (!revocations.synced) throw serviceUnavailable('session store not ready', { 'retry-after': '1' });
       // The token's own expiry is not known here; no kubectl token outlives issue time + its lifetime.

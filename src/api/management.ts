@@ -1,7 +1,7 @@
 // The management cluster overview, its nodes and pods (docs/api.md §3.2).
+import type { App } from '../http/app-type.js';
 import { listCached } from '../kube/cached-read.js';
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
 import type { KubeObject } from '../kube/cache.js';
 import type { ApiContext } from './context.js';
@@ -67,7 +67,7 @@ async function listClusters(ctx: ApiContext): Promise<KubeObject[]> {
   return listCached(ctx.reads.clusters);
 }
 
-export function registerManagementRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerManagementRoutes(app: App, ctx: ApiContext): void {
   app.get(
     '/api/management',
     { schema: { summary: 'Management cluster overview', response: { 200: ManagementSummarySchema } } },
@@ -96,7 +96,12 @@ export function registerManagementRoutes(app: FastifyInstance, ctx: ApiContext):
       return {
         name: 'management' as const,
         kubernetesVersion: version.gitVersion ?? '',
-        phase: nodes.length > 0 && ready === nodes.length ? 'Ready' : ready > 0 ? 'Degraded' : 'NotReady',
+        phase:
+          nodes.length > 0 && ready === nodes.length
+            ? ('Ready' as const)
+            : ready > 0
+              ? ('Degraded' as const)
+              : ('NotReady' as const),
         nodes: { total: nodes.length, ready },
         tenantClusters: clusters.length,
         systemNamespaces: pods.filter((p) => p !== undefined),
@@ -122,8 +127,8 @@ export function registerManagementRoutes(app: FastifyInstance, ctx: ApiContext):
     },
   );
 
-  const podsHandler = async (request: { params: unknown }) => {
-    const { ns } = request.params as Static<typeof NamespaceParams>;
+  const podsHandler = async (request: { params: Static<typeof NamespaceParams> }) => {
+    const { ns } = request.params;
     const now = Date.now();
     return { pods: (await listPods(ctx, ns)).map((p) => toManagementPod(p, now)).sort(byName) };
   };

@@ -1,28 +1,53 @@
-// GET /api/openapi.json: an OpenAPI 3.1 document generated from the route schemas that validate the requests.
+// GET /api/openapi.json: an OpenAPI 3.1 document generated from the schemas of every registered route (the same
+// schemas validate the requests and serialise the answers).
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { requiresSession } from '../auth/plugin.js';
+import type { App } from '../http/app-type.js';
 import type { RegisteredRoute } from '../http/route-table.js';
 import { ApiErrorSchema } from './schemas.js';
 
-const PRIVATE_KEYWORDS = new Set(['errorMessage', 'paramError', 'fullMessage']);
+const PRIVATE_KEYWORDS = new Set(['errorMessage', 'paramError', 'fullMessage', 'bodyError']);
 
-/** Plain JSON Schema: TypeBox's symbol keys and our message keywords removed. */
+/** Plain JSON Schema: TypeBox's symbol keys and our message keywords removed (property names are kept as they are). */
 export function cleanSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(cleanSchema);
   if (typeof schema !== 'object' || schema === null) return schema;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(schema)) if (!PRIVATE_KEYWORDS.has(k)) out[k] = cleanSchema(v);
+  for (const [k, v] of Object.entries(schema)) {
+    if (PRIVATE_KEYWORDS.has(k)) continue;
+    out[k] = NAMED_SCHEMAS.has(k) ? cleanNamed(v) : cleanSchema(v);
+  }
   return out;
 }
 
-const toOpenApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+/** Keywords whose value maps names (of properties) to schemas. */
+const NAMED_SCHEMAS = new Set(['properties', 'patternProperties']);
+const cleanNamed = (v: unknown) =>
+  typeof v === 'object' && v !== null
+    ? Object.fromEntries(Object.entries(v).map(([name, s]) => [name, cleanSchema(s)]))
+    : v;
+
+/** find-my-way template → OpenAPI path: `:name` → `{name}`, the trailing wildcard `*` → `{path}`. */
+const toOpenApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, '{path}');
+const parameterName = (name: string) => (name === '*' ? 'path' : name);
+
+const operationId = (method: string, path: string) =>
+  `${method.toLowerCase()}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`;
+
+interface ObjectSchema {
+  properties?: Record<string, unknown>;
+  required?: string[];
+}
 
 interface RouteSchema {
   summary?: string;
-  params?: { properties?: Record<string, unknown>; required?: string[] };
-  querystring?: { properties?: Record<string, unknown>; required?: string[] };
-  body?: unknown;
-  response?: Record<string, unknown>;
+  description?: string;
+  produces?: string;
+  security?: Record<string, string[]>[];
+  params?: ObjectSchema;
+  querystring?: ObjectSchema;
+  body?: ObjectSchema;
+  response?: Record<string, { type?: string; description?: string }>;
 }
 
 const ERROR_STATUSES: Record<string, string> = {
@@ -37,133 +62,73 @@ const ERROR_STATUSES: Record<string, string> = {
   '504': 'Kubernetes API timed out',
 };
 
-const json = (schema: unknown) => ({ 'application/json': { schema } });
-const LoginResponse = {
-  type: 'object',
-  required: ['token', 'user', 'expiresAt'],
-  properties: {
-    token: { type: 'string' },
-    user: {
-      type: 'object',
-      required: ['username', 'role'],
-      properties: { username: { type: 'string' }, role: { type: 'string', enum: ['admin'] } },
-    },
-    expiresAt: { type: 'string', format: 'date-time' },
-  },
-};
-const errorRef = (description: string) => ({ description, content: json({ $ref: '#/components/schemas/ApiError' }) });
+function parametersOf(schema: RouteSchema) {
+  return [
+    ...Object.entries(schema.params?.properties ?? {}).map(([name, s]) => ({
+      name: parameterName(name),
+      in: 'path',
+      required: true,
+      schema: cleanSchema(s),
+    })),
+    ...Object.entries(schema.querystring?.properties ?? {}).map(([name, s]) => ({
+      name,
+      in: 'query',
+      required: schema.querystring?.required?.includes(name) ?? false,
+      schema: cleanSchema(s),
+    })),
+  ];
+}
 
-/** The session endpoints of docs/api.md §2.3 (served by the auth plugin, described here so the document is complete). */
-const AUTH_PATHS: Record<string, Record<string, unknown>> = {
-  '/api/auth/login': {
-    post: {
-      operationId: 'postApiAuthLogin',
-      summary: 'Log in (public)',
-      security: [],
-      requestBody: {
-        required: true,
-        content: json({
-          type: 'object',
-          required: ['username', 'password'],
-          properties: { username: { type: 'string', maxLength: 256 }, password: { type: 'string', maxLength: 256 } },
-        }),
-      },
-      responses: {
-        '200': { description: 'Logged in; also sets the butler_session cookie', content: json(LoginResponse) },
-        '400': errorRef('Invalid input'),
-        '401': errorRef('Invalid credentials'),
-        '429': errorRef('Too many login attempts'),
-      },
-    },
-  },
-  '/api/auth/logout': {
-    post: {
-      operationId: 'postApiAuthLogout',
-      summary: 'Log out: revokes the session',
-      responses: {
-        '200': {
-          description: 'Logged out',
-          content: json({ type: 'object', properties: { message: { type: 'string' } } }),
-        },
-        '401': errorRef('Not authenticated'),
-        '502': errorRef('Revocation could not be recorded'),
-      },
-    },
-  },
-  '/api/auth/refresh': {
-    post: {
-      operationId: 'postApiAuthRefresh',
-      summary: 'New token for the session',
-      responses: {
-        '200': { description: 'New token', content: json(LoginResponse) },
-        '401': errorRef('Not authenticated'),
-      },
-    },
-  },
-  '/api/auth/me': {
-    get: {
-      operationId: 'getApiAuthMe',
-      summary: 'The identity of the session',
-      responses: {
-        '200': {
-          description: 'Identity',
-          content: json({
-            type: 'object',
-            required: ['username', 'role', 'expiresAt'],
-            properties: { username: { type: 'string' }, role: { type: 'string' }, expiresAt: { type: 'string' } },
-          }),
-        },
-        '401': errorRef('Not authenticated'),
-      },
-    },
-  },
-};
+/** The answers of the route's response schema (a `null` schema is an answer without a body), then the errors. */
+function responsesOf(schema: RouteSchema) {
+  const responses: Record<string, unknown> = {};
+  for (const [status, s] of Object.entries(schema.response ?? {})) {
+    const description = s.description ?? (status.startsWith('2') ? 'Success' : 'Answer');
+    const mediaType = status.startsWith('2') && schema.produces ? schema.produces : 'application/json';
+    responses[status] =
+      s.type === 'null' ? { description } : { description, content: { [mediaType]: { schema: cleanSchema(s) } } };
+  }
+  for (const [status, description] of Object.entries(ERROR_STATUSES))
+    responses[status] ??= {
+      description,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/ApiError' } } },
+    };
+  return responses;
+}
 
-/** The documented routes: those with a schema under /api (the REST API; the proxy passes bodies through). */
+/**
+ * Every registered route with its request and response schemas. HEAD routes Fastify adds beside a GET are left out
+ * (they answer like the GET without a body); WebSocket routes are documented as their upgrade request.
+ */
 export function buildOpenApiDocument(routes: readonly RegisteredRoute[], version: string) {
-  const paths: Record<string, Record<string, unknown>> = { ...AUTH_PATHS };
+  const paths: Record<string, Record<string, unknown>> = {};
+  const withGet = new Set(routes.filter((r) => r.method === 'GET').map((r) => r.url));
   for (const route of routes) {
-    if (!route.schema || !route.url.startsWith('/api/')) continue;
-    const methods = route.method === 'HEAD' ? [] : [route.method];
+    if (route.method === 'HEAD' && withGet.has(route.url)) continue;
     const schema = (route.schema ?? {}) as RouteSchema;
     const path = toOpenApiPath(route.url);
-    for (const method of methods) {
-      const parameters = [
-        ...Object.entries(schema.params?.properties ?? {}).map(([name, s]) => ({
-          name,
-          in: 'path',
-          required: true,
-          schema: cleanSchema(s),
-        })),
-        ...Object.entries(schema.querystring?.properties ?? {}).map(([name, s]) => ({
-          name,
-          in: 'query',
-          required: schema.querystring?.required?.includes(name) ?? false,
-          schema: cleanSchema(s),
-        })),
-      ];
-      const responses: Record<string, unknown> = {};
-      for (const [status, s] of Object.entries(schema.response ?? {}))
-        responses[status] = {
-          description: status.startsWith('2') ? 'Success' : 'Error',
-          content: { 'application/json': { schema: cleanSchema(s) } },
-        };
-      for (const [status, description] of Object.entries(ERROR_STATUSES))
-        responses[status] ??= {
-          description,
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/ApiError' } } },
-        };
-      const operation: Record<string, unknown> = {
-        operationId: `${method.toLowerCase()}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
-        summary: schema.summary ?? `${method} ${path}`,
-        ...(parameters.length ? { parameters } : {}),
-        ...(schema.body
-          ? { requestBody: { required: false, content: { 'application/json': { schema: cleanSchema(schema.body) } } } }
-          : {}),
-        responses,
-      };
-      (paths[path] ??= {})[method.toLowerCase()] = operation;
-    }
+    const method = route.method.toLowerCase();
+    const parameters = parametersOf(schema);
+    const operation: Record<string, unknown> = {
+      operationId: operationId(method, path),
+      summary: schema.summary ?? `${route.method} ${path}`,
+      ...(schema.description || route.websocket
+        ? { description: schema.description ?? 'WebSocket: answers the upgrade request with 101.' }
+        : {}),
+      ...(route.websocket ? { 'x-websocket': true } : {}),
+      ...(schema.security ? { security: schema.security } : requiresSession(route.url) ? {} : { security: [] }),
+      ...(parameters.length ? { parameters } : {}),
+      ...(schema.body
+        ? {
+            requestBody: {
+              required: (schema.body.required ?? []).length > 0,
+              content: { 'application/json': { schema: cleanSchema(schema.body) } },
+            },
+          }
+        : {}),
+      responses: responsesOf(schema),
+    };
+    (paths[path] ??= {})[method] = operation;
   }
   return {
     openapi: '3.1.0',
@@ -181,11 +146,7 @@ export function buildOpenApiDocument(routes: readonly RegisteredRoute[], version
   };
 }
 
-export function registerOpenApiRoute(
-  app: FastifyInstance,
-  routes: () => readonly RegisteredRoute[],
-  version: string,
-): void {
+export function registerOpenApiRoute(app: App, routes: () => readonly RegisteredRoute[], version: string): void {
   let cached: string | undefined;
   app.get(
     '/api/openapi.json',

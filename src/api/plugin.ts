@@ -1,7 +1,7 @@
 // The REST API of docs/api.md §3 as one Fastify plugin: schemas beside each route, validated by the contract's
 // messages (validation/compiler.ts), and the OpenAPI document generated from the same schemas.
+import type { App } from '../http/app-type.js';
 import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/types.js';
 import { PROVIDER_CONFIGS, TENANT_CLUSTERS } from '../kube/butler.js';
 import type { Services } from '../services.js';
@@ -23,17 +23,16 @@ import { registerManagementAddonRoutes } from './management-addons.js';
 import { registerManagementRoutes } from './management.js';
 import { registerOpenApiRoute } from './openapi.js';
 import { registerProviderRoutes } from './providers.js';
-import { validatorCompiler } from './validation/compiler.js';
 
 export interface ApiPluginOptions {
   config: Config;
   services: Pick<
     Services,
-    'kube' | 'clusterCache' | 'providerCache' | 'tenants' | 'checks' | 'clusterViews' | 'identity' | 'audit'
+    'kube' | 'kubeFor' | 'clusterCache' | 'providerCache' | 'tenants' | 'checks' | 'clusterViews' | 'identity' | 'audit'
   >;
 }
 
-async function apiPluginImpl(app: FastifyInstance, opts: ApiPluginOptions): Promise<void> {
+async function apiPluginImpl(app: App, opts: ApiPluginOptions): Promise<void> {
   const { config, services } = opts;
   const { kube, clusterCache, providerCache } = services;
   const ctx: ApiContext = {
@@ -50,10 +49,8 @@ async function apiPluginImpl(app: FastifyInstance, opts: ApiPluginOptions): Prom
     clusterViews: services.clusterViews,
     identity: services.identity,
     audit: services.audit,
-    kubeFor: () => services.kube,
+    kubeFor: services.kubeFor,
   };
-
-  app.setValidatorCompiler(validatorCompiler);
 
   registerClusterRoutes(app, ctx);
   registerClusterDetailRoutes(app, ctx);

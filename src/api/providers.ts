@@ -1,7 +1,8 @@
 // /api/providers: list, get, create (Secret + ProviderConfig), delete, and the connectivity checks (docs/api.md §3.6, §5).
+import type { App } from '../http/app-type.js';
 import { getCached, listCached } from '../kube/cached-read.js';
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { badRequest, conflict, notFound } from '../http/errors.js';
 import type { KubeObject } from '../kube/cache.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
@@ -137,7 +138,7 @@ async function runChecked(
   }
 }
 
-export function registerProviderRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerProviderRoutes(app: App, ctx: ApiContext): void {
   app.get(
     '/api/providers',
     {
@@ -161,7 +162,7 @@ export function registerProviderRoutes(app: FastifyInstance, ctx: ApiContext): v
       },
     },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ProviderParams>;
+      const { ns, name } = request.params;
       const provider = await getCached(ctx.reads.providers, ns, name);
       if (!provider) throw providerMissing(ns, name);
       return provider;
@@ -223,7 +224,8 @@ export function registerProviderRoutes(app: FastifyInstance, ctx: ApiContext): v
       }
       let created: KubeObject;
       try {
-        created = await ctx.kube.request<KubeObject>({
+        // The ProviderConfig as the user; its credentials Secret is the server's own (created and deleted by it).
+        created = await ctx.kubeFor(request).request<KubeObject>({
           method: 'POST',
           path: paths.providerConfigs(namespace),
           query: STRICT,
@@ -283,7 +285,7 @@ export function registerProviderRoutes(app: FastifyInstance, ctx: ApiContext): v
       },
     },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ProviderParams>;
+      const { ns, name } = request.params;
       const pc = await getProvider(ctx, ns, name);
       const outcome = await runChecked(ctx, request, () => storedConnection(ctx, pc));
       let recorded = true;
@@ -308,7 +310,7 @@ export function registerProviderRoutes(app: FastifyInstance, ctx: ApiContext): v
       },
     },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ProviderParams>;
+      const { ns, name } = request.params;
       const pc = await getProvider(ctx, ns, name);
       const users = (await listClusters(ctx)).filter((c) => {
         const ref = (c.spec as { providerConfigRef?: { name?: string; namespace?: string } } | undefined)
@@ -324,7 +326,7 @@ export function registerProviderRoutes(app: FastifyInstance, ctx: ApiContext): v
         );
       let deleted: unknown;
       try {
-        deleted = await ctx.kube.request({ method: 'DELETE', path: paths.providerConfig(ns, name) });
+        deleted = await ctx.kubeFor(request).request({ method: 'DELETE', path: paths.providerConfig(ns, name) });
       } catch (err) {
         if (isKubeStatus(err, 404)) throw providerMissing(ns, name);
         throw toHttpError(err, {

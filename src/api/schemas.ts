@@ -8,7 +8,7 @@ export const K8sObject = (title: string) =>
       apiVersion: Type.Optional(Type.String()),
       kind: Type.Optional(Type.String()),
       metadata: Type.Object(
-        { name: Type.String(), namespace: Type.Optional(Type.String()) },
+        { name: Type.Optional(Type.String()), namespace: Type.Optional(Type.String()) },
         { additionalProperties: true },
       ),
       spec: Type.Optional(Type.Object({}, { additionalProperties: true })),

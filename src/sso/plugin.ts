@@ -1,7 +1,7 @@
 // The SSO capability: sign-in through IdentityProvider objects (GET /api/auth/login/sso, GET /api/auth/callback)
 // and their administration (/api/admin/identity-providers). A verified sign-in becomes a Butler session here: the
 // User is matched or created (sso-users.ts), its principal resolved (disabled users refused) and the cookie set.
-import type { FastifyInstance } from 'fastify';
+import type { App } from '../http/app-type.js';
 import fp from 'fastify-plugin';
 import { setSessionCookie } from '../auth/plugin.js';
 import type { Identity } from '../auth/session.js';
@@ -16,7 +16,7 @@ export interface SsoPluginOptions {
   services: Pick<Services, 'kube' | 'identity' | 'sso' | 'impersonationFor'>;
 }
 
-async function ssoPluginImpl(app: FastifyInstance, opts: SsoPluginOptions): Promise<void> {
+async function ssoPluginImpl(app: App, opts: SsoPluginOptions): Promise<void> {
   const { config, services } = opts;
   const { identity, sso } = services;
 

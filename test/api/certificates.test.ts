@@ -46,13 +46,13 @@ describe('cluster certificates', () => {
         cluster('alpha'),
         cluster('beta'),
         cluster('empty'),
-        ...certificateSecrets({
+        ...(await certificateSecrets({
           cluster: 'alpha',
           namespace: TENANT_NS,
           days: { 'api-server-certificate': 20, 'admin-kubeconfig': 3 },
           endpointIp: '10.0.0.50',
-        }),
-        ...certificateSecrets({ cluster: 'beta', namespace: TENANT_NS }),
+        })),
+        ...(await certificateSecrets({ cluster: 'beta', namespace: TENANT_NS })),
         stray,
       ],
     });

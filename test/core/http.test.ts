@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Type } from '@sinclair/typebox';
 import type { Simulator } from '../../sim/index.js';
 import { startButlerSimulator } from '../helpers/sim.js';
 import { rawRequest } from '../helpers/http.js';
@@ -24,11 +25,8 @@ before(async () => {
         {
           config: { accessRule: { kind: 'session' } },
           schema: {
-            body: {
-              type: 'object',
-              required: ['name'],
-              properties: { name: { type: 'string', minLength: 1 }, count: { type: 'integer' } },
-            },
+            // Route schemas are TypeBox schemas: the app's validator compiler (src/app.ts) takes no plain JSON Schema.
+            body: Type.Object({ name: Type.String({ minLength: 1 }), count: Type.Optional(Type.Integer()) }),
           },
         },
         async () => ({ ok: true }),

@@ -12,7 +12,6 @@ import { butlerCrds } from '../../sim/crds.js';
 import { kamajiCrds } from '../../sim/kamaji-crds.js';
 import { startSimulator, type Simulator } from '../../sim/index.js';
 import { REVOCATION_LABELS, REVOCATION_PREFIX } from '../../src/auth/revocations.js';
-import { userImpersonation } from '../../src/kube/impersonation.js';
 import { kubectl, renderKustomization } from '../packaging/render.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -38,7 +37,7 @@ const definition = {
   },
 };
 
-function seed(tenantKubeconfig: string): object[] {
+function seed(tenantKubeconfig: string, certificates: object[]): object[] {
   const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   return [
     ns('butler-system'),
@@ -82,7 +81,7 @@ function seed(tenantKubeconfig: string): object[] {
       replicas: 1,
       endpointIp: '10.0.0.50',
     }),
-    ...certificateSecrets({ cluster: 'alpha', namespace: 'tn-alpha', skip: ['admin-kubeconfig'] }),
+    ...certificates,
     ...machineRequests({
       cluster: 'alpha',
       namespace: 'butler-tenants',
@@ -139,7 +138,10 @@ export async function startWorld(): Promise<World> {
   const tenant = await startSimulator({ seed: [{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'worker-1' } }] });
   const management = await startSimulator({
     crds: [...butlerCrds(), ...kamajiCrds()],
-    seed: seed(tenant.kubeconfig),
+    seed: seed(
+      tenant.kubeconfig,
+      await certificateSecrets({ cluster: 'alpha', namespace: 'tn-alpha', skip: ['admin-kubeconfig'] }),
+    ),
     bookmarkIntervalMs: 1000,
   });
   const { text } = await renderKustomization('deploy/');
@@ -172,10 +174,6 @@ export function startServerAsServiceAccount(world: World): Promise<TestServer> {
       BUTLER_TERMINAL_REATTACH_GRACE: '3s',
       BUTLER_TERMINAL_MAX_PER_USER: '1',
       BUTLER_TERMINAL_IMAGE: 'local/shell:rbac',
-    },
-    // The management proxy impersonates the session's user, as a deployment with users does.
-    configureServices: (services) => {
-      services.impersonationFor = (request) => (request.session ? userImpersonation(ADMIN_EMAIL) : undefined);
     },
   });
 }
@@ -453,6 +451,8 @@ export async function exerciseEveryFeature(
       run: async () => {
         const tcs =
           '/api/proxy/management/apis/butler.butlerlabs.dev/v1alpha1/namespaces/butler-tenants/tenantclusters';
+        // kubectl get tenantclusters
+        assert.ok((await expect(200, 'GET', tcs)).items.some((c: any) => c.metadata.name === 'alpha'));
         await expect(201, 'POST', tcs, {
           apiVersion: 'butler.butlerlabs.dev/v1alpha1',
           kind: 'TenantCluster',

@@ -1,5 +1,7 @@
 // One cluster: status, scale, delete, nodes (refreshed while open), addons, events, and its terminal.
 import { del, get, patch } from './api.js';
+import { clusterCertificates } from './cluster-certificates.js';
+import { clusterEditForm } from './cluster-edit.js';
 import { formatMemory, h, phaseBadge, table } from './dom.js';
 import { kubeconfigButton } from './kubeconfig.js';
 import { cluster, onChange } from './live.js';
@@ -13,6 +15,8 @@ export function clusterDetailView(namespace, name) {
   const addons = h('div', { id: 'addons' });
   const events = h('div', { id: 'events' });
   const error = h('p', { class: 'error', role: 'alert' });
+  const editForm = clusterEditForm(namespace, name);
+  const certificates = clusterCertificates(namespace, name);
   const replicas = h('input', { type: 'number', min: 1, max: 100, name: 'replicas', size: 4 });
   const terminalLink = h(
     'a',
@@ -153,7 +157,10 @@ export function clusterDetailView(namespace, name) {
   const refresh = () => Promise.all([loadNodes(), loadAddons(), loadEvents()]);
   drawSummary();
   void refresh();
-  const off = onChange(drawSummary);
+  const off = onChange(() => {
+    drawSummary();
+    editForm.refresh();
+  });
   const timer = setInterval(refresh, REFRESH_MS);
 
   const el = h(
@@ -174,9 +181,11 @@ export function clusterDetailView(namespace, name) {
       h('div', { class: 'row' }, kubeconfig),
       error,
     ),
+    h('section', { class: 'card' }, h('h2', {}, 'Edit'), editForm.el),
     h('section', { class: 'card' }, h('h2', {}, 'Nodes'), nodes),
     h('section', { class: 'card' }, h('h2', {}, 'Addons'), addons),
     h('section', { class: 'card' }, h('h2', {}, 'Events'), events),
+    h('section', { class: 'card' }, h('h2', {}, 'Certificates'), certificates.el),
   );
   return {
     el,
