@@ -1,6 +1,7 @@
 // What the demo's management cluster holds at start: namespaces, nodes and system pods, a ButlerConfig, three
 // ProviderConfigs with their credentials, an addon catalog, two ManagementAddons and three TenantClusters
 // (Ready, Provisioning, Failed).
+import { apiUsersRbac, fullAccessRbac } from '../sim/crds.js';
 import { FINALIZER } from './kube-writes.js';
 import { adminSecretName, tenantNamespaceFor, type PlatformAddon } from './controller.js';
 import type { ProviderCredentials } from './provider-endpoints.js';
@@ -247,6 +248,9 @@ const readyCondition = (ok: boolean, reason: string, message: string) => ({
   lastTransitionTime: minutesAgo(ok ? 90 : 20),
 });
 
+/** The email the bootstrap admin's session carries (what the server impersonates for it). */
+export const BOOTSTRAP_ADMIN_EMAIL = 'admin@butler.local';
+
 export function demoSeed(o: SeedOptions): object[] {
   const creds = o.credentials;
   const providerLabels = (name: string) => ({ ...MANAGED, 'butler.butlerlabs.dev/provider': name });
@@ -269,6 +273,11 @@ export function demoSeed(o: SeedOptions): object[] {
   return [
     ns(SYSTEM_NAMESPACE),
     ns(TENANT_NAMESPACE),
+    // What users may do when the server writes on their behalf (impersonated), as deploy/ grants it.
+    ...apiUsersRbac(),
+    // The bootstrap admin may do anything in the management cluster: kubectl through the management proxy is sent
+    // as that user (a site binds its platform admins likewise).
+    ...fullAccessRbac(BOOTSTRAP_ADMIN_EMAIL, 'demo-platform-admin'),
     ns('kamaji-system'),
     ns('capi-system'),
     ns('cert-manager'),

@@ -34,3 +34,36 @@ export function butlerCrds(): object[] {
     return doc;
   });
 }
+
+/**
+ * The objects of deploy/base/api-users.yaml: the ClusterRole `butler-api-users` and its binding to the group of the
+ * same name, which is what users may do when butler-server writes on their behalf (impersonated). A Butler
+ * management cluster has them; tests and the demo seed them.
+ */
+export function apiUsersRbac(): object[] {
+  const file = resolve(crdDirectory(), '../base/api-users.yaml');
+  return yaml.loadAll(readFileSync(file, 'utf8')).filter((d): d is object => typeof d === 'object' && d !== null);
+}
+
+/** A ClusterRole `<name>` allowing everything, bound to one user: full rights for a seeded platform admin. */
+export function fullAccessRbac(user: string, name: string): object[] {
+  const RBAC = 'rbac.authorization.k8s.io';
+  return [
+    {
+      apiVersion: `${RBAC}/v1`,
+      kind: 'ClusterRole',
+      metadata: { name },
+      rules: [
+        { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
+        { nonResourceURLs: ['*'], verbs: ['*'] },
+      ],
+    },
+    {
+      apiVersion: `${RBAC}/v1`,
+      kind: 'ClusterRoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name },
+      subjects: [{ apiGroup: RBAC, kind: 'User', name: user }],
+    },
+  ];
+}

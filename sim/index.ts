@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { createExecHandler } from './exec.js';
 import { FaultPlan } from './faults.js';
+import type { AuditEvent } from './audit.js';
 import { impersonate } from './impersonation.js';
 import { Kubelet } from './kubelet.js';
 import { OpenApiV3 } from './openapi.js';
@@ -63,6 +64,11 @@ export interface Simulator {
   kubeconfigFor(namespace: string, serviceAccount: string): string;
   /** Requests refused with 403 (for any user but system:masters; impersonation included), oldest first. */
   denials: Denial[];
+  /**
+   * Resource requests as kube-apiserver's audit log records them: the caller, the impersonated user if any, the
+   * object and the answer's status code; oldest first, the newest 10000 (sim/audit.ts).
+   */
+  audit: AuditEvent[];
   stop(): Promise<void>;
 }
 
@@ -178,6 +184,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     watches,
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60000,
     recording,
+    audit: [],
     serverAddress: () => `${host}:${port}`,
     openapi: new OpenApiV3(),
     rbac: new RbacAuthorizer(state),
@@ -332,6 +339,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       return path;
     },
     denials: ctx.rbac.denials,
+    audit: ctx.audit,
     stop: async () => {
       await down();
       await exec.closeAll();
@@ -342,4 +350,5 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   return sim;
 }
 
+export type { AuditEvent } from './audit.js';
 export type { Denial, RecordedRequest, Status };

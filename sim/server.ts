@@ -17,6 +17,7 @@ import type { FaultPlan } from './faults.js';
 import type { OpenApiV3 } from './openapi.js';
 import { ADMIN, attributesOf, verbOf, type Identity, type RbacAuthorizer } from './rbac.js';
 import { selfSubjectAccessReview } from './access-review.js';
+import { auditRequest, type AuditEvent } from './audit.js';
 import { impersonate } from './impersonation.js';
 import type { ResourcePath, ResourceType } from './resources.js';
 import {
@@ -59,6 +60,8 @@ export interface ServerContext {
   watches: Set<ActiveWatch>;
   bookmarkIntervalMs: number;
   recording: { on: boolean; requests: RecordedRequest[] };
+  /** Resource requests as kube-apiserver's audit log records them (sim/audit.ts). */
+  audit: AuditEvent[];
   serverAddress(): string;
   openapi: OpenApiV3;
   rbac: RbacAuthorizer;
@@ -253,7 +256,7 @@ export async function handleRequest(ctx: ServerContext, req: IncomingMessage, re
     const identity = impersonate(ctx.rbac, caller, req, req.url ?? '/');
     const injected = ctx.faults.take(url.pathname);
     if (injected) throw injected;
-    await route(ctx, req, res, url, method, identity);
+    await route(ctx, req, res, url, method, identity, caller);
   } catch (e) {
     if (e instanceof ApiError) sendError(res, e);
     else if (e instanceof PlainTextError) sendPlainText(res, e);
@@ -268,6 +271,7 @@ async function route(
   url: URL,
   method: string,
   identity: Identity,
+  caller: Identity,
 ): Promise<void> {
   const path = url.pathname.replace(/\/+$/, '') || '/';
   const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
@@ -329,7 +333,9 @@ async function route(
   const rp = parseResourcePath(state, segs);
   if (!rp) throw unknownResource();
   const watch = isWatchPath(segs) || boolParam(url.searchParams, 'watch') === true;
-  ctx.rbac.authorize(identity, attributesOf(rp, verbOf(method, rp.name, watch)));
+  const attributes = attributesOf(rp, verbOf(method, rp.name, watch));
+  auditRequest(ctx.audit, { caller, identity, attributes, requestURI: url.pathname + url.search, res });
+  ctx.rbac.authorize(identity, attributes);
   if (rp.rt.group === 'authorization.k8s.io' && rp.rt.plural === 'selfsubjectaccessreviews') {
     if (method !== 'POST' || rp.name || rp.subresource) throw methodNotAllowed();
     const type = mediaType(req);

@@ -19,7 +19,7 @@ import { revocationReadiness, type ReadinessCheck } from './health/readiness.js'
 import { paths } from './kube/butler.js';
 import { createResourceCache, type KubeObject, type ResourceCache } from './kube/cache.js';
 import { createKubeClient, type KubeClient } from './kube/client.js';
-import type { Impersonation } from './kube/impersonation.js';
+import { userImpersonation, type Impersonation } from './kube/impersonation.js';
 import { loadManagementKubeConfig } from './kube/connection.js';
 import { createTenantClusterAccess, type TenantClusterAccess } from './kube/tenant-access.js';
 import { createServerLogger } from './observability/audit.js';
@@ -61,10 +61,17 @@ export interface Services {
   /** What /readyz asks besides the Kubernetes API itself: the revocation store and the caches have synced. */
   readiness: ReadinessCheck[];
   /**
-   * Whom a user's request to the management cluster impersonates (the Kubernetes API proxy; src/kube/impersonation.ts
-   * `userImpersonation(email)`); unset or undefined: nobody, the request goes with the server's own identity.
+   * Whom a user's request to the management cluster impersonates: the session's user (`userImpersonation(email)` of
+   * src/kube/impersonation.ts: the email, groups butler-api-users and system:authenticated); undefined (no session,
+   * empty email): nobody, the server's own identity. Used by kubeFor and the Kubernetes API proxy.
    */
-  impersonationFor?: (request: FastifyRequest) => Impersonation | undefined;
+  impersonationFor: (request: FastifyRequest) => Impersonation | undefined;
+  /**
+   * The management client for a write made on behalf of the request's user: `kube.as(impersonationFor(request))`, so
+   * the management cluster's RBAC, admission webhooks and audit log see the human; `kube` when there is nobody to
+   * impersonate. Reads through the watch caches, status bookkeeping and the server's own Secrets stay on `kube`.
+   */
+  kubeFor: (request: FastifyRequest) => KubeClient;
   /** Starts every watch cache and store (once; later calls do nothing). Their first sync runs in the background. */
   start(): void;
   /** Stops watches and timers and closes connections; safe to call more than once. */
@@ -131,7 +138,7 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
 
   let started = false;
   let closing: Promise<void> | undefined;
-  return {
+  const services: Services = {
     log,
     metrics,
     audit,
@@ -146,6 +153,12 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
     sso,
     clusterViews,
     readiness,
+    impersonationFor: (request) => userImpersonation(request.principal?.identity.email ?? request.session?.email),
+    // Reads services.impersonationFor on every call, so a replaced one (tests) applies everywhere.
+    kubeFor(request) {
+      const who = services.impersonationFor(request);
+      return who ? kube.as(who) : kube;
+    },
     start() {
       if (started || closing) return;
       started = true;
@@ -176,6 +189,7 @@ export async function buildServices(config: Config, opts: BuildServicesOptions =
       return closing;
     },
   };
+  return services;
 }
 
 function openAuditStore(config: Config, onWriteError: (err: unknown) => void): AuditStore {

@@ -217,7 +217,7 @@ export function registerAddonRoutes(app: App, ctx: ApiContext): void {
         throw alreadyInstalled();
       const objectName = `${displayName}-${name}`;
       try {
-        const created = await ctx.kube.request<KubeObject>({
+        const created = await ctx.kubeFor(request).request<KubeObject>({
           method: 'POST',
           path: paths.tenantAddons(ns),
           query: STRICT,
@@ -288,9 +288,10 @@ export function registerAddonRoutes(app: App, ctx: ApiContext): void {
           if (offered.error) throw versionError(offered.error);
         }
       }
+      const kube = ctx.kubeFor(request);
       try {
         const updated = await retryOnConflict(async () => {
-          const current = await ctx.kube.request<TenantAddonObject & KubeObject>({
+          const current = await kube.request<TenantAddonObject & KubeObject>({
             method: 'GET',
             path: paths.tenantAddon(ns, objectName),
           });
@@ -298,7 +299,7 @@ export function registerAddonRoutes(app: App, ctx: ApiContext): void {
           if (body.values === null) delete spec.values;
           else if (body.values !== undefined) spec.values = body.values;
           if (body.version !== undefined) spec.version = body.version;
-          return ctx.kube.request<KubeObject>({
+          return kube.request<KubeObject>({
             method: 'PUT',
             path: paths.tenantAddon(ns, objectName),
             query: STRICT,
@@ -332,7 +333,7 @@ export function registerAddonRoutes(app: App, ctx: ApiContext): void {
       }
       const objectName = resolved.addon.metadata.name;
       try {
-        await ctx.kube.request({ method: 'DELETE', path: paths.tenantAddon(ns, objectName) });
+        await ctx.kubeFor(request).request({ method: 'DELETE', path: paths.tenantAddon(ns, objectName) });
       } catch (err) {
         throw toHttpError(err, {
           kind: 'TenantAddon',

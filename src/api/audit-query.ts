@@ -1,7 +1,7 @@
 // GET /api/admin/audit: a page of this server's audit entries, newest first, with filters (docs/api.md §3.9).
 // Each replica answers from its own store (src/observability/audit-store.ts).
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { App } from '../http/app-type.js';
 import { badRequest } from '../http/errors.js';
 import type { ApiContext } from './context.js';
 
@@ -58,7 +58,7 @@ function time(field: 'from' | 'to', value: string | undefined): Date | undefined
   return new Date(t);
 }
 
-export function registerAuditQueryRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerAuditQueryRoutes(app: App, ctx: ApiContext): void {
   app.get(
     '/api/admin/audit',
     {
@@ -76,7 +76,7 @@ export function registerAuditQueryRoutes(app: FastifyInstance, ctx: ApiContext):
       },
     },
     async (request) => {
-      const q = request.query as Static<typeof AuditQueryString>;
+      const q = request.query;
       const from = time('from', q.from);
       const to = time('to', q.to);
       if (from && to && from > to) throw badRequest('from: must not be after to', { field: 'from' });

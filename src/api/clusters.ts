@@ -180,7 +180,7 @@ export function registerClusterRoutes(app: App, ctx: ApiContext): void {
     async (request) => {
       const { ns, name } = request.params;
       try {
-        const res = await ctx.kube.request<KubeObject>({
+        const res = await ctx.kubeFor(request).request<KubeObject>({
           method: 'DELETE',
           path: paths.tenantCluster(ns, name),
           query: { propagationPolicy: 'Background' },
@@ -214,7 +214,7 @@ export function registerClusterRoutes(app: App, ctx: ApiContext): void {
       const { ns, name } = request.params;
       const { replicas } = request.body;
       try {
-        const patched = await ctx.kube.request<KubeObject>({
+        const patched = await ctx.kubeFor(request).request<KubeObject>({
           method: 'PATCH',
           path: paths.tenantCluster(ns, name),
           query: STRICT,

@@ -24,7 +24,11 @@ export interface ApiContext {
   identity: IdentityServices;
   /** The queryable audit store of this replica. */
   audit: AuditStore;
-  /** The client a user's writes go through (impersonating the user where supported). */
+  /**
+   * The management client for a write made on behalf of the request's user (it impersonates that user); every
+   * create, update, patch and delete a user asks for goes through it. `kube` is the server's own identity: reads,
+   * status bookkeeping, the server's own Secrets.
+   */
   kubeFor(request: import('fastify').FastifyRequest): KubeClient;
 }
 

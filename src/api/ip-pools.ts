@@ -1,7 +1,7 @@
 // /api/admin/networks and /api/admin/ipallocations: NetworkPools and IPAllocations of all namespaces with their status
 // (docs/api.md §3.8). Read-only; the IPAM controller owns both.
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { App } from '../http/app-type.js';
 import type { KubeObject } from '../kube/cache.js';
 import { stripManagedFields } from '../kube/cache-store.js';
 import { notFound } from '../http/errors.js';
@@ -37,7 +37,7 @@ async function listAll(ctx: ApiContext, path: string, kind: string, resource: st
   }
 }
 
-export function registerIpPoolRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerIpPoolRoutes(app: App, ctx: ApiContext): void {
   app.get(
     '/api/admin/networks',
     {
@@ -48,7 +48,7 @@ export function registerIpPoolRoutes(app: FastifyInstance, ctx: ApiContext): voi
       },
     },
     async (request) => {
-      const { namespace } = request.query as Static<typeof ListQuery>;
+      const { namespace } = request.query;
       return { pools: await listAll(ctx, paths.networkPools(namespace), 'NetworkPool', 'networkpools') };
     },
   );
@@ -63,7 +63,7 @@ export function registerIpPoolRoutes(app: FastifyInstance, ctx: ApiContext): voi
       },
     },
     async (request) => {
-      const { namespace } = request.query as Static<typeof ListQuery>;
+      const { namespace } = request.query;
       return {
         allocations: await listAll(ctx, paths.ipAllocations(namespace), 'IPAllocation', 'ipallocations'),
       };
@@ -85,7 +85,7 @@ export function registerIpPoolRoutes(app: FastifyInstance, ctx: ApiContext): voi
     '/api/admin/networks/:ns/:name',
     { schema: { summary: 'One network pool', params: PoolParams, response: { 200: NetworkPoolSchema } } },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof PoolParams>;
+      const { ns, name } = request.params;
       return getPool(ns, name);
     },
   );
@@ -100,7 +100,7 @@ export function registerIpPoolRoutes(app: FastifyInstance, ctx: ApiContext): voi
       },
     },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof PoolParams>;
+      const { ns, name } = request.params;
       await getPool(ns, name);
       // poolRef has no namespace: it names a pool of the allocation's own namespace.
       const inNamespace = await listAll(ctx, paths.ipAllocations(ns), 'IPAllocation', 'ipallocations');

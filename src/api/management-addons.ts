@@ -2,6 +2,7 @@
 import type { App } from '../http/app-type.js';
 import { Type } from '@sinclair/typebox';
 import { badRequest, notFound } from '../http/errors.js';
+import type { KubeClient } from '../kube/client.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
 import { displayNames, findDefinition, listDefinitions, offeredVersion } from './catalog.js';
 import type { ApiContext } from './context.js';
@@ -56,9 +57,9 @@ const missing = (name: string) => notFound(`ManagementAddon "${name}" not found`
 const versionError = (message: string) =>
   badRequest(message, { field: 'version', errors: [{ field: 'version', message: message.replace(/^version: /, '') }] });
 
-async function getAddon(ctx: ApiContext, name: string): Promise<ManagementAddonObject> {
+async function getAddon(kube: KubeClient, name: string): Promise<ManagementAddonObject> {
   try {
-    return await ctx.kube.request<ManagementAddonObject>({ method: 'GET', path: paths.managementAddon(name) });
+    return await kube.request<ManagementAddonObject>({ method: 'GET', path: paths.managementAddon(name) });
   } catch (err) {
     if (isKubeStatus(err, 404)) throw missing(name);
     throw toHttpError(err, { kind: 'ManagementAddon', name, verb: 'get', resource: 'managementaddons' });
@@ -92,7 +93,7 @@ export function registerManagementAddonRoutes(app: App, ctx: ApiContext): void {
     { schema: { summary: 'One management cluster addon', params: NameParams, response: { 200: ViewSchema } } },
     async (request) => {
       const { name } = request.params;
-      const addon = await getAddon(ctx, name);
+      const addon = await getAddon(ctx.kube, name);
       return toManagementAddonView(addon, displayNames(await listDefinitions(ctx)));
     },
   );
@@ -117,7 +118,7 @@ export function registerManagementAddonRoutes(app: App, ctx: ApiContext): void {
       if (offered.error) throw versionError(offered.error);
       const name = body.name ?? body.addon;
       try {
-        const created = await ctx.kube.request<ManagementAddonObject>({
+        const created = await ctx.kubeFor(request).request<ManagementAddonObject>({
           method: 'POST',
           path: paths.managementAddons(),
           query: STRICT,
@@ -154,21 +155,22 @@ export function registerManagementAddonRoutes(app: App, ctx: ApiContext): void {
       const { name } = request.params;
       const body = request.body;
       if (body.values === undefined && body.version === undefined) throw badRequest('nothing to update');
-      const first = await getAddon(ctx, name);
+      const first = await getAddon(ctx.kube, name);
       const addonName = first.spec?.addon || name;
       const def = await findDefinition(ctx, addonName);
       if (body.version !== undefined && def) {
         const offered = offeredVersion(def, body.version);
         if (offered.error) throw versionError(offered.error);
       }
+      const kube = ctx.kubeFor(request);
       try {
         const updated = await retryOnConflict(async () => {
-          const current = await getAddon(ctx, name);
+          const current = await getAddon(kube, name);
           const spec = { ...(current.spec ?? {}) } as Record<string, unknown>;
           if (body.values === null) delete spec.values;
           else if (body.values !== undefined) spec.values = body.values;
           if (body.version !== undefined) spec.version = body.version;
-          return ctx.kube.request<ManagementAddonObject>({
+          return kube.request<ManagementAddonObject>({
             method: 'PUT',
             path: paths.managementAddon(name),
             query: STRICT,
@@ -194,7 +196,7 @@ export function registerManagementAddonRoutes(app: App, ctx: ApiContext): void {
     async (request) => {
       const { name } = request.params;
       try {
-        await ctx.kube.request({ method: 'DELETE', path: paths.managementAddon(name) });
+        await ctx.kubeFor(request).request({ method: 'DELETE', path: paths.managementAddon(name) });
       } catch (err) {
         if (isKubeStatus(err, 404)) throw missing(name);
         throw toHttpError(err, { kind: 'ManagementAddon', name, verb: 'delete', resource: 'managementaddons' });

@@ -1,8 +1,8 @@
 // Console pages of systems butler-server does not run (GitOps repositories, the observability pipeline, the image
 // factory): each read answers 200 with `configured: false` and a message, which the console shows as "not configured",
 // instead of a 404 that it would show as an error (docs/api.md §3.10).
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { App } from '../http/app-type.js';
 import { notFound } from '../http/errors.js';
 import { getCached, listCached } from '../kube/cached-read.js';
 import type { ApiContext } from './context.js';
@@ -18,7 +18,7 @@ const Base = { configured: Type.Literal(false), message: Type.String() };
 const GitOpsStatus = Type.Object({ ...Base, enabled: Type.Literal(false) }, { title: 'GitOpsNotConfigured' });
 const ClusterParams = Type.Object({ ns: R.NamespaceParam(), name: R.NameParam() });
 
-export function registerNotConfiguredRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerNotConfiguredRoutes(app: App, ctx: ApiContext): void {
   const gitops = { configured: false as const, message: NOT_CONFIGURED.gitops };
   app.get(
     '/api/gitops/config',
@@ -40,7 +40,7 @@ export function registerNotConfiguredRoutes(app: FastifyInstance, ctx: ApiContex
       },
     },
     async (request) => {
-      const { ns, name } = request.params as Static<typeof ClusterParams>;
+      const { ns, name } = request.params;
       if (!(await getCached(ctx.reads.clusters, ns, name))) throw notFound(`TenantCluster "${ns}/${name}" not found`);
       return { ...gitops, enabled: false as const };
     },

@@ -1,7 +1,7 @@
 // /api/admin/config: the platform configuration, the cluster-scoped singleton ButlerConfig "butler" (docs/api.md §3.7).
 // The answer is a flat view of its spec and status; an update replaces each section it names and keeps the others.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { App } from '../http/app-type.js';
 import { notFound } from '../http/errors.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
 import type { ApiContext } from './context.js';
@@ -189,7 +189,7 @@ export function applyUpdate(spec: Json, body: UpdateRequest): Json {
   return next;
 }
 
-export function registerPlatformConfigRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerPlatformConfigRoutes(app: App, ctx: ApiContext): void {
   const get = async () => {
     try {
       return await ctx.kube.request<ButlerConfigObject>({

@@ -28,7 +28,7 @@ export interface ApiPluginOptions {
   config: Config;
   services: Pick<
     Services,
-    'kube' | 'clusterCache' | 'providerCache' | 'tenants' | 'checks' | 'clusterViews' | 'identity' | 'audit'
+    'kube' | 'kubeFor' | 'clusterCache' | 'providerCache' | 'tenants' | 'checks' | 'clusterViews' | 'identity' | 'audit'
   >;
 }
 
@@ -49,7 +49,7 @@ async function apiPluginImpl(app: App, opts: ApiPluginOptions): Promise<void> {
     clusterViews: services.clusterViews,
     identity: services.identity,
     audit: services.audit,
-    kubeFor: () => services.kube,
+    kubeFor: services.kubeFor,
   };
 
   registerClusterRoutes(app, ctx);

@@ -1,7 +1,7 @@
 // Provider discovery for the create form (docs/api.md §5.1): GET /api/providers/{ns}/{name}/images, …/networks,
 // …/clusters and …/storage-containers, asked live from the provider with its stored credentials.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { App } from '../http/app-type.js';
 import { badRequest, HttpError } from '../http/errors.js';
 import { DiscoveryFailure, type DiscoveryKind } from '../providers/discovery.js';
 import type { ApiContext } from './context.js';
@@ -52,7 +52,7 @@ const ENDPOINTS: { kind: DiscoveryKind; key: string; summary: string; item: TSch
   },
 ];
 
-export function registerProviderDiscoveryRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerProviderDiscoveryRoutes(app: App, ctx: ApiContext): void {
   for (const endpoint of ENDPOINTS) {
     app.get(
       `/api/providers/:ns/:name/${endpoint.kind}`,
@@ -64,7 +64,7 @@ export function registerProviderDiscoveryRoutes(app: FastifyInstance, ctx: ApiCo
         },
       },
       async (request) => {
-        const { ns, name } = request.params as Static<typeof Params>;
+        const { ns, name } = request.params;
         const pc = await getProvider(ctx, ns, name);
         const release = ctx.checks.reserve(username(request));
         try {

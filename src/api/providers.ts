@@ -224,7 +224,8 @@ export function registerProviderRoutes(app: App, ctx: ApiContext): void {
       }
       let created: KubeObject;
       try {
-        created = await ctx.kube.request<KubeObject>({
+        // The ProviderConfig as the user; its credentials Secret is the server's own (created and deleted by it).
+        created = await ctx.kubeFor(request).request<KubeObject>({
           method: 'POST',
           path: paths.providerConfigs(namespace),
           query: STRICT,
@@ -325,7 +326,7 @@ export function registerProviderRoutes(app: App, ctx: ApiContext): void {
         );
       let deleted: unknown;
       try {
-        deleted = await ctx.kube.request({ method: 'DELETE', path: paths.providerConfig(ns, name) });
+        deleted = await ctx.kubeFor(request).request({ method: 'DELETE', path: paths.providerConfig(ns, name) });
       } catch (err) {
         if (isKubeStatus(err, 404)) throw providerMissing(ns, name);
         throw toHttpError(err, {

@@ -65,7 +65,7 @@ const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 const MESSAGES = {
   missing: 'unauthorized',
-  invalid: 'invalid or expired token',
+  invalid: 'invalid session',
   revoked: 'session revoked; please log in again',
 } as const;
 
@@ -216,15 +216,19 @@ async function authPluginImpl(fastify: FastifyInstance, opts: AuthPluginOptions)
       if (r.kind !== 'none' && r.source === 'cookie') clearSessionCookie(reply, request, config);
       return;
     }
-    // A refused logout still clears the cookie (docs/api.md §2.3), whatever carried the token.
+    // Logging out without a usable session (none, invalid, expired, revoked) succeeds: the cookie is cleared and the
+    // route answers logged_out with nothing to revoke (docs/identity.md), so a console never loops on it.
     const isLogout = request.method === 'POST' && normalizedPath(request.url) === LOGOUT_PATH;
+    if (isLogout && (r.kind === 'none' || r.kind === 'invalid' || r.kind === 'revoked')) {
+      clearSessionCookie(reply, request, config);
+      return;
+    }
     switch (r.kind) {
       case 'none':
-        if (isLogout) clearSessionCookie(reply, request, config);
         throw unauthorized(MESSAGES.missing);
       case 'invalid':
       case 'revoked':
-        if (r.source === 'cookie' || isLogout) clearSessionCookie(reply, request, config);
+        if (r.source === 'cookie') clearSessionCookie(reply, request, config);
         throw unauthorized(MESSAGES[r.kind]);
       case 'not-ready':
         throw serviceUnavailable('session store not ready', { 'retry-after': '1' });

@@ -21,8 +21,12 @@ import { meView, teamNamespace, userListItem } from './views.js';
 import type { TeamClusterViews } from './cluster-teams.js';
 import { MeViewSchema, SessionAnswerSchema, UserListItemSchema } from './view-schemas.js';
 
+/** Login refusals, the texts the console shows: the same for a wrong name, a wrong password or no usable password. */
+export const LOGIN_FAILED = 'Invalid email or password';
+export const LOGIN_FIELDS_REQUIRED = 'Email/username and password are required';
+
 const MAX_CREDENTIAL_LENGTH = 256;
-const LOGIN_INPUT_ERROR = 'username and password are required';
+const LOGIN_INPUT_ERROR = LOGIN_FIELDS_REQUIRED;
 
 const credential = (description: string) =>
   Type.String({ minLength: 1, maxLength: MAX_CREDENTIAL_LENGTH, description });
@@ -179,7 +183,7 @@ export function registerAuthRoutes(app: App, deps: AuthRouteDeps): void {
     if (locked) return { refuse: forbidden('Account is temporarily locked due to too many failed attempts') };
     if (internal && phaseOf(internal) === 'Pending' && !internal.status?.passwordSecretRef)
       return { refuse: forbidden('Please complete registration using your invite link') };
-    return { refuse: unauthorized('invalid credentials'), ...(internal ? { user: internal } : {}) };
+    return { refuse: unauthorized(LOGIN_FAILED), ...(internal ? { user: internal } : {}) };
   }
 
   /** Throttled clients are refused before their input is even looked at (as before any validation). */
@@ -303,8 +307,10 @@ export function registerAuthRoutes(app: App, deps: AuthRouteDeps): void {
     LOGOUT_PATH,
     { schema: { summary: 'Log out: revokes the session', response: { 200: LogoutAnswer } } },
     async (request, reply) => {
-      const session = request.session!;
+      const session = request.session;
       clearSessionCookie(reply, request, config);
+      // No usable session (the auth hook let it through): nothing to revoke, the cookie is cleared all the same.
+      if (!session) return { status: 'logged_out' as const, message: 'no session' };
       const logoutUrl = await deps.sso?.logout(request, reply);
       const address = clientAddress(request, config);
       try {

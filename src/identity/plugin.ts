@@ -25,8 +25,8 @@ export interface IdentityPluginOptions {
     clusterViews: TeamClusterViews;
     /** Single sign-on (provider list, IdP logout, group refresh); absent in tests that build only identity. */
     sso?: SsoServices;
-    /** The client a user's writes go through (impersonating the user where supported); default: the server's own. */
-    kubeFor?: (request: FastifyRequest) => KubeClient;
+    /** The management client for a write made on behalf of the request's user (impersonating that user). */
+    kubeFor: (request: FastifyRequest) => KubeClient;
   };
 }
 
@@ -54,7 +54,7 @@ export async function lookupClusterTeam(
 
 async function identityPluginImpl(app: App, opts: IdentityPluginOptions): Promise<void> {
   const { config, services } = opts;
-  const kubeFor = services.kubeFor ?? (() => services.kube);
+  const { kubeFor } = services;
 
   // The permission matrix, for every route of the app (registered without encapsulation, so it sees them all).
   app.addHook('preValidation', async (request) => {

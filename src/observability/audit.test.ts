@@ -82,7 +82,7 @@ test('each state-changing action is audited with user and result, in the audit f
     assert.ok(l, `no audit line ${event} ${result} ${target ?? ''}:\n${text}`);
     assert.equal(l.user, 'admin');
   };
-  expectLine('login.failure', 'invalid credentials');
+  expectLine('login.failure', 'Invalid email or password');
   expectLine('login.success', 'success');
   expectLine('cluster.create', 'success', 'butler-tenants/aud');
   expectLine('cluster.scale', 'success', 'butler-tenants/aud');

@@ -83,7 +83,9 @@ export function logDestination(
         callback();
         return;
       }
-      main.write(line, () => callback());
+      // Straight into the main stream's own buffer, as if pino wrote there itself: nothing waits in this wrapper.
+      main.write(line);
+      callback();
     },
   });
 }

@@ -174,9 +174,10 @@ describe('clusters API', () => {
     env.sim.faults.failNext(1, { status: 403, reason: 'Forbidden', path: /tenantclusters/ });
     const forbidden = await env.api('POST', '/api/clusters', { name: 'inv', providerConfigRef: 'pmx' });
     assert.equal(forbidden.status, 403);
+    // The create is sent as the user (impersonated): the refusal names them.
     assert.equal(
       forbidden.body.error,
-      'butler-server is not allowed to create tenantclusters in namespace butler-tenants',
+      'admin@butler.local is not allowed to create tenantclusters in namespace butler-tenants',
     );
     env.sim.faults.failNext(1, { status: 429, reason: 'TooManyRequests', path: /tenantclusters\/h1$/ });
     const throttled = await env.api('DELETE', '/api/clusters/butler-tenants/h1');

@@ -1,7 +1,7 @@
 // Shared set-up of the API tests: a simulator loaded with the Butler CRDs and a few objects, the real server, and
 // a small authenticated JSON client.
 import { startSimulator, type Simulator } from '../../sim/index.js';
-import { butlerCrds } from '../../sim/crds.js';
+import { apiUsersRbac, butlerCrds } from '../../sim/crds.js';
 import { kamajiCrds } from '../../sim/kamaji-crds.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -49,9 +49,10 @@ export interface ApiAnswer {
 }
 
 export async function startApiEnv(o: { seed?: object[]; env?: Record<string, string> } = {}): Promise<ApiEnv> {
+  // The RBAC of deploy/base/api-users.yaml: writes on behalf of a user are sent impersonated and decided by it.
   const sim = await startSimulator({
     crds: [...butlerCrds(), ...kamajiCrds()],
-    seed: o.seed ?? baseSeed(),
+    seed: [...apiUsersRbac(), ...(o.seed ?? baseSeed())],
     bookmarkIntervalMs: 1000,
   });
   let server: TestServer;

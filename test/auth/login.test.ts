@@ -93,7 +93,7 @@ describe('login with default settings', () => {
     ]) {
       const a = await send(server.url, 'POST', '/api/auth/login', { body });
       assert.equal(a.status, 400, JSON.stringify(body));
-      assert.deepEqual(a.json, { error: 'username and password are required' });
+      assert.deepEqual(a.json, { error: 'Email/username and password are required' });
     }
   });
 
@@ -103,7 +103,7 @@ describe('login with default settings', () => {
         body: { username: 'mallory', password: `guess-${i}` },
       });
       assert.equal(a.status, 401, `attempt ${i + 1}`);
-      assert.deepEqual(a.json, { error: 'invalid credentials' });
+      assert.deepEqual(a.json, { error: 'Invalid email or password' });
       assert.equal(sessionCookieLine(a), undefined);
     }
     const locked = await send(server.url, 'POST', '/api/auth/login', {
@@ -122,7 +122,7 @@ describe('login with default settings', () => {
     const wrongName = await send(server.url, 'POST', '/api/auth/login', {
       body: { username: 'root', password: TEST_ADMIN_PASSWORD },
     });
-    assert.deepEqual([wrongName.status, wrongName.json], [401, { error: 'invalid credentials' }]);
+    assert.deepEqual([wrongName.status, wrongName.json], [401, { error: 'Invalid email or password' }]);
   });
 });
 

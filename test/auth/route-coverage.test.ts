@@ -16,6 +16,8 @@ const PUBLIC_ROUTES: Record<string, string> = {
   'GET /api/auth/callback': 'the identity provider redirects the browser back here',
   'GET /api/auth/invite/:token': 'an invited user checks the invite link before having a password',
   'POST /api/auth/set-password': 'an invited user sets the first password with the invite token',
+  'POST /api/auth/logout':
+    'logging out without a session succeeds (clears the cookie, revokes nothing): test/auth/logout.test.ts',
   'GET /ws/clusters':
     'data-less public mode for the console before login (docs/api.md §6.2); the route refuses data itself',
   'HEAD /ws/clusters': 'as GET /ws/clusters',
@@ -120,7 +122,7 @@ test('the public routes stay public', async () => {
   assert.equal((await send(server.url, 'GET', '/healthz')).status, 200);
   const bad = await send(server.url, 'POST', '/api/auth/login', { body: { username: 'admin', password: 'wrong' } });
   assert.equal(bad.status, 401);
-  assert.deepEqual(bad.json, { error: 'invalid credentials' });
+  assert.deepEqual(bad.json, { error: 'Invalid email or password' });
 });
 
 /** Outcome of a WebSocket upgrade without a session: an HTTP status, or the close code and text after an upgrade. */

@@ -49,7 +49,7 @@ async function me(jwt: string): Promise<number> {
   const bearer = await send(server.url, 'GET', '/api/auth/me', { headers: { authorization: `Bearer ${jwt}` } });
   const cookie = await send(server.url, 'GET', '/api/auth/me', { headers: { cookie: `butler_session=${jwt}` } });
   assert.equal(cookie.status, bearer.status, 'cookie and bearer agree');
-  if (bearer.status === 401) assert.deepEqual(bearer.json, { error: 'invalid or expired token' });
+  if (bearer.status === 401) assert.deepEqual(bearer.json, { error: 'invalid session' });
   return bearer.status;
 }
 

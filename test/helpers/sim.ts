@@ -1,18 +1,37 @@
-// A simulator prepared like a Butler management cluster: the Butler CRDs and the system and tenant namespaces.
+// A simulator prepared like a Butler management cluster: the Butler CRDs, the system and tenant namespaces, and the
+// RBAC of deploy/base/api-users.yaml (what users may do when the server writes on their behalf, impersonated).
 
-import { butlerCrds } from '../../sim/crds.js';
+import { apiUsersRbac, butlerCrds, fullAccessRbac } from '../../sim/crds.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/index.js';
 
 export function namespace(name: string): object {
   return { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
 }
 
+type Named = { kind?: string; metadata?: { name?: string } };
+const key = (o: object) => `${(o as Named).kind}/${(o as Named).metadata?.name}`;
+
+/** The Butler simulator; an object of the api-users RBAC that `opts.seed` brings itself replaces the default. */
 export function startButlerSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  const own = new Set((opts.seed ?? []).map(key));
   return startSimulator({
     crds: butlerCrds(),
     ...opts,
-    seed: [namespace('butler-system'), namespace('butler-tenants'), ...(opts.seed ?? [])],
+    seed: [
+      namespace('butler-system'),
+      namespace('butler-tenants'),
+      ...apiUsersRbac().filter((o) => !own.has(key(o))),
+      ...(opts.seed ?? []),
+    ],
   });
+}
+
+/**
+ * A ClusterRole allowing everything, bound to one user: what a site gives its platform admins so that kubectl
+ * through the management proxy (sent as that user) may do what the server's own account could.
+ */
+export function clusterAdminFor(user: string): object[] {
+  return fullAccessRbac(user, 'test-cluster-admin');
 }
 
 /** A request to the simulator with its token; throws unless it answers 2xx. Resolves with the JSON answer. */

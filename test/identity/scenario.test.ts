@@ -172,6 +172,33 @@ test('invite, set password, team-filtered REST and live views, promotion and dis
   );
   assert.equal((await jane.call('POST', '/api/clusters', clusterBody('j2', 'team-b'))).status, 403, 'not in team-b');
 
+  // The management cluster received her writes as her (its audit log): impersonated by the server's account, in
+  // the groups butler-api-users and system:authenticated; the admin's team writes likewise as the admin.
+  assert.equal((await jane.call('PATCH', '/api/clusters/team-a/j1/scale', { replicas: 3 })).status, 200);
+  assert.equal((await jane.call('DELETE', '/api/clusters/team-a/j1')).status, 200);
+  const asJane = sim.audit.filter((e) => e.impersonatedUser?.username === 'jane.doe@example.com');
+  const janeWrites = asJane
+    .filter((e) => e.verb !== 'get' && e.verb !== 'list')
+    .map(
+      (e) =>
+        `${e.verb} ${e.objectRef.resource} ${e.objectRef.namespace}/${e.objectRef.name ?? ''} ${e.responseStatus.code}`,
+    );
+  assert.deepEqual(janeWrites, [
+    'create tenantclusters team-a/ 201',
+    'patch tenantclusters team-a/j1 200',
+    'delete tenantclusters team-a/j1 200',
+  ]);
+  for (const e of asJane) {
+    assert.deepEqual(e.impersonatedUser!.groups, ['butler-api-users', 'system:authenticated']);
+    assert.equal(e.user.username, 'admin', "sent by the server's own account (the simulator's admin token here)");
+  }
+  const teamCreates = sim.audit.filter((e) => e.verb === 'create' && e.objectRef.resource === 'teams');
+  assert.deepEqual(
+    teamCreates.map((e) => e.impersonatedUser?.username),
+    teamCreates.map(() => 'admin@butler.local'),
+  );
+  assert.ok(teamCreates.length >= 2);
+
   // Disabling: REST refused and the socket closed within 2 s, on the same session.
   const disabledAt = Date.now();
   assert.equal((await admin.call('POST', '/api/admin/users/jane-doe/disable')).status, 200);

@@ -1,6 +1,6 @@
 // Shared set-up of the identity tests: a simulator like a Butler management cluster with two team namespaces and
 // a ProviderConfig, the real server, and a small JSON client per session (cookie jar of one).
-import { butlerCrds } from '../../sim/crds.js';
+import { apiUsersRbac, butlerCrds } from '../../sim/crds.js';
 import { startSimulator, type Simulator } from '../../sim/index.js';
 import { ns, providerConfig } from '../api/fixture.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -42,7 +42,11 @@ export const identitySeed = () => [
 export async function startIdentityWorld(
   seed: object[] = identitySeed(),
 ): Promise<{ sim: Simulator; server: TestServer }> {
-  const sim = await startSimulator({ crds: butlerCrds(), seed, bookmarkIntervalMs: 500 });
+  const sim = await startSimulator({
+    crds: butlerCrds(),
+    seed: [...apiUsersRbac(), ...seed],
+    bookmarkIntervalMs: 500,
+  });
   try {
     const server = await startTestServer({ sim });
     return { sim, server };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../sim/index.js';
 import { servingCert } from '../../sim/tls.js';
 import { butlerCrds } from '../../sim/crds.js';
-import { markTenantClusterReady, startButlerSimulator, tenantClusterSeed } from '../helpers/sim.js';
+import { clusterAdminFor, markTenantClusterReady, startButlerSimulator, tenantClusterSeed } from '../helpers/sim.js';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../helpers/server.js';
 import type { Services } from '../../src/services.js';
 
@@ -69,7 +69,14 @@ export async function startProxyEnv(o: ProxyEnvOptions = {}): Promise<ProxyEnv> 
     const fixture = { namespace: TENANT_NS, name: TENANT, tenantNamespace: 'tn-dev', kubeconfig: tenant.kubeconfig };
     const mgmt = await startButlerSimulator({
       bookmarkIntervalMs: 1000,
-      seed: [namespace('tn-dev'), ...tenantClusterSeed(fixture), ...(o.mgmtSeed ?? [])],
+      // The proxy sends management requests as the user: the test admin gets full rights there, as a site would
+      // give its platform admins (users other than admin@butler.local keep only the api-users role).
+      seed: [
+        namespace('tn-dev'),
+        ...tenantClusterSeed(fixture),
+        ...clusterAdminFor('admin@butler.local'),
+        ...(o.mgmtSeed ?? []),
+      ],
     });
     cleanups.push(() => mgmt.stop());
     await markTenantClusterReady(mgmt, fixture);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Simulator } from '../../sim/index.js';
 import { startServerProcess, type ServerProcess } from '../helpers/process.js';
 import { login } from '../helpers/server.js';
-import { startButlerSimulator } from '../helpers/sim.js';
+import { clusterAdminFor, startButlerSimulator } from '../helpers/sim.js';
 import { namespace, open, readAll, request, type Answer } from './fixture.js';
 
 const PASSWORD = 'memory-test-password';
@@ -35,7 +35,8 @@ before(async () => {
     metadata: { name: `big-${i}`, namespace: 'big' },
     data: { filler },
   }));
-  sim = await startButlerSimulator({ seed: [namespace('big'), ...items] });
+  // The proxy reads as the user: the test admin has full rights on the management cluster.
+  sim = await startButlerSimulator({ seed: [namespace('big'), ...clusterAdminFor('admin@butler.local'), ...items] });
   proc = await startServerProcess({
     args: ['--kubeconfig', sim.kubeconfigPath, '--addr', '127.0.0.1:0'],
     env: {
