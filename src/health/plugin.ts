@@ -1,7 +1,8 @@
 // /healthz (process alive, no Kubernetes call) and /readyz (docs/api.md §8).
 
 import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { App } from '../http/app-type.js';
 import type { ReadinessCheck } from './readiness.js';
 
 export interface HealthOptions {
@@ -10,13 +11,24 @@ export interface HealthOptions {
   shuttingDown: () => boolean;
 }
 
-async function healthPluginImpl(app: FastifyInstance, opts: HealthOptions): Promise<void> {
-  app.get('/healthz', async (_request, reply) => {
+const HealthAnswer = Type.Object({ status: Type.Literal('ok') });
+const ReadinessAnswer = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('not ready')]),
+  checks: Type.Record(Type.String(), Type.String(), { description: 'Each check: "ok" or why it is not ready' }),
+});
+
+async function healthPluginImpl(app: App, opts: HealthOptions): Promise<void> {
+  const healthz = { summary: 'The process is alive (no Kubernetes call)', response: { 200: HealthAnswer } };
+  app.get('/healthz', { schema: healthz }, async (_request, reply) => {
     reply.header('cache-control', 'no-store');
-    return { status: 'ok' };
+    return { status: 'ok' as const };
   });
 
-  app.get('/readyz', async (_request, reply) => {
+  const readyz = {
+    summary: 'Whether this replica serves requests (caches synced, Kubernetes reachable)',
+    response: { 200: ReadinessAnswer, 503: ReadinessAnswer },
+  };
+  app.get('/readyz', { schema: readyz }, async (_request, reply) => {
     reply.header('cache-control', 'no-store');
     if (opts.shuttingDown()) {
       return reply.code(503).send({ status: 'not ready', checks: { server: 'shutting down' } });

@@ -7,6 +7,8 @@
 // `snapshot` (or, with `?resourceVersion=`, the missed events or a `resync`) and then every change, until its session
 // is revoked or expires (4401). Server shutdown (1001) is done by app.ts for every WebSocket.
 import fp from 'fastify-plugin';
+import { Type } from '@sinclair/typebox';
+import { QueryValue, WEBSOCKET_UPGRADE } from '../http/route-schemas.js';
 import type {} from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
@@ -212,6 +214,13 @@ async function liveUpdatesPluginImpl(app: FastifyInstance, opts: LiveUpdatesOpti
   app.route({
     method: 'GET',
     url: LIVE_CLUSTERS_PATH,
+    schema: {
+      summary: 'Live TenantCluster updates and notifications (WebSocket; data-less before login)',
+      querystring: Type.Object({
+        resourceVersion: Type.Optional(QueryValue('Resume after this version')),
+      }),
+      response: { 101: WEBSOCKET_UPGRADE },
+    },
     preValidation: checkUpgrade,
     handler: async (_request: FastifyRequest, reply: FastifyReply) => {
       reply.header('upgrade', 'websocket');

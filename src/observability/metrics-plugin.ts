@@ -5,6 +5,8 @@ import fp from 'fastify-plugin';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Type } from '@sinclair/typebox';
+import type { App } from '../http/app-type.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RevocationStore } from '../auth/revocations.js';
 import { parseAddr } from '../config/parse.js';
@@ -53,12 +55,21 @@ function addScrapeSources(app: FastifyInstance, opts: MetricsPluginOptions): voi
   app.addHook('onClose', async () => removeSource());
 }
 
-async function metricsPluginImpl(app: FastifyInstance, opts: MetricsPluginOptions): Promise<void> {
+/** An admin session (cookie or Bearer) or the metrics token as Bearer. */
+const METRICS_SECURITY: Record<string, string[]>[] = [{ cookieAuth: [] }, { bearerAuth: [] }];
+
+async function metricsPluginImpl(app: App, opts: MetricsPluginOptions): Promise<void> {
   const { metrics } = opts.services;
   installHttpMetrics(app, metrics);
   addScrapeSources(app, opts);
 
-  app.get('/metrics', async (request, reply) => {
+  const schema = {
+    summary: 'Prometheus metrics (an admin session or the metrics token)',
+    produces: 'text/plain',
+    security: METRICS_SECURITY,
+    response: { 200: Type.String({ description: 'Prometheus text format' }) },
+  };
+  app.get('/metrics', { schema }, async (request, reply) => {
     const adminSession = request.principal?.platformRole === 'admin';
     if (!adminSession && !tokenMatches(bearer(request), opts.config.metrics.token)) {
       throw unauthorized('metrics require an admin session or the metrics token');

@@ -2,6 +2,7 @@
 // Bodies stream both ways (a watch flows event by event, a large list is never held whole); upgrades (exec,
 // attach, port-forward) are spliced end to end. Sessions, Origin and CSRF rules come from the auth hook.
 import fp from 'fastify-plugin';
+import { Type } from '@sinclair/typebox';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -304,7 +305,20 @@ async function proxyPluginImpl(app: FastifyInstance, opts: ProxyPluginOptions): 
   // parent only when that parent is a route itself, and the route-coverage test reads the printed tree.
   for (const prefix of [MANAGEMENT_PREFIX, TENANT_PREFIX]) {
     for (const url of [`${prefix}/`, `${prefix}/*`])
-      app.route({ method: METHODS, url, preHandler: proxyUpgrade, handler: proxyHttp });
+      app.route({
+        method: METHODS,
+        url,
+        schema: {
+          summary: `Kubernetes API of the ${prefix === MANAGEMENT_PREFIX ? 'management cluster' : 'tenant cluster <ns>/<name>'}, passed through as the user (HTTP and WebSocket)`,
+          ...(url.endsWith('*')
+            ? { params: Type.Object({ '*': Type.String({ description: 'The Kubernetes API path' }) }) }
+            : {}),
+          // Bodies and answers pass through unchanged (any media type); nothing is parsed or serialised here.
+          response: { 200: Type.Unknown({ description: 'The Kubernetes API answer' }) },
+        },
+        preHandler: proxyUpgrade,
+        handler: proxyHttp,
+      });
   }
 }
 

@@ -5,6 +5,8 @@
 // re-checked: access lost ends them (4403, disabled or deleted users 4401), a downgrade makes them read-only.
 import type {} from '@fastify/websocket';
 import fp from 'fastify-plugin';
+import { Type } from '@sinclair/typebox';
+import { QueryValue, WEBSOCKET_UPGRADE } from '../http/route-schemas.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { clientAddress } from '../auth/address.js';
@@ -237,6 +239,15 @@ async function terminalPluginImpl(app: FastifyInstance, opts: TerminalPluginOpti
     app.route({
       method: 'GET',
       url,
+      schema: {
+        summary: 'A browser terminal (WebSocket): management shell, tenant shell or pod exec',
+        params: Type.Object(Object.fromEntries([...url.matchAll(/:(\w+)/g)].map(([, name]) => [name!, Type.String()]))),
+        querystring: Type.Object({
+          podNamespace: Type.Optional(QueryValue('Namespace of the pod (pod exec)')),
+          session: Type.Optional(QueryValue('Reattach to this detached session')),
+        }),
+        response: { 101: WEBSOCKET_UPGRADE },
+      },
       preValidation: async (request: FastifyRequest) => {
         if (!request.ws) return;
         const origin = request.headers.origin;
