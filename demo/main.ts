@@ -356,6 +356,7 @@ export async function runDemo(argv: string[]): Promise<void> {
     sso,
     waitForSso: false,
   });
+  let stopping = false;
   process.stdout.write(
     [
       '',
@@ -380,12 +381,13 @@ export async function runDemo(argv: string[]): Promise<void> {
         ].join('\n') + '\n',
       );
     },
-    (err: unknown) =>
+    (err: unknown) => {
+      if (stopping) return; // Ctrl-C while it was starting
       process.stderr.write(
         `demo: single sign-on did not start (${err instanceof Error ? err.message : String(err)}); the password login works\n`,
-      ),
+      );
+    },
   );
-  let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;

@@ -13,7 +13,7 @@ import { linkSsoUser } from './sso-users.js';
 
 export interface SsoPluginOptions {
   config: Config;
-  services: Pick<Services, 'kube' | 'identity' | 'sso' | 'impersonationFor'>;
+  services: Pick<Services, 'kube' | 'identity' | 'sso' | 'kubeFor'>;
 }
 
 async function ssoPluginImpl(app: App, opts: SsoPluginOptions): Promise<void> {
@@ -57,11 +57,8 @@ async function ssoPluginImpl(app: App, opts: SsoPluginOptions): Promise<void> {
   registerIdpRoutes(app, {
     config,
     kube: services.kube,
-    // Administrators' IdentityProvider writes reach the management cluster as themselves (impersonated).
-    kubeFor: (request) => {
-      const who = services.impersonationFor?.(request);
-      return who ? services.kube.as(who) : services.kube;
-    },
+    // Administrators' IdentityProvider reads and writes reach the management cluster as themselves (impersonated).
+    kubeFor: (request) => services.kubeFor(request),
     registry: sso.registry,
   });
 }

@@ -128,7 +128,16 @@ export async function startTestIdp(opts: TestIdpOptions): Promise<TestIdp> {
     s.on('close', () => sockets.delete(s));
   });
 
+  // oidc-provider's own in-memory store under another class: the same storage without its console warning that
+  // this is not for production (printed in red on every demo start; this IdP is for tests and the demo only).
+  const memoryAdapterPath = 'oidc-provider/lib/adapters/memory_adapter.js';
+  const { default: MemoryAdapter } = (await import(memoryAdapterPath)) as {
+    default: NonNullable<Configuration['adapter']> & (new (name: string) => object);
+  };
+  const QuietMemoryAdapter = class extends MemoryAdapter {};
+
   const configuration = (): Configuration => ({
+    adapter: QuietMemoryAdapter as NonNullable<Configuration['adapter']>,
     clients: clients.map((c) => ({
       client_id: c.clientId,
       client_secret: c.clientSecret,
