@@ -29,7 +29,8 @@ import { harvesterCrds, harvesterResources } from './harvester-resources.js';
 import { platformSeed } from './platform-seed.js';
 import { startProviderEndpoints, type ProviderEndpoints } from './provider-endpoints.js';
 import { demoSeed, MANAGEMENT_VERSION, PLATFORM_ADDONS, TENANT_NAMESPACE } from './seed.js';
-import { DEMO_IDP_DISPLAY_NAME, demoIdpTls, seedDemoSso, startDemoSso, type DemoSso } from './sso.js';
+import { demoTeams, demoUserObjects, demoUsers, type DemoUser } from './identity.js';
+import { DEMO_IDP_DISPLAY_NAME, DEMO_IDP_NAME, demoIdpTls, seedDemoSso, startDemoSso, type DemoSso } from './sso.js';
 import { nodeObject } from './tenant-sim.js';
 
 export const DEFAULT_DEMO_ADDR = '127.0.0.1:8080';
@@ -73,6 +74,8 @@ export interface Demo {
   username: string;
   /** The generated password, or undefined when the environment gave one (or a hash). */
   password: string | undefined;
+  /** Internal users in teams whose clusters differ, with passwords generated at this start (demo/identity.ts). */
+  users: DemoUser[];
   config: Config;
   app: FastifyInstance;
   services: Services;
@@ -171,6 +174,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
       proxmox: { tokenId: 'butler@pve!demo', tokenSecret: randomBytes(16).toString('hex') },
     });
     cleanup.push(() => providers.stop());
+    const users = demoUsers();
     const management = await startSimulator({
       name: 'demo-management',
       kubernetesVersion: MANAGEMENT_VERSION,
@@ -188,6 +192,8 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
           tenantNamespace: TENANT_NAMESPACE,
           tenantNamespaceOf: (c) => tenantNamespaceFor(TENANT_NAMESPACE, c),
         }),
+        demoTeams(users, DEMO_IDP_NAME),
+        await demoUserObjects(users),
       ),
     });
     cleanup.push(() => management.stop());
@@ -265,6 +271,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
       kubectlUrl,
       username: config.auth.adminUsername,
       password,
+      users,
       config,
       app,
       services,
@@ -366,6 +373,8 @@ export async function runDemo(argv: string[]): Promise<void> {
       `  Password: ${demo.password ?? '(the one you set in BUTLER_ADMIN_PASSWORD)'}`,
       `  kubectl:  ${demo.kubectlUrl} (HTTPS; download a kubeconfig on the console page, then`,
       '            kubectl --kubeconfig <downloaded file> get nodes)',
+      'Team users (password login; each sees only the clusters of their team):',
+      ...demo.users.map((u) => `  ${u.username.padEnd(8)} / ${u.password}  (${u.description})`),
       sso ? 'Single sign-on is starting; its users follow. Press Ctrl-C to stop.' : 'Press Ctrl-C to stop.',
       '',
     ].join('\n') + '\n',

@@ -2,6 +2,7 @@
 // ProviderConfigs with their credentials, an addon catalog, two ManagementAddons and three TenantClusters
 // (Ready, Provisioning, Failed).
 import { apiUsersRbac, fullAccessRbac } from '../sim/crds.js';
+import { DEMO_CLUSTER_TEAMS } from './identity.js';
 import { FINALIZER } from './kube-writes.js';
 import { adminSecretName, tenantNamespaceFor, type PlatformAddon } from './controller.js';
 import type { ProviderCredentials } from './provider-endpoints.js';
@@ -222,6 +223,7 @@ function addonDefinition(a: AddonDef) {
 }
 
 function cluster(name: string, provider: string, workers: number, version: string, status: Record<string, unknown>) {
+  const team = DEMO_CLUSTER_TEAMS[name];
   return {
     apiVersion: API_VERSION,
     kind: 'TenantCluster',
@@ -230,8 +232,10 @@ function cluster(name: string, provider: string, workers: number, version: strin
       namespace: TENANT_NAMESPACE,
       finalizers: [FINALIZER],
       annotations: { 'butler.butlerlabs.dev/created-by': 'admin' },
+      ...(team ? { labels: { 'butler.butlerlabs.dev/team': team } } : {}),
     },
     spec: {
+      ...(team ? { teamRef: { name: team } } : {}),
       kubernetesVersion: version,
       providerConfigRef: { name: provider, namespace: SYSTEM_NAMESPACE },
       workers: { replicas: workers, machineTemplate: { cpu: 4, memory: '8Gi', diskSize: '50Gi' } },

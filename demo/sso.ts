@@ -1,6 +1,7 @@
 // Single sign-on in the demo: a real OpenID Provider (test/helpers/oidc-idp.ts) on https://127.0.0.1 with three users,
-// the IdentityProvider object Butler signs in with, and two teams whose group bindings give those users their roles:
-// a platform admin (group butler-platform-admins), an operator of team payments and a viewer of team analytics.
+// the IdentityProvider object Butler signs in with; the demo's teams (demo/identity.ts) bind its groups, which give
+// those users their roles: a platform admin (group butler-platform-admins), an operator of team payments and a viewer
+// of team analytics.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ export interface DemoSsoUser extends IdpUser {
 export interface DemoSso {
   idp: TestIdp;
   users: DemoSsoUser[];
-  /** Objects for the management cluster: the client secret, the IdentityProvider and the teams. */
+  /** Objects for the management cluster: the client secret and the IdentityProvider. */
   objects(serverUrl: string): object[];
   /** Registers Butler as a client of the IdP (redirect URL of the running server). */
   registerClient(serverUrl: string): void;
@@ -95,12 +96,6 @@ export async function startDemoSso(tls: DemoIdpTls): Promise<DemoSso> {
       });
     },
     objects(serverUrl) {
-      const team = (name: string, displayName: string, group: string, role: string) => ({
-        apiVersion: 'butler.butlerlabs.dev/v1alpha1',
-        kind: 'Team',
-        metadata: { name },
-        spec: { displayName, access: { users: [], groups: [{ name: group, role, identityProvider: DEMO_IDP_NAME }] } },
-      });
       return [
         {
           apiVersion: 'v1',
@@ -137,33 +132,20 @@ export async function startDemoSso(tls: DemoIdpTls): Promise<DemoSso> {
             platformRoleGroups: [{ name: PLATFORM_ADMIN_GROUP, role: 'admin' }],
           },
         },
-        team('payments', 'Payments', 'payments-operators', 'operator'),
-        team('analytics', 'Analytics', 'analytics-viewers', 'viewer'),
       ];
     },
     stop: () => idp.stop(),
   };
 }
 
-/** Which demo clusters belong to which team (the third stays platform-level). */
-export const DEMO_CLUSTER_TEAMS: Record<string, string> = { production: 'payments', staging: 'analytics' };
-
-/** Creates the SSO objects and gives the demo clusters their teams. */
+/** Creates the SSO objects (the teams binding the IdP's groups come with the seed: demo/identity.ts). */
 export async function seedDemoSso(kube: KubeClient, sso: DemoSso, serverUrl: string): Promise<void> {
   for (const o of sso.objects(serverUrl)) {
     const kind = (o as { kind: string }).kind;
     const path =
       kind === 'Secret'
         ? '/api/v1/namespaces/butler-system/secrets'
-        : `/apis/butler.butlerlabs.dev/v1alpha1/${kind === 'Team' ? 'teams' : 'identityproviders'}`;
+        : '/apis/butler.butlerlabs.dev/v1alpha1/identityproviders';
     await kube.request({ method: 'POST', path, body: o });
-  }
-  for (const [cluster, team] of Object.entries(DEMO_CLUSTER_TEAMS)) {
-    await kube.request({
-      method: 'PATCH',
-      path: `/apis/butler.butlerlabs.dev/v1alpha1/namespaces/butler-tenants/tenantclusters/${cluster}`,
-      contentType: 'application/merge-patch+json',
-      body: { spec: { teamRef: { name: team } } },
-    });
   }
 }

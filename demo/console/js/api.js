@@ -1,4 +1,6 @@
-// Same-origin JSON calls. The session is the HttpOnly cookie the login sets; this code never sees the token.
+// Same-origin JSON calls. The session is the HttpOnly cookie the login sets; this code never sees the token. The
+// selected team goes along as X-Butler-Team, as the Butler Console sends it.
+import { selectedTeam } from './session.js';
 
 export class ApiError extends Error {
   constructor(status, message) {
@@ -11,7 +13,7 @@ export async function api(method, path, body) {
   const res = await fetch(path, {
     method,
     credentials: 'same-origin',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(selectedTeam() ? { 'x-butler-team': selectedTeam() } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   let json;

@@ -6,6 +6,7 @@ import { clusterDetailView } from './cluster-detail.js';
 import { clear, start } from './live.js';
 import { managementView } from './management.js';
 import { providersView } from './providers.js';
+import { currentRole, isPlatform, onSessionChange, selectTeam, selectedTeam, setMe } from './session.js';
 import { terminalView } from './terminal.js';
 
 const $ = (id) => document.getElementById(id);
@@ -31,7 +32,42 @@ function render() {
   for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('active', a.dataset.nav === page);
 }
 
+/** The team switcher: platform roles may also work across all teams; the role shown is the one that counts. */
+function drawSession(me) {
+  const select = $('team-switcher');
+  const teams = me?.teams ?? [];
+  const options = [
+    ...(isPlatform() ? [{ value: '', label: 'All teams' }] : []),
+    ...teams.map((t) => ({ value: t.name, label: `${t.name} (${t.role})` })),
+  ];
+  select.replaceChildren(
+    ...options.map((o) => {
+      const option = document.createElement('option');
+      option.value = o.value;
+      option.textContent = o.label;
+      return option;
+    }),
+  );
+  select.value = selectedTeam();
+  $('team-box').hidden = !me || options.length === 0;
+  const role = currentRole();
+  $('role').textContent = me
+    ? role
+      ? `${role}${isPlatform() && !selectedTeam() ? ' (platform)' : ''}`
+      : 'no team'
+    : '';
+  for (const a of document.querySelectorAll('[data-nav="management"]')) a.hidden = !isPlatform();
+}
+
+$('team-switcher').addEventListener('change', (ev) => selectTeam(ev.currentTarget.value));
+
+onSessionChange(() => {
+  if (!$('app-view').hidden) render();
+});
+
 function showLogin() {
+  setMe(undefined);
+  drawSession(undefined);
   current?.dispose?.();
   current = undefined;
   $('app-view').replaceChildren();
@@ -69,7 +105,10 @@ async function showSsoButtons() {
   if (code) $('login-error').textContent = errorMessages[code] ?? `Sign-in failed (${code}).`;
 }
 
-function showApp(username) {
+function showApp(me) {
+  const username = me.name || me.email || me.username;
+  setMe(me);
+  drawSession(me);
   $('login-view').hidden = true;
   $('app-view').hidden = false;
   $('nav').hidden = false;
@@ -88,7 +127,7 @@ $('login-form').addEventListener('submit', async (ev) => {
       username: form.elements.username.value,
       password: form.elements.password.value,
     });
-    showApp(res.user.name || res.user.email || res.user.username);
+    showApp(res.user);
   } catch (err) {
     $('login-error').textContent = err.message;
   }
@@ -113,6 +152,6 @@ window.addEventListener('hashchange', () => {
 
 start();
 get('/api/auth/me').then(
-  (me) => showApp(me.name || me.email || me.username),
+  (me) => showApp(me),
   () => showLogin(),
 );

@@ -1,4 +1,5 @@
 // One cluster: status, scale, delete, nodes (refreshed while open), addons, events, and its terminal.
+import { canOperate } from './session.js';
 import { del, get, patch } from './api.js';
 import { clusterCertificates } from './cluster-certificates.js';
 import { clusterEditForm } from './cluster-edit.js';
@@ -177,7 +178,10 @@ export function clusterDetailView(namespace, name) {
         h('span', { id: 'cluster-name' }, `${namespace}/${name}`),
       ),
       summary,
-      h('div', { class: 'row' }, h('label', {}, 'Workers', replicas), scaleButton, terminalLink, deleteButton),
+      // Scale and delete for operators and admins; viewers get the read-only terminal only.
+      canOperate()
+        ? h('div', { class: 'row' }, h('label', {}, 'Workers', replicas), scaleButton, terminalLink, deleteButton)
+        : h('div', { class: 'row' }, terminalLink, h('span', { class: 'muted' }, 'read-only terminal')),
       h('div', { class: 'row' }, kubeconfig),
       error,
     ),

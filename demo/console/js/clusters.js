@@ -2,6 +2,7 @@
 import { get, post } from './api.js';
 import { h, phaseBadge, table } from './dom.js';
 import { clusterList, onChange } from './live.js';
+import { canOperate, inSelectedTeam, selectedTeam } from './session.js';
 
 function workers(c) {
   const desired = c.spec?.workers?.replicas ?? '?';
@@ -65,13 +66,14 @@ function createForm(onCreated) {
 export function clustersView() {
   const body = h('div');
   const draw = () => {
-    const list = clusterList();
+    const list = clusterList().filter(inSelectedTeam);
     const rows = list.map((c) =>
       h(
         'tr',
         { 'data-cluster': `${c.metadata.namespace}/${c.metadata.name}` },
         h('td', {}, h('a', { href: `#/clusters/${c.metadata.namespace}/${c.metadata.name}` }, c.metadata.name)),
         h('td', {}, c.metadata.namespace),
+        h('td', { class: 'team' }, c.spec?.teamRef?.name ?? '—'),
         h('td', {}, phaseBadge(c.status?.phase)),
         h('td', {}, c.spec?.kubernetesVersion ?? ''),
         h('td', {}, c.spec?.providerConfigRef?.name ?? ''),
@@ -81,11 +83,20 @@ export function clustersView() {
     body.replaceChildren(
       list.length === 0
         ? h('p', { class: 'muted' }, 'No clusters yet.')
-        : table(['Name', 'Namespace', 'Phase', 'Kubernetes', 'Provider', 'Workers'], rows, { id: 'clusters' }),
+        : table(['Name', 'Namespace', 'Team', 'Phase', 'Kubernetes', 'Provider', 'Workers'], rows, { id: 'clusters' }),
     );
   };
   draw();
   const off = onChange(draw);
-  const el = h('div', {}, h('section', { class: 'card' }, h('h2', {}, 'Tenant clusters'), body), createForm(draw));
+  // Viewers see the clusters only; creating is for operators and admins (of the selected team).
+  const heading = selectedTeam() ? `Tenant clusters of team ${selectedTeam()}` : 'Tenant clusters';
+  const el = h(
+    'div',
+    {},
+    h('section', { class: 'card' }, h('h2', {}, heading), body),
+    ...(canOperate()
+      ? [createForm(draw)]
+      : [h('p', { class: 'muted', id: 'read-only' }, 'Read-only: your role here is viewer.')]),
+  );
   return { el, dispose: off };
 }
