@@ -23,7 +23,11 @@ describe('Butler CRD manifests', () => {
         'addondefinition.yaml',
         'butlerconfig.yaml',
         'identityprovider.yaml',
+        'ipallocation.yaml',
+        'loadbalancerrequest.yaml',
+        'machinerequest.yaml',
         'managementaddon.yaml',
+        'networkpool.yaml',
         'providerconfig.yaml',
         'team.yaml',
         'tenantaddon.yaml',
@@ -31,7 +35,7 @@ describe('Butler CRD manifests', () => {
         'user.yaml',
       ],
     );
-    assert.equal(crds.length, 9);
+    assert.equal(crds.length, 13);
   });
 
   it('declares the names, scope, short names and subresources of the Butler API', () => {
