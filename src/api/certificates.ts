@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { App } from '../http/app-type.js';
 import { badRequest, conflict, HttpError, notFound } from '../http/errors.js';
 import { principalOf } from '../identity/auth-routes.js';
-import { ANNOTATION_CERT_ROTATE, CONTROL_PLANE_LABELS } from '../kube/butler.js';
+import { ANNOTATION_CERT_ROTATE, ANNOTATION_ROTATION_REQUEST, CONTROL_PLANE_LABELS } from '../kube/butler.js';
 import { toHttpError } from '../kube/errors.js';
 import { controlPlaneNamespace } from './cluster-resources.js';
 import { ClusterParams, getTenantCluster } from './clusters.js';
@@ -82,6 +82,30 @@ const RotationEventSchema = Type.Object(
   { title: 'RotationEvent' },
 );
 
+const RotationStatusSchema = Type.Object(
+  {
+    type: Type.Optional(Type.String()),
+    initiatedBy: Type.Optional(Type.String()),
+    initiatedAt: Type.Optional(Type.String()),
+    completedAt: Type.Optional(Type.String()),
+    status: Type.Union([Type.Literal('in_progress'), Type.Literal('completed'), Type.Literal('unknown')]),
+    affectedSecrets: Type.Array(Type.String()),
+    message: Type.String(),
+  },
+  { title: 'RotationStatus' },
+);
+
+const CategoryParams = Type.Object({
+  ns: ClusterParams.properties.ns,
+  name: ClusterParams.properties.name,
+  category: Type.String(),
+});
+
+const CategoryCertificatesSchema = Type.Object(
+  { category: Type.String(), certificates: Type.Array(CertificateInfoSchema) },
+  { title: 'CategoryCertificates' },
+);
+
 interface ControlPlaneSecrets {
   tcpNamespace: string;
   /** The control plane's Secrets (not its datastore settings), with their category and certificates. */
@@ -130,6 +154,68 @@ function secretsToRotate(all: ControlPlaneSecrets['secrets'], type: 'all' | 'kub
     .filter(({ category }) => (type === 'kubeconfigs' ? category === 'kubeconfig' : category !== 'ca'))
     .map(({ secret }) => secret.metadata?.name ?? '')
     .filter(Boolean);
+}
+
+interface RotationRequest {
+  type: string;
+  by: string;
+  at: string;
+}
+
+function rotationRequestOf(s: CertificateSecret): RotationRequest | undefined {
+  const raw = s.metadata?.annotations?.[ANNOTATION_ROTATION_REQUEST];
+  if (!raw) return undefined;
+  try {
+    const r = JSON.parse(raw) as Partial<RotationRequest>;
+    return typeof r.type === 'string' && typeof r.by === 'string' && typeof r.at === 'string'
+      ? { type: r.type, by: r.by, at: r.at }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The latest rotation, read back from the Secrets: in progress while Kamaji's rotate annotation is still empty on any
+ * of them; completed once Kamaji has written its renewal time on every Secret of that request.
+ */
+export function rotationStatus(secrets: CertificateSecret[]): Static<typeof RotationStatusSchema> {
+  const requested = secrets
+    .map((secret) => ({ secret, request: rotationRequestOf(secret) }))
+    .filter((r): r is { secret: CertificateSecret; request: RotationRequest } => r.request !== undefined);
+  const latestAt = requested
+    .map((r) => r.request.at)
+    .sort()
+    .at(-1);
+  if (!latestAt)
+    return { status: 'unknown', affectedSecrets: [], message: 'no certificate rotation was requested through Butler' };
+  const latest = requested.filter((r) => r.request.at === latestAt);
+  const { type, by, at } = latest[0]!.request;
+  const affected = latest.map((r) => r.secret.metadata?.name ?? '').sort();
+  const pending = latest.filter((r) => rotating(r.secret));
+  if (pending.length)
+    return {
+      type,
+      initiatedBy: by,
+      initiatedAt: at,
+      status: 'in_progress',
+      affectedSecrets: affected,
+      message: `${pending.length} of ${affected.length} certificate Secret(s) still waiting for Kamaji`,
+    };
+  const renewedAt = latest
+    .map((r) => r.secret.metadata?.annotations?.[ANNOTATION_CERT_ROTATE] ?? '')
+    .filter(Boolean)
+    .sort()
+    .at(-1);
+  return {
+    type,
+    initiatedBy: by,
+    initiatedAt: at,
+    ...(renewedAt ? { completedAt: renewedAt } : {}),
+    status: 'completed',
+    affectedSecrets: affected,
+    message: `Kamaji renewed ${affected.length} certificate Secret(s)`,
+  };
 }
 
 function who(request: FastifyRequest): string {
@@ -207,6 +293,9 @@ export function registerCertificateRoutes(app: App, ctx: ApiContext): void {
           `no ${type === 'kubeconfigs' ? 'kubeconfig' : 'certificate'} Secrets of cluster "${ns}/${name}" in namespace "${tcpNamespace}"`,
         );
       const kube = ctx.kubeFor(request);
+      const initiatedBy = who(request);
+      const initiatedAt = new Date().toISOString();
+      const requestNote = JSON.stringify({ type, by: initiatedBy, at: initiatedAt });
       const marked: string[] = [];
       for (const secret of targets) {
         try {
@@ -214,7 +303,9 @@ export function registerCertificateRoutes(app: App, ctx: ApiContext): void {
             method: 'PATCH',
             path: paths.secret(tcpNamespace, secret),
             contentType: 'application/merge-patch+json',
-            body: { metadata: { annotations: { [ANNOTATION_CERT_ROTATE]: '' } } },
+            body: {
+              metadata: { annotations: { [ANNOTATION_CERT_ROTATE]: '', [ANNOTATION_ROTATION_REQUEST]: requestNote } },
+            },
           });
           marked.push(secret);
         } catch (err) {
@@ -232,12 +323,50 @@ export function registerCertificateRoutes(app: App, ctx: ApiContext): void {
       request.log.info({ cluster: `${ns}/${name}`, type, secrets: marked }, 'certificate rotation requested');
       return reply.code(202).send({
         type,
-        initiatedBy: who(request),
-        initiatedAt: new Date().toISOString(),
+        initiatedBy,
+        initiatedAt,
         status: 'in_progress',
         affectedSecrets: marked,
         message: `Kamaji renews ${marked.length} certificate Secret(s); the control plane picks up the new certificates when they are written`,
       });
+    },
+  );
+  app.get(
+    '/api/clusters/:ns/:name/certificates/rotation-status',
+    {
+      schema: {
+        summary: 'The latest certificate rotation of a tenant cluster requested through Butler, and how far it got',
+        params: ClusterParams,
+        response: { 200: RotationStatusSchema },
+      },
+    },
+    async (request) => {
+      const { ns, name } = request.params;
+      const { secrets } = await controlPlaneSecrets(ctx, ns, name);
+      return rotationStatus(secrets.map(({ secret }) => secret));
+    },
+  );
+
+  app.get(
+    '/api/clusters/:ns/:name/certificates/:category',
+    {
+      schema: {
+        summary: "A tenant cluster's control-plane certificates of one category",
+        params: CategoryParams,
+        response: { 200: CategoryCertificatesSchema },
+      },
+    },
+    async (request) => {
+      const { ns, name, category } = request.params;
+      if (!(CATEGORIES as readonly string[]).includes(category))
+        throw badRequest(`invalid certificate category "${category}": one of ${CATEGORIES.join(', ')}`, {
+          field: 'category',
+        });
+      const { secrets } = await controlPlaneSecrets(ctx, ns, name);
+      return {
+        category,
+        certificates: secrets.filter((s) => s.category === category).flatMap((s) => s.certificates),
+      };
     },
   );
 }

@@ -113,6 +113,8 @@ export const POLICY: Readonly<Record<string, Rule>> = {
   'GET /api/clusters/:ns/:name/load-balancers': cluster('read'),
   'GET /api/clusters/:ns/:name/tenantcontrolplane': cluster('read'),
   'GET /api/clusters/:ns/:name/certificates': cluster('read'),
+  'GET /api/clusters/:ns/:name/certificates/rotation-status': cluster('read'),
+  'GET /api/clusters/:ns/:name/certificates/:category': cluster('read'),
   // Renewing control-plane certificates restarts API server pods of the tenant: an operator's job for the platform.
   'POST /api/clusters/:ns/:name/certificates/rotate': R.pa,
   'GET /api/clusters/:ns/:name/addons': cluster('read'),

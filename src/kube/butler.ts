@@ -35,6 +35,8 @@ export const CONTROL_PLANE_LABELS = {
 } as const;
 /** Set to "" on a control-plane Secret, Kamaji renews its certificate and writes the renewal time as the value. */
 export const ANNOTATION_CERT_ROTATE = 'certs.kamaji.clastix.io/rotate';
+/** Written with the rotate request on each Secret: `{"type", "by", "at"}` of the rotation that asked for it. */
+export const ANNOTATION_ROTATION_REQUEST = 'butler.butlerlabs.dev/certificate-rotation';
 
 export const paths = {
   tenantClusters: (ns?: string) =>

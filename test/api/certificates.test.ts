@@ -27,6 +27,15 @@ const cluster = (name: string) => ({
 });
 
 describe('cluster certificates', () => {
+  /** What Kamaji does once it has renewed a Secret's certificate: the rotate annotation holds the renewal time. */
+  const annotate = async (name: string, value: string) => {
+    const res = await fetch(`${env.sim.url}${SECRETS}/${name}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${env.sim.token}`, 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ metadata: { annotations: { [ROTATE]: value } } }),
+    });
+    assert.equal(res.status, 200, await res.text());
+  };
   let env: ApiEnv;
   let dir: string;
   before(async () => {
@@ -222,5 +231,41 @@ describe('cluster certificates', () => {
     assert.equal(line('butler-tenants/alpha', 'success')?.status, 202);
     assert.ok(line('butler-tenants/beta', 'success'));
     assert.ok(line('butler-tenants/alpha', 'failure'), 'the refused second rotation is audited too');
+
+    // The status is read back from the Secrets: in progress until Kamaji writes its renewal time on each of them.
+    const url = '/api/clusters/butler-tenants/alpha/certificates/rotation-status';
+    const pending = await env.api('GET', url);
+    assert.equal(pending.status, 200, JSON.stringify(pending.body));
+    assert.equal(pending.body.status, 'in_progress');
+    assert.equal(pending.body.type, 'all');
+    assert.equal(pending.body.initiatedBy, 'admin@butler.local');
+    assert.equal(pending.body.initiatedAt, res.body.initiatedAt);
+    assert.deepEqual(pending.body.affectedSecrets, expected);
+    const renewedAt = '2026-12-07T03:00:00Z';
+    for (const name of expected.slice(0, -1)) await annotate(name, renewedAt);
+    assert.equal((await env.api('GET', url)).body.status, 'in_progress', 'one Secret still waits');
+    await annotate(expected.at(-1)!, renewedAt);
+    const done = await env.api('GET', url);
+    assert.equal(done.body.status, 'completed');
+    assert.equal(done.body.completedAt, renewedAt);
+    assert.deepEqual(done.body.affectedSecrets, expected);
+    const never = await env.api('GET', '/api/clusters/butler-tenants/empty/certificates/rotation-status');
+    assert.equal(never.body.status, 'unknown');
+    assert.deepEqual(never.body.affectedSecrets, []);
+  });
+
+  it('one category: its certificates only; an unknown category is a 400', async () => {
+    const res = await env.api('GET', '/api/clusters/butler-tenants/alpha/certificates/kubeconfig');
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.category, 'kubeconfig');
+    assert.ok(res.body.certificates.length > 0);
+    assert.ok(res.body.certificates.every((c: { category: string }) => c.category === 'kubeconfig'));
+    const all = await env.api('GET', '/api/clusters/butler-tenants/alpha/certificates');
+    assert.deepEqual(res.body.certificates, all.body.categories.kubeconfig);
+    const bad = await env.api('GET', '/api/clusters/butler-tenants/alpha/certificates/bogus');
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error, /^invalid certificate category "bogus": one of ca, /);
+    const missing = await env.api('GET', '/api/clusters/butler-tenants/ghost/certificates/kubeconfig');
+    assert.equal(missing.status, 404);
   });
 });

@@ -85,6 +85,8 @@ const MATRIX: Record<string, string> = {
   'GET /api/clusters/:ns/:name/load-balancers': MEMBERS,
   'GET /api/clusters/:ns/:name/tenantcontrolplane': MEMBERS,
   'GET /api/clusters/:ns/:name/certificates': MEMBERS,
+  'GET /api/clusters/:ns/:name/certificates/rotation-status': MEMBERS,
+  'GET /api/clusters/:ns/:name/certificates/:category': MEMBERS,
   'POST /api/clusters/:ns/:name/certificates/rotate': PA,
   'GET /api/clusters/:ns/:name/addons': MEMBERS,
   'POST /api/clusters/:ns/:name/addons': OPERATE,
