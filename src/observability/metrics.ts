@@ -193,7 +193,11 @@ function boundedResources(): (labels: { verb: string; resource: string }) => { v
 
 /** The same client, with every call counted and timed in `metrics`. */
 export function instrumentKubeClient(kube: KubeClient, metrics: Metrics): KubeClient {
-  const bound = boundedResources();
+  return instrument(kube, metrics, boundedResources());
+}
+
+/** `bound` is shared by the client and every impersonating view of it, so views made per request cannot escape it. */
+function instrument(kube: KubeClient, metrics: Metrics, bound: ReturnType<typeof boundedResources>): KubeClient {
   const labelsOf = (method: string, path: string, watch = false) => bound(kubeRequestLabels(method, path, watch));
   const observe = async <T>(
     labels: { verb: string; resource: string },
@@ -249,7 +253,7 @@ export function instrumentKubeClient(kube: KubeClient, metrics: Metrics): KubeCl
         () => kube.raw(o),
         (res) => String(res.statusCode ?? 0),
       ),
-    as: (who) => instrumentKubeClient(kube.as(who), metrics),
+    as: (who) => instrument(kube.as(who), metrics, bound),
     ...(kube.impersonating ? { impersonating: kube.impersonating } : {}),
     close: () => kube.close(),
   };
