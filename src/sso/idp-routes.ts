@@ -3,8 +3,13 @@
 // Who may call which route is decided by the central policy (platform viewers read, platform admins write). The
 // IdentityProvider objects are read and written as the requesting user (kubeFor: impersonated, so the management
 // cluster's RBAC and audit log see the administrator); their client-secret Secrets are the server's own.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+// Request fields are declared but left loose (Type.Unknown): the hand checks below give the API's long-standing
+// messages, which a typed schema would word differently.
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import { K8sObject } from '../api/schemas.js';
 import type { Config } from '../config/types.js';
+import type { App } from '../http/app-type.js';
 import { badRequest, conflict, HttpError, notFound } from '../http/errors.js';
 import type { KubeObject } from '../kube/cache.js';
 import type { KubeClient } from '../kube/client.js';
@@ -26,19 +31,67 @@ export interface IdpRouteDeps {
   registry: SsoRegistry;
 }
 
-interface Body {
-  name?: unknown;
-  displayName?: unknown;
-  issuerURL?: unknown;
-  clientID?: unknown;
-  clientSecret?: unknown;
-  redirectURL?: unknown;
-  scopes?: unknown;
-  hostedDomain?: unknown;
-  groupsClaim?: unknown;
-  emailClaim?: unknown;
-  insecureSkipVerify?: unknown;
-}
+const field = (description: string) => Type.Optional(Type.Unknown({ description }));
+const FIELD_TEXT = `string of at most ${MAX_FIELD} characters`;
+
+const IdpFields = {
+  displayName: field(FIELD_TEXT),
+  issuerURL: field(`https:// URL, ${FIELD_TEXT}`),
+  clientID: field(FIELD_TEXT),
+  clientSecret: field(`${FIELD_TEXT}; kept in a Secret, never answered`),
+  redirectURL: field(`http:// or https:// URL, ${FIELD_TEXT}`),
+  scopes: field('list of scope names'),
+  hostedDomain: field(FIELD_TEXT),
+  groupsClaim: field(FIELD_TEXT),
+  emailClaim: field(FIELD_TEXT),
+  insecureSkipVerify: field('only false is accepted: trust the IdP certificate with BUTLER_OIDC_CA_FILE'),
+};
+
+const CreateIdpBody = Type.Object(
+  {
+    name: field('lowercase DNS name'),
+    ...IdpFields,
+  },
+  {
+    title: 'CreateIdentityProviderRequest',
+    description: 'name, issuerURL, clientID, clientSecret and redirectURL are required',
+  },
+);
+
+const UpdateIdpBody = Type.Object(IdpFields, {
+  title: 'UpdateIdentityProviderRequest',
+  description: 'Only the fields given change',
+});
+
+const TestIdpBody = Type.Object(
+  { issuerURL: field('Required: https:// URL of the issuer') },
+  { title: 'TestIdentityProviderRequest' },
+);
+
+type Body = Partial<Record<'name' | keyof typeof IdpFields, unknown>>;
+
+const NameParams = Type.Object({ name: Type.String({ description: 'The identity provider' }) });
+
+const IdentityProviderSchema = K8sObject('IdentityProvider');
+
+const DiscoveryAnswer = Type.Object(
+  {
+    valid: Type.Boolean(),
+    message: Type.String(),
+    authorizationEndpoint: Type.Optional(Type.String()),
+    tokenEndpoint: Type.Optional(Type.String()),
+    userInfoEndpoint: Type.Optional(Type.String()),
+    jwksURI: Type.Optional(Type.String()),
+  },
+  { title: 'OidcDiscoveryResult' },
+);
+
+const DeleteIdpAnswer = Type.Object({
+  status: Type.Union([Type.Literal('deleted'), Type.Literal('cleaned')], {
+    description: 'cleaned: the provider was gone and its orphaned client secret was removed',
+  }),
+  message: Type.String(),
+});
 
 interface SecretObject extends KubeObject {
   data?: Record<string, string>;
@@ -70,11 +123,13 @@ function checkUrl(field: string, value: string | undefined, httpsOnly: boolean):
   if (url.username || url.password) throw badRequest(`${field} must not contain credentials`);
 }
 
+const isScopeList = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((s) => typeof s === 'string' && /^[\x21-\x7e]{1,128}$/.test(s));
+
 function scopesOf(body: Body): string[] | undefined {
   if (body.scopes === undefined || body.scopes === null) return undefined;
-  if (!Array.isArray(body.scopes) || !body.scopes.every((s) => typeof s === 'string' && /^[\x21-\x7e]{1,128}$/.test(s)))
-    throw badRequest('scopes must be a list of scope names');
-  return body.scopes.length > 0 ? (body.scopes as string[]) : undefined;
+  if (!isScopeList(body.scopes)) throw badRequest('scopes must be a list of scope names');
+  return body.scopes.length > 0 ? body.scopes : undefined;
 }
 
 function insecureOf(body: Body): void {
@@ -84,7 +139,7 @@ function insecureOf(body: Body): void {
     throw badRequest('insecureSkipVerify must be a boolean');
 }
 
-export function registerIdpRoutes(app: FastifyInstance, deps: IdpRouteDeps): void {
+export function registerIdpRoutes(app: App, deps: IdpRouteDeps): void {
   const { config, kube, kubeFor, registry } = deps;
   const ns = config.systemNamespace;
   const idpPath = (name: string) => `${IDP_API}/${encodeURIComponent(name)}`;
@@ -176,181 +231,246 @@ export function registerIdpRoutes(app: FastifyInstance, deps: IdpRouteDeps): voi
     }
   }
 
-  const nameParam = (request: FastifyRequest) => (request.params as { name: string }).name;
-
-  app.get('/api/admin/identity-providers', async (request) => {
-    try {
-      const list = await kubeFor(request).request<{ items?: IdentityProviderObject[] }>({
-        method: 'GET',
-        path: IDP_API,
-      });
-      return { identityProviders: list.items ?? [] };
-    } catch (err) {
-      throw toHttpError(err, { kind: 'IdentityProvider', verb: 'list', resource: 'identityproviders' });
-    }
-  });
-
-  app.get('/api/admin/identity-providers/:name', async (request) => getIdp(request, nameParam(request)));
-
-  app.post('/api/admin/identity-providers', async (request, reply) => {
-    const body = (request.body ?? {}) as Body;
-    if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('Invalid request body');
-    const name = text(body, 'name', true)!;
-    if (!DNS_NAME.test(name) || name.length > 240)
-      throw badRequest('name must be a lowercase DNS name (letters, digits, "-" and ".")');
-    const issuerURL = text(body, 'issuerURL', true)!;
-    const clientID = text(body, 'clientID', true)!;
-    const clientSecret = text(body, 'clientSecret', true)!;
-    const redirectURL = text(body, 'redirectURL', true)!;
-    checkUrl('issuerURL', issuerURL, true);
-    checkUrl('redirectURL', redirectURL, false);
-    insecureOf(body);
-    const scopes = scopesOf(body);
-    const optional = {
-      displayName: text(body, 'displayName', false),
-      hostedDomain: text(body, 'hostedDomain', false),
-      groupsClaim: text(body, 'groupsClaim', false),
-      emailClaim: text(body, 'emailClaim', false),
-    };
-    try {
-      await kubeFor(request).request({ method: 'GET', path: idpPath(name) });
-      throw conflict(`identity provider "${name}" already exists`);
-    } catch (err) {
-      if (err instanceof HttpError) throw err;
-      if (!isKubeStatus(err, 404)) throw kubeError(err, name);
-    }
-    await writeSecret(name, clientSecret);
-    const object = {
-      apiVersion: 'butler.butlerlabs.dev/v1alpha1',
-      kind: 'IdentityProvider',
-      metadata: { name },
-      spec: {
-        type: 'oidc',
-        ...(optional.displayName ? { displayName: optional.displayName } : {}),
-        oidc: {
-          issuerURL,
-          clientID,
-          clientSecretRef: { name: secretNameFor(name), namespace: ns, key: SECRET_KEY },
-          redirectURL,
-          ...(scopes ? { scopes } : {}),
-          ...(optional.hostedDomain ? { hostedDomain: optional.hostedDomain } : {}),
-          ...(optional.groupsClaim ? { groupsClaim: optional.groupsClaim } : {}),
-          ...(optional.emailClaim ? { emailClaim: optional.emailClaim } : {}),
-        },
+  app.get(
+    '/api/admin/identity-providers',
+    {
+      schema: {
+        summary: 'The identity providers (never their client secrets)',
+        response: { 200: Type.Object({ identityProviders: Type.Array(IdentityProviderSchema) }) },
       },
-    };
-    try {
-      const created = await kubeFor(request).request<IdentityProviderObject>({
-        method: 'POST',
-        path: IDP_API,
-        body: object,
-      });
-      reply.code(201);
-      return created;
-    } catch (err) {
-      await deleteSecret(secretNameFor(name));
-      throw toHttpError(err, { kind: 'IdentityProvider', name, verb: 'create', resource: 'identityproviders' });
-    }
-  });
-
-  app.put('/api/admin/identity-providers/:name', async (request) => {
-    const name = nameParam(request);
-    const body = (request.body ?? {}) as Body;
-    if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('Invalid request body');
-    const fields = {
-      displayName: text(body, 'displayName', false),
-      issuerURL: text(body, 'issuerURL', false),
-      clientID: text(body, 'clientID', false),
-      clientSecret: text(body, 'clientSecret', false),
-      redirectURL: text(body, 'redirectURL', false),
-      hostedDomain: text(body, 'hostedDomain', false),
-      groupsClaim: text(body, 'groupsClaim', false),
-      emailClaim: text(body, 'emailClaim', false),
-    };
-    checkUrl('issuerURL', fields.issuerURL, true);
-    checkUrl('redirectURL', fields.redirectURL, false);
-    insecureOf(body);
-    const scopes = scopesOf(body);
-    const current = await getIdp(request, name);
-    const spec = { ...(current.spec ?? {}) };
-    const oidcSpec = { ...(spec.oidc ?? {}) };
-    if (fields.clientSecret !== undefined) {
-      const ref = oidcSpec.clientSecretRef;
-      if (ref?.name && ref.name !== secretNameFor(name)) {
-        // A secret the administrator made by hand: update its key in place.
-        const refNs = ref.namespace || ns;
-        const existing = await getSecret(ref.name, refNs);
-        if (!existing) throw badRequest(`client secret ${refNs}/${ref.name} does not exist`);
-        const data = {
-          ...(existing.data ?? {}),
-          [ref.key || SECRET_KEY]: Buffer.from(fields.clientSecret).toString('base64'),
-        };
-        try {
-          await kube.request({ method: 'PUT', path: secretPath(ref.name, refNs), body: { ...existing, data } });
-        } catch (err) {
-          throw toHttpError(err, { kind: 'Secret', name: ref.name, verb: 'update', resource: 'secrets' });
-        }
-      } else {
-        await writeSecret(name, fields.clientSecret);
-        oidcSpec.clientSecretRef = { name: secretNameFor(name), namespace: ns, key: SECRET_KEY };
+    },
+    async (request) => {
+      try {
+        const list = await kubeFor(request).request<{ items?: IdentityProviderObject[] }>({
+          method: 'GET',
+          path: IDP_API,
+        });
+        return { identityProviders: list.items ?? [] };
+      } catch (err) {
+        throw toHttpError(err, { kind: 'IdentityProvider', verb: 'list', resource: 'identityproviders' });
       }
-    }
-    for (const k of ['issuerURL', 'clientID', 'redirectURL', 'hostedDomain', 'groupsClaim', 'emailClaim'] as const) {
-      if (fields[k] !== undefined) oidcSpec[k] = fields[k];
-    }
-    if (scopes) oidcSpec.scopes = scopes;
-    oidcSpec.insecureSkipVerify = false;
-    if (fields.displayName !== undefined) spec.displayName = fields.displayName;
-    spec.oidc = oidcSpec;
-    try {
-      return await kubeFor(request).request<IdentityProviderObject>({
-        method: 'PUT',
-        path: idpPath(name),
-        body: { ...current, spec },
-      });
-    } catch (err) {
-      throw toHttpError(err, { kind: 'IdentityProvider', name, verb: 'update', resource: 'identityproviders' });
-    }
-  });
+    },
+  );
 
-  app.delete('/api/admin/identity-providers/:name', async (request) => {
-    const name = nameParam(request);
-    let current: IdentityProviderObject | undefined;
-    try {
-      current = await kubeFor(request).request<IdentityProviderObject>({ method: 'GET', path: idpPath(name) });
-    } catch (err) {
-      if (!isKubeStatus(err, 404)) throw kubeError(err, name);
-    }
-    if (!current) {
-      const orphan = await getSecret(secretNameFor(name));
-      if (orphan?.metadata.labels?.[LABEL_IDP] === name && (await deleteSecret(secretNameFor(name))))
-        return { status: 'cleaned', message: `removed the orphaned client secret of identity provider "${name}"` };
-      throw notFound(notFoundMessage(name));
-    }
-    try {
-      await kubeFor(request).request({ method: 'DELETE', path: idpPath(name) });
-    } catch (err) {
-      if (isKubeStatus(err, 404)) throw notFound(notFoundMessage(name));
-      throw toHttpError(err, { kind: 'IdentityProvider', name, verb: 'delete', resource: 'identityproviders' });
-    }
-    const ref = current.spec?.oidc?.clientSecretRef;
-    // Only a Secret Butler made for this provider is removed; a hand-made one may be shared.
-    const secret = await getSecret(ref?.name ?? secretNameFor(name), ref?.namespace || ns);
-    if (secret?.metadata.labels?.[LABEL_IDP] === name) await deleteSecret(secret.metadata.name!, ref?.namespace || ns);
-    return { status: 'deleted', message: `identity provider "${name}" deleted` };
-  });
+  app.get(
+    '/api/admin/identity-providers/:name',
+    {
+      schema: { summary: 'One identity provider', params: NameParams, response: { 200: IdentityProviderSchema } },
+    },
+    async (request) => getIdp(request, request.params.name),
+  );
 
-  app.post('/api/admin/identity-providers/test', async (request) => {
-    const body = (request.body ?? {}) as Body;
-    const issuerURL = text(body, 'issuerURL', true)!;
-    checkUrl('issuerURL', issuerURL, true);
-    return discoveryResult(issuerURL);
-  });
+  app.post(
+    '/api/admin/identity-providers',
+    {
+      schema: {
+        summary: 'Create an OIDC identity provider; its client secret goes to a Secret of the system namespace',
+        body: CreateIdpBody,
+        response: { 201: IdentityProviderSchema },
+      },
+    },
+    async (request, reply) => {
+      const body: Body = request.body;
+      const name = text(body, 'name', true)!;
+      if (!DNS_NAME.test(name) || name.length > 240)
+        throw badRequest('name must be a lowercase DNS name (letters, digits, "-" and ".")');
+      const issuerURL = text(body, 'issuerURL', true)!;
+      const clientID = text(body, 'clientID', true)!;
+      const clientSecret = text(body, 'clientSecret', true)!;
+      const redirectURL = text(body, 'redirectURL', true)!;
+      checkUrl('issuerURL', issuerURL, true);
+      checkUrl('redirectURL', redirectURL, false);
+      insecureOf(body);
+      const scopes = scopesOf(body);
+      const optional = {
+        displayName: text(body, 'displayName', false),
+        hostedDomain: text(body, 'hostedDomain', false),
+        groupsClaim: text(body, 'groupsClaim', false),
+        emailClaim: text(body, 'emailClaim', false),
+      };
+      try {
+        await kubeFor(request).request({ method: 'GET', path: idpPath(name) });
+        throw conflict(`identity provider "${name}" already exists`);
+      } catch (err) {
+        if (err instanceof HttpError) throw err;
+        if (!isKubeStatus(err, 404)) throw kubeError(err, name);
+      }
+      await writeSecret(name, clientSecret);
+      const object = {
+        apiVersion: 'butler.butlerlabs.dev/v1alpha1',
+        kind: 'IdentityProvider',
+        metadata: { name },
+        spec: {
+          type: 'oidc',
+          ...(optional.displayName ? { displayName: optional.displayName } : {}),
+          oidc: {
+            issuerURL,
+            clientID,
+            clientSecretRef: { name: secretNameFor(name), namespace: ns, key: SECRET_KEY },
+            redirectURL,
+            ...(scopes ? { scopes } : {}),
+            ...(optional.hostedDomain ? { hostedDomain: optional.hostedDomain } : {}),
+            ...(optional.groupsClaim ? { groupsClaim: optional.groupsClaim } : {}),
+            ...(optional.emailClaim ? { emailClaim: optional.emailClaim } : {}),
+          },
+        },
+      };
+      try {
+        const created = await kubeFor(request).request<IdentityProviderObject>({
+          method: 'POST',
+          path: IDP_API,
+          body: object,
+        });
+        reply.code(201);
+        return created;
+      } catch (err) {
+        await deleteSecret(secretNameFor(name));
+        throw toHttpError(err, { kind: 'IdentityProvider', name, verb: 'create', resource: 'identityproviders' });
+      }
+    },
+  );
 
-  app.post('/api/admin/identity-providers/:name/validate', async (request) => {
-    const current = await getIdp(request, nameParam(request));
-    const issuer = current.spec?.oidc?.issuerURL;
-    if (!issuer) throw badRequest('identity provider has no issuer URL configured');
-    return discoveryResult(issuer);
-  });
+  app.put(
+    '/api/admin/identity-providers/:name',
+    {
+      schema: {
+        summary: 'Change an identity provider (and its client secret)',
+        params: NameParams,
+        body: UpdateIdpBody,
+        response: { 200: IdentityProviderSchema },
+      },
+    },
+    async (request) => {
+      const name = request.params.name;
+      const body: Body = request.body;
+      const fields = {
+        displayName: text(body, 'displayName', false),
+        issuerURL: text(body, 'issuerURL', false),
+        clientID: text(body, 'clientID', false),
+        clientSecret: text(body, 'clientSecret', false),
+        redirectURL: text(body, 'redirectURL', false),
+        hostedDomain: text(body, 'hostedDomain', false),
+        groupsClaim: text(body, 'groupsClaim', false),
+        emailClaim: text(body, 'emailClaim', false),
+      };
+      checkUrl('issuerURL', fields.issuerURL, true);
+      checkUrl('redirectURL', fields.redirectURL, false);
+      insecureOf(body);
+      const scopes = scopesOf(body);
+      const current = await getIdp(request, name);
+      const spec = { ...(current.spec ?? {}) };
+      const oidcSpec = { ...(spec.oidc ?? {}) };
+      if (fields.clientSecret !== undefined) {
+        const ref = oidcSpec.clientSecretRef;
+        if (ref?.name && ref.name !== secretNameFor(name)) {
+          // A secret the administrator made by hand: update its key in place.
+          const refNs = ref.namespace || ns;
+          const existing = await getSecret(ref.name, refNs);
+          if (!existing) throw badRequest(`client secret ${refNs}/${ref.name} does not exist`);
+          const data = {
+            ...(existing.data ?? {}),
+            [ref.key || SECRET_KEY]: Buffer.from(fields.clientSecret).toString('base64'),
+          };
+          try {
+            await kube.request({ method: 'PUT', path: secretPath(ref.name, refNs), body: { ...existing, data } });
+          } catch (err) {
+            throw toHttpError(err, { kind: 'Secret', name: ref.name, verb: 'update', resource: 'secrets' });
+          }
+        } else {
+          await writeSecret(name, fields.clientSecret);
+          oidcSpec.clientSecretRef = { name: secretNameFor(name), namespace: ns, key: SECRET_KEY };
+        }
+      }
+      for (const k of ['issuerURL', 'clientID', 'redirectURL', 'hostedDomain', 'groupsClaim', 'emailClaim'] as const) {
+        if (fields[k] !== undefined) oidcSpec[k] = fields[k];
+      }
+      if (scopes) oidcSpec.scopes = scopes;
+      oidcSpec.insecureSkipVerify = false;
+      if (fields.displayName !== undefined) spec.displayName = fields.displayName;
+      spec.oidc = oidcSpec;
+      try {
+        return await kubeFor(request).request<IdentityProviderObject>({
+          method: 'PUT',
+          path: idpPath(name),
+          body: { ...current, spec },
+        });
+      } catch (err) {
+        throw toHttpError(err, { kind: 'IdentityProvider', name, verb: 'update', resource: 'identityproviders' });
+      }
+    },
+  );
+
+  app.delete(
+    '/api/admin/identity-providers/:name',
+    {
+      schema: {
+        summary: 'Delete an identity provider and the client secret Butler made for it',
+        params: NameParams,
+        response: { 200: DeleteIdpAnswer },
+      },
+    },
+    async (request) => {
+      const name = request.params.name;
+      let current: IdentityProviderObject | undefined;
+      try {
+        current = await kubeFor(request).request<IdentityProviderObject>({ method: 'GET', path: idpPath(name) });
+      } catch (err) {
+        if (!isKubeStatus(err, 404)) throw kubeError(err, name);
+      }
+      if (!current) {
+        const orphan = await getSecret(secretNameFor(name));
+        if (orphan?.metadata.labels?.[LABEL_IDP] === name && (await deleteSecret(secretNameFor(name))))
+          return {
+            status: 'cleaned' as const,
+            message: `removed the orphaned client secret of identity provider "${name}"`,
+          };
+        throw notFound(notFoundMessage(name));
+      }
+      try {
+        await kubeFor(request).request({ method: 'DELETE', path: idpPath(name) });
+      } catch (err) {
+        if (isKubeStatus(err, 404)) throw notFound(notFoundMessage(name));
+        throw toHttpError(err, { kind: 'IdentityProvider', name, verb: 'delete', resource: 'identityproviders' });
+      }
+      const ref = current.spec?.oidc?.clientSecretRef;
+      // Only a Secret Butler made for this provider is removed; a hand-made one may be shared.
+      const secret = await getSecret(ref?.name ?? secretNameFor(name), ref?.namespace || ns);
+      if (secret?.metadata.labels?.[LABEL_IDP] === name)
+        await deleteSecret(secret.metadata.name!, ref?.namespace || ns);
+      return { status: 'deleted' as const, message: `identity provider "${name}" deleted` };
+    },
+  );
+
+  app.post(
+    '/api/admin/identity-providers/test',
+    {
+      schema: {
+        summary: "Test an issuer's OIDC discovery document",
+        body: TestIdpBody,
+        response: { 200: DiscoveryAnswer },
+      },
+    },
+    async (request) => {
+      const issuerURL = text(request.body, 'issuerURL', true)!;
+      checkUrl('issuerURL', issuerURL, true);
+      return discoveryResult(issuerURL);
+    },
+  );
+
+  app.post(
+    '/api/admin/identity-providers/:name/validate',
+    {
+      schema: {
+        summary: "Check the OIDC discovery of a stored identity provider's issuer",
+        params: NameParams,
+        response: { 200: DiscoveryAnswer },
+      },
+    },
+    async (request) => {
+      const current = await getIdp(request, request.params.name);
+      const issuer = current.spec?.oidc?.issuerURL;
+      if (!issuer) throw badRequest('identity provider has no issuer URL configured');
+      return discoveryResult(issuer);
+    },
+  );
 }

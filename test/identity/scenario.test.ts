@@ -246,3 +246,24 @@ test('a user without any team gets a working /me with no teams, and nothing else
   const clusters = await user.call('GET', '/api/clusters');
   assert.deepEqual([clusters.status, clusters.body], [403, { error: 'no team access - contact your administrator' }]);
 });
+
+test('invite input errors keep the messages of the hand checks (the schema leaves these fields loose)', async () => {
+  const admin = new Client(server.url);
+  assert.equal((await admin.login('admin', TEST_ADMIN_PASSWORD)).status, 200);
+  const bad = async (body: unknown) => {
+    const a = await admin.call('POST', '/api/admin/users', body);
+    return [a.status, (a.body as { error: string }).error];
+  };
+  assert.deepEqual(await bad(['x']), [400, 'request body must be a JSON object']);
+  assert.deepEqual(await bad({ email: '' }), [400, 'Email is required']);
+  assert.deepEqual(await bad({ email: 'not-an-email' }), [400, 'Email is not a valid email address']);
+  assert.deepEqual(await bad({ email: 'a@b.c', displayName: 5 }), [
+    400,
+    'displayName must be a string of at most 256 characters',
+  ]);
+  assert.deepEqual(await bad({ email: 'a@b.c', username: 'Not_A_Label' }), [
+    400,
+    'username must be a DNS-1123 label (lowercase letters, digits and -, at most 63 characters)',
+  ]);
+  assert.equal((await admin.call('GET', '/api/admin/users/Not_A_Label')).status, 404);
+});

@@ -347,5 +347,23 @@ describe('single sign-on through the server', () => {
         403,
       );
     });
+
+    it('bad input answers the messages of the hand checks (the schemas leave these fields loose)', async () => {
+      const bad = async (method: string, path: string, body: unknown) => {
+        const a = await call(method, path, body);
+        return [a.status, a.body.error];
+      };
+      const idps = '/api/admin/identity-providers';
+      assert.deepEqual(await bad('POST', idps, ['x']), [400, 'request body must be a JSON object']);
+      assert.deepEqual(await bad('POST', idps, { name: 5 }), [400, 'name must be a string']);
+      assert.deepEqual(await bad('POST', idps, { name: 'a', issuerURL: '' }), [400, 'issuerURL is required']);
+      assert.deepEqual(await bad('PUT', `${idps}/nope`, 'x'), [400, 'request body must be a JSON object']);
+      assert.deepEqual(await bad('PUT', `${idps}/nope`, { scopes: 'openid' }), [
+        400,
+        'scopes must be a list of scope names',
+      ]);
+      assert.deepEqual(await bad('POST', `${idps}/test`, {}), [400, 'issuerURL is required']);
+      assert.deepEqual(await bad('POST', `${idps}/test`, { issuerURL: 7 }), [400, 'issuerURL must be a string']);
+    });
   });
 });
