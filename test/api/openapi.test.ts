@@ -88,6 +88,34 @@ describe('GET /api/openapi.json', () => {
     assert.deepEqual(params, ['ns', 'name']);
   });
 
+  it('documents every registered route with its request and response schemas', async () => {
+    const doc = (await env.api('GET', '/api/openapi.json')).body;
+    const routes = env.server.app.registeredRoutes;
+    const withGet = new Set(routes.filter((r) => r.method === 'GET').map((r) => r.url));
+    const problems: string[] = [];
+    for (const route of routes) {
+      if (route.method === 'HEAD' && withGet.has(route.url)) continue; // answered like the GET, without a body
+      const name = `${route.method} ${route.url}`;
+      const path = route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, '{path}');
+      const op = doc.paths[path]?.[route.method.toLowerCase()];
+      if (!op) {
+        problems.push(`${name}: not in the document`);
+        continue;
+      }
+      const schema = (route.schema ?? {}) as { response?: Record<string, unknown>; body?: unknown };
+      if (!schema.response || Object.keys(schema.response).length === 0) problems.push(`${name}: no response schema`);
+      const successes = Object.keys(op.responses).filter((s) => /^[123]/.test(s));
+      if (successes.length === 0) problems.push(`${name}: no documented success answer`);
+      const documentedParams = new Set(
+        (op.parameters ?? []).filter((p: any) => p.in === 'path').map((p: any) => p.name),
+      );
+      for (const [, param] of path.matchAll(/\{([^}]+)\}/g))
+        if (!documentedParams.has(param)) problems.push(`${name}: path parameter ${param} has no schema`);
+      if (Boolean(schema.body) !== Boolean(op.requestBody)) problems.push(`${name}: request body not documented`);
+    }
+    assert.deepEqual(problems, []);
+  });
+
   it('describes the session routes from the schemas that validate them (nothing written by hand)', async () => {
     const doc = (await env.api('GET', '/api/openapi.json')).body;
     const login = doc.paths['/api/auth/login'].post;
