@@ -162,19 +162,26 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   ssoStarting?.catch(() => undefined);
   cleanup.push(async () => (await ssoStarting)?.stop());
   try {
-    const harvester = await startSimulator({
+    // The provider stand-ins and the password hashes of the demo users do not depend on each other: started together.
+    const harvesterStarting = startSimulator({
       crds: harvesterCrds(),
       seed: [...harvesterHosts(), ...harvesterResources()],
       name: 'demo-harvester',
       kubernetesVersion: HARVESTER_VERSION,
     });
-    cleanup.push(() => harvester.stop());
-    const providers = await startProviderEndpoints({
+    cleanup.push(async () => (await harvesterStarting).stop());
+    const providersStarting = startProviderEndpoints({
       nutanix: { username: 'admin', password: randomBytes(12).toString('base64url') },
       proxmox: { tokenId: 'butler@pve!demo', tokenSecret: randomBytes(16).toString('hex') },
     });
-    cleanup.push(() => providers.stop());
+    cleanup.push(async () => (await providersStarting).stop());
     const users = demoUsers();
+    const userObjectsMade = demoUserObjects(users);
+    const [harvester, providers, userObjects] = await Promise.all([
+      harvesterStarting,
+      providersStarting,
+      userObjectsMade,
+    ]);
     const management = await startSimulator({
       name: 'demo-management',
       kubernetesVersion: MANAGEMENT_VERSION,
@@ -193,7 +200,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
           tenantNamespaceOf: (c) => tenantNamespaceFor(TENANT_NAMESPACE, c),
         }),
         demoTeams(users, DEMO_IDP_NAME),
-        await demoUserObjects(users),
+        userObjects,
       ),
     });
     cleanup.push(() => management.stop());
