@@ -10,6 +10,18 @@ import type { Browser, Page } from 'playwright-core';
 import { startDemo, type Demo } from '../../demo/main.js';
 import { launchChromium } from '../helpers/chromium.js';
 
+/**
+ * Polls through the DevTools protocol. The page's Content-Security-Policy forbids eval, which page.waitForFunction's
+ * in-page poller needs as soon as its first check fails.
+ */
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = join(ROOT, 'artifacts', 'browser');
 const STEP_TIMEOUT_MS = 20_000;
@@ -83,7 +95,8 @@ test('cluster detail: certificates and the edit form', async (t) => {
 
   await t.test('edits workers and the machine template with PUT', async () => {
     const form = page.locator('#edit-form');
-    await page.waitForFunction("document.querySelector('#edit-form input[name=workerReplicas]')?.value === '3'");
+    const replicas = page.locator('#edit-form input[name=workerReplicas]');
+    await until(async () => (await replicas.inputValue()) === '3', 'the form shows 3 worker replicas');
     const before = await form.getAttribute('data-resource-version');
     await page.fill('#edit-form input[name=workerReplicas]', '4');
     await page.fill('#edit-form input[name=cpu]', '8');
@@ -93,8 +106,9 @@ test('cluster detail: certificates and the edit form', async (t) => {
     assert.equal(c.spec.workers.replicas, 4);
     assert.equal(c.spec.workers.machineTemplate.cpu, 8);
     assert.equal(c.spec.workers.machineTemplate.memory, '8Gi', 'unchanged fields stay');
-    await page.waitForFunction(
-      `document.querySelector('#edit-form')?.getAttribute('data-resource-version') !== ${JSON.stringify(before)}`,
+    await until(
+      async () => (await form.getAttribute('data-resource-version')) !== before,
+      'the form carries the new resourceVersion',
     );
   });
 
