@@ -131,7 +131,8 @@ async function measure(mode: 'pod' | 'local'): Promise<{ prompt: number[]; echo:
   const sim = await startSimulatorProcess();
   try {
     const butler = await startButler(sim.kubeconfigPath, {
-      env: { BUTLER_TERMINAL_MODE: mode, BUTLER_TERMINAL_REATTACH_GRACE: '0s' },
+      // The default reattach grace (its pod heartbeat every 20 s, as in production); a close with 1000 ends a session at once.
+      env: { BUTLER_TERMINAL_MODE: mode },
       stdout: 'ignore',
     });
     try {
