@@ -18,6 +18,12 @@ export interface TeamLike {
 
 export const normaliseEmail = (email: string): string => email.trim().toLowerCase();
 
+export const MAX_EMAIL_LENGTH = 254;
+
+/** One `local@domain` address without spaces, at most 254 characters (after normaliseEmail). */
+export const isEmailAddress = (email: string): boolean =>
+  email.length <= MAX_EMAIL_LENGTH && /^[^\s@]+@[^\s@]+$/.test(email);
+
 /**
  * A group identifier as IdPs spell it, reduced to a comparable form: `CN=DevOps,OU=…` → `devops`,
  * `eng@corp.com` → `eng`, everything lowercased.

@@ -16,6 +16,7 @@ import {
   groupLookupSet,
   groupMatches,
   groupRoleIn,
+  isEmailAddress,
   normaliseEmail,
   normaliseGroup,
   type TeamLike,
@@ -495,8 +496,7 @@ export function registerTeamRoutes(app: App, deps: TeamRouteDeps): void {
       const body = request.body;
       if (typeof body.email !== 'string' || !body.email.trim()) throw badRequest('Email is required');
       const email = normaliseEmail(body.email);
-      if (email.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(email))
-        throw badRequest('Email is not a valid email address');
+      if (!isEmailAddress(email)) throw badRequest('Email is not a valid email address');
       const role = roleFrom(body.role, false);
       const seen = identity.users.byEmail(email)?.status?.lastSeenGroups ?? [];
       let viaGroup: { role: TeamRole; group: string } | undefined;

@@ -7,20 +7,20 @@ import type { Config } from '../config/types.js';
 import type { App } from '../http/app-type.js';
 import { badRequest, conflict, notFound } from '../http/errors.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
-import { normaliseEmail } from './membership.js';
+import { isEmailAddress, MAX_EMAIL_LENGTH, normaliseEmail } from './membership.js';
 import { isDnsLabel, usernameFromEmail } from './paths.js';
 import type { IdentityServices } from './services.js';
 import type { UserObject } from './user-store.js';
 import { UserListItemSchema } from './view-schemas.js';
 import { userListItem } from './views.js';
 
-const EMAIL = /^[^\s@]+@[^\s@]+$/;
-const MAX_EMAIL = 254;
 const MAX_DISPLAY_NAME = 256;
 
 const InviteUserBody = Type.Object(
   {
-    email: Type.Optional(Type.Unknown({ description: `Required: email address of at most ${MAX_EMAIL} characters` })),
+    email: Type.Optional(
+      Type.Unknown({ description: `Required: email address of at most ${MAX_EMAIL_LENGTH} characters` }),
+    ),
     displayName: Type.Optional(Type.Unknown({ description: `String of at most ${MAX_DISPLAY_NAME} characters` })),
     username: Type.Optional(
       Type.Unknown({ description: 'DNS-1123 label; derived from the email address when absent or empty' }),
@@ -85,7 +85,7 @@ export function registerUserRoutes(app: App, deps: { config: Config; identity: I
       const body = request.body;
       if (typeof body.email !== 'string' || !body.email.trim()) throw badRequest('Email is required');
       const email = normaliseEmail(body.email);
-      if (email.length > MAX_EMAIL || !EMAIL.test(email)) throw badRequest('Email is not a valid email address');
+      if (!isEmailAddress(email)) throw badRequest('Email is not a valid email address');
       if (
         body.displayName !== undefined &&
         (typeof body.displayName !== 'string' || body.displayName.length > MAX_DISPLAY_NAME)

@@ -1,6 +1,7 @@
 // What Butler takes from a verified ID token: subject, email (configurable claim), name, picture, groups
 // (configurable claim, strings only), and the checks a valid signature does not cover: a verified email and the
 // hosted-domain restriction.
+import { isEmailAddress, normaliseEmail } from '../identity/membership.js';
 import type { IdpSettings } from './registry.js';
 
 export interface SsoIdentity {
@@ -36,7 +37,6 @@ export type SsoErrorCode =
 
 const MAX_GROUPS = 256;
 const MAX_GROUP_LENGTH = 256;
-const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
 const str = (x: unknown): x is string => typeof x === 'string' && x !== '';
 
@@ -48,9 +48,9 @@ export function identityFromClaims(settings: IdpSettings, claims: Record<string,
   if (/^(internal|legacy):/i.test(subject))
     return { ok: false, code: 'invalid_id_token', detail: 'the ID token subject uses a reserved prefix' };
   const rawEmail = claims[settings.emailClaim];
-  if (!str(rawEmail) || !EMAIL.test(rawEmail.trim()))
+  if (!str(rawEmail) || !isEmailAddress(normaliseEmail(rawEmail)))
     return { ok: false, code: 'email_missing', detail: `the ID token has no email in claim "${settings.emailClaim}"` };
-  const email = rawEmail.trim().toLowerCase();
+  const email = normaliseEmail(rawEmail);
   // Team membership is keyed by email: an address the IdP has not verified could claim someone else's teams.
   if (claims.email_verified === false || claims.email_verified === 'false')
     return { ok: false, code: 'email_not_verified', detail: `the IdP has not verified ${email}` };
