@@ -297,11 +297,11 @@ export class TerminalSession {
     if (this.ended) return;
     const frame = parseClientFrame(data, isBinary);
     if (frame.kind === 'resize') {
+      this.deps.recording?.resize(frame.cols, frame.rows);
       if (this.redrawPending && frame.rows > 1) return this.redrawAt(frame.cols, frame.rows);
       this.redrawPending = false;
       this.finishRedraw();
       this.backend.resize(frame.cols, frame.rows);
-      this.deps.recording?.resize(frame.cols, frame.rows);
       return;
     }
     if (frame.kind !== 'input' || this.readOnly) return;
