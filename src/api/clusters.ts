@@ -11,7 +11,7 @@ import { teamNamespace } from '../identity/views.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
 import type { KubeObject } from '../kube/cache.js';
 import { getCached, listCached } from '../kube/cached-read.js';
-import { buildTenantCluster, type CreateClusterRequest, type ResolvedProvider } from './cluster-spec.js';
+import { buildTenantCluster, type ResolvedProvider } from './cluster-spec.js';
 import { waitVisible, type ApiContext } from './context.js';
 import { createJsonTextSender } from './json-reply.js';
 import { createdBy, paths, STRICT } from './kube-helpers.js';
@@ -126,7 +126,7 @@ export function registerClusterRoutes(app: App, ctx: ApiContext): void {
       },
     },
     async (request, reply) => {
-      const { teamRef, ...body } = request.body as CreateClusterRequest & { teamRef?: string };
+      const { teamRef, ...body } = request.body;
       const principal = principalOf(request);
       const team = checkClusterCreate(principal, teamRef);
       const teamObject = team ? ctx.identity.teams.get(team) : undefined;

@@ -1,6 +1,7 @@
 // /api/admin/config: the platform configuration, the cluster-scoped singleton ButlerConfig "butler" (docs/api.md §3.7).
 // The answer is a flat view of its spec and status; an update replaces each section it names and keeps the others.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import type { App } from '../http/app-type.js';
 import { notFound } from '../http/errors.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
@@ -120,6 +121,16 @@ function compact(value: unknown): unknown {
 
 const subject = { kind: 'ButlerConfig', name: BUTLER_CONFIG_NAME, resource: 'butlerconfigs' };
 
+/**
+ * A stored section as the view's schema has it: unknown fields dropped, int-or-string quantities in the schema's type.
+ * A section that still does not conform (say, a value longer than the API allows) is left out of the view.
+ */
+function conforming<T extends TSchema>(schema: T, value: unknown): Static<T> | undefined {
+  if (value === undefined) return undefined;
+  const converted = Value.Convert(schema, Value.Clean(schema, Value.Clone(value)));
+  return Value.Check(schema, converted) ? converted : undefined;
+}
+
 export function toPlatformConfig(bc: ButlerConfigObject): Static<typeof PlatformConfigSchema> {
   const spec = bc.spec ?? {};
   const status = bc.status ?? {};
@@ -127,21 +138,27 @@ export function toPlatformConfig(bc: ButlerConfigObject): Static<typeof Platform
   const imageFactory = section('imageFactory');
   const credentialsRef = imageFactory && isObj(imageFactory.credentialsRef) ? imageFactory.credentialsRef : undefined;
   const provider = section('defaultProviderConfigRef');
-  const view: Json = {
+  return {
     name: bc.metadata.name,
     resourceVersion: bc.metadata.resourceVersion ?? '',
     multiTenancy: { mode: String(section('multiTenancy')?.mode ?? 'Disabled') },
     defaultNamespace: typeof spec.defaultNamespace === 'string' ? spec.defaultNamespace : '',
     defaultProviderRef: provider && typeof provider.name === 'string' ? { name: provider.name } : undefined,
-    controlPlaneExposure: section('controlPlaneExposure'),
-    defaultAddonVersions: section('defaultAddonVersions'),
-    defaultTeamLimits: quantitiesAsStrings(section('defaultTeamLimits')),
-    defaultControlPlaneResources: quantitiesAsStrings(section('defaultControlPlaneResources')),
-    imageFactory: imageFactory && {
-      ...imageFactory,
-      credentialsRef: typeof credentialsRef?.name === 'string' ? credentialsRef.name : undefined,
-    },
-    audit: section('audit'),
+    controlPlaneExposure: conforming(sections.controlPlaneExposure, section('controlPlaneExposure')),
+    defaultAddonVersions: conforming(sections.defaultAddonVersions, section('defaultAddonVersions')),
+    defaultTeamLimits: conforming(sections.defaultTeamLimits, section('defaultTeamLimits')),
+    defaultControlPlaneResources: conforming(
+      sections.defaultControlPlaneResources,
+      section('defaultControlPlaneResources'),
+    ),
+    imageFactory: conforming(
+      sections.imageFactory,
+      imageFactory && {
+        ...imageFactory,
+        credentialsRef: typeof credentialsRef?.name === 'string' ? credentialsRef.name : undefined,
+      },
+    ),
+    audit: conforming(sections.audit, section('audit')),
     sshAuthorizedKey: typeof spec.sshAuthorizedKey === 'string' ? spec.sshAuthorizedKey : undefined,
     status: {
       teamCount: Number(status.teamCount ?? 0),
@@ -151,18 +168,6 @@ export function toPlatformConfig(bc: ButlerConfigObject): Static<typeof Platform
       tcpProxyRequired: status.tcpProxyRequired === true,
     },
   };
-  return view as Static<typeof PlatformConfigSchema>;
-}
-
-/** Quantities may be stored as numbers (int-or-string); the view always shows strings. */
-function quantitiesAsStrings(section: Json | undefined): Json | undefined {
-  if (!section) return undefined;
-  const out: Json = {};
-  for (const [k, v] of Object.entries(section))
-    out[k] = isObj(v) ? quantitiesAsStrings(v) : typeof v === 'number' && !k.startsWith('max') ? String(v) : v;
-  for (const k of ['maxTotalCPU', 'maxTotalMemory', 'maxTotalStorage'])
-    if (typeof out[k] === 'number') out[k] = String(out[k]);
-  return out;
 }
 
 /** The spec after an update: each named section replaced (an empty one removed), the others as they were. */
@@ -223,7 +228,7 @@ export function registerPlatformConfigRoutes(app: App, ctx: ApiContext): void {
       },
     },
     async (request) => {
-      const body = request.body as UpdateRequest;
+      const body = request.body;
       const current = await get();
       const { resourceVersion, ...update } = body;
       let written: ButlerConfigObject;

@@ -24,8 +24,6 @@ import {
   CreateProviderBody,
   providerObjects,
   TestProviderBody,
-  type CreateProviderRequest,
-  type TestProviderRequest,
 } from './provider-request.js';
 import { recordValidation } from './provider-status.js';
 import { K8sObject, ValidationResultSchema } from './schemas.js';
@@ -179,7 +177,7 @@ export function registerProviderRoutes(app: App, ctx: ApiContext): void {
       },
     },
     async (request, reply) => {
-      const body = request.body as CreateProviderRequest;
+      const body = request.body;
       const namespace = body.namespace ?? ctx.config.systemNamespace;
       if (!ctx.config.providerNamespaces.includes(namespace))
         throw badRequest(`namespace: providers can only be created in ${ctx.config.providerNamespaces.join(', ')}`, {
@@ -268,7 +266,7 @@ export function registerProviderRoutes(app: App, ctx: ApiContext): void {
       },
     },
     async (request) => {
-      const body = request.body as TestProviderRequest;
+      const body = request.body;
       const conn = connectionFromRequest(body, false);
       const outcome = await runChecked(ctx, request, async () => conn);
       return { valid: outcome.valid, message: outcome.message };

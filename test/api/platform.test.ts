@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { platformSeed } from '../../demo/platform-seed.js';
 import type { Identity } from '../../src/auth/session.js';
+import { toPlatformConfig } from '../../src/api/platform-config.js';
 import { baseSeed, startApiEnv, type ApiEnv } from './fixture.js';
 
 const butlerConfig = {
@@ -60,6 +61,29 @@ before(async () => {
   viewerToken = (await env.server.app.butlerAuth.tokens.issue(viewer)).token;
 });
 after(async () => env?.close());
+
+describe('the platform configuration view', () => {
+  it('shows stored quantities in the API types and drops fields the API does not have', () => {
+    const view = toPlatformConfig({
+      metadata: { name: 'butler', resourceVersion: '7' },
+      spec: {
+        defaultTeamLimits: { maxClusters: '5', maxTotalCPU: 64, maxTotalMemory: '64Gi', futureLimit: 1 },
+        defaultControlPlaneResources: { apiServer: { requests: { cpu: 1, memory: '1Gi' } } },
+        audit: { enabled: true, bufferSize: 100 },
+        controlPlaneExposure: { mode: 'Ingress', hostname: 'x'.repeat(300) },
+      },
+    });
+    assert.deepEqual(view.defaultTeamLimits, { maxClusters: 5, maxTotalCPU: '64', maxTotalMemory: '64Gi' });
+    assert.deepEqual(view.defaultControlPlaneResources, { apiServer: { requests: { cpu: '1', memory: '1Gi' } } });
+    assert.deepEqual(view.audit, { enabled: true, bufferSize: 100 });
+    assert.equal(view.controlPlaneExposure, undefined, 'a section the API cannot carry is left out, not sent broken');
+    assert.deepEqual(JSON.parse(JSON.stringify(view.status)), {
+      teamCount: 0,
+      clusterCount: 0,
+      tcpProxyRequired: false,
+    });
+  });
+});
 
 describe('GET/PUT /api/admin/config', () => {
   it('shows the ButlerConfig as the console reads it, with its resourceVersion and status', async () => {
