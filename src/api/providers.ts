@@ -19,12 +19,7 @@ import {
   BUTLER_API_VERSION,
 } from './kube-helpers.js';
 import { stripManagedFields } from '../kube/cache-store.js';
-import {
-  connectionFromRequest,
-  CreateProviderBody,
-  providerObjects,
-  TestProviderBody,
-} from './provider-request.js';
+import { connectionFromRequest, CreateProviderBody, providerObjects, TestProviderBody } from './provider-request.js';
 import { recordValidation } from './provider-status.js';
 import { K8sObject, ValidationResultSchema } from './schemas.js';
 import * as R from './validation/rules.js';

@@ -5,6 +5,7 @@ import type { KubeClient, KubeWatchEvent } from '../kube/client.js';
 import { isKubeStatus, KubeApiError } from '../kube/errors.js';
 import { lostStateVersion } from '../kube/lost-state.js';
 import { errorMessage } from '../observability/logger.js';
+import { paths } from '../kube/butler.js';
 
 export const REVOCATION_PREFIX = 'butler-revoked-';
 export const REVOCATION_LABELS = {
@@ -93,7 +94,7 @@ export function createRevocationStore(
   opts: RevocationStoreOptions = {},
 ): RevocationStore {
   const namespace = config.systemNamespace;
-  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`;
+  const path = paths.configMaps(namespace);
   const backoffMin = opts.backoffMinMs ?? BACKOFF_MIN_MS;
   const backoffMax = opts.backoffMaxMs ?? BACKOFF_MAX_MS;
   const cleanupInterval = opts.cleanupIntervalMs ?? CLEANUP_INTERVAL_MS;

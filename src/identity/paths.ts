@@ -1,18 +1,4 @@
-// Kubernetes paths and names of the identity objects.
-const BUTLER_API = '/apis/butler.butlerlabs.dev/v1alpha1';
-
-export const identityPaths = {
-  users: () => `${BUTLER_API}/users`,
-  user: (name: string) => `${BUTLER_API}/users/${encodeURIComponent(name)}`,
-  userStatus: (name: string) => `${BUTLER_API}/users/${encodeURIComponent(name)}/status`,
-  teams: () => `${BUTLER_API}/teams`,
-  team: (name: string) => `${BUTLER_API}/teams/${encodeURIComponent(name)}`,
-  secrets: (ns: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`,
-  secret: (ns: string, name: string) =>
-    `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets/${encodeURIComponent(name)}`,
-  namespaces: () => '/api/v1/namespaces',
-};
-
+// Names and labels of the identity objects (their Kubernetes paths are in src/kube/butler.ts).
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_USER = 'butler.butlerlabs.dev/user';
 export const LABEL_TEAM = 'butler.butlerlabs.dev/team';

@@ -2,11 +2,13 @@
 // permission matrix (policy.ts) to every route of the app.
 import type { App } from '../http/app-type.js';
 import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import type { Config } from '../config/types.js';
 import { forbidden } from '../http/errors.js';
 import type { KubeObject, ResourceCache } from '../kube/cache.js';
 import type { KubeClient } from '../kube/client.js';
-import { isKubeStatus, toHttpError } from '../kube/errors.js';
+import { TENANT_CLUSTERS } from '../kube/butler.js';
+import { getCached } from '../kube/cached-read.js';
 import { createSsoAuthHooks } from '../sso/auth-hooks.js';
 import type { SsoServices } from '../sso/services.js';
 import { registerAuthRoutes } from './auth-routes.js';
@@ -36,20 +38,8 @@ export async function lookupClusterTeam(
   ns: string,
   name: string,
 ): Promise<string | undefined | null> {
-  if (o.clusterCache.synced) {
-    const c = o.clusterCache.get(ns, name);
-    return c ? clusterTeam(c) : null;
-  }
-  try {
-    const c = await o.kube.request<KubeObject>({
-      method: 'GET',
-      path: `/apis/butler.butlerlabs.dev/v1alpha1/namespaces/${encodeURIComponent(ns)}/tenantclusters/${encodeURIComponent(name)}`,
-    });
-    return clusterTeam(c);
-  } catch (err) {
-    if (isKubeStatus(err, 404)) return null;
-    throw toHttpError(err, { kind: 'TenantCluster', namespace: ns, name, verb: 'get', resource: 'tenantclusters' });
-  }
+  const cluster = await getCached({ type: TENANT_CLUSTERS, cache: o.clusterCache, kube: o.kube }, ns, name);
+  return cluster ? clusterTeam(cluster) : null;
 }
 
 async function identityPluginImpl(app: App, opts: IdentityPluginOptions): Promise<void> {
@@ -96,7 +86,10 @@ async function identityPluginImpl(app: App, opts: IdentityPluginOptions): Promis
   });
 }
 
-(identityPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
-(identityPluginImpl as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] = 'butler-identity';
-
-export const identityPlugin = identityPluginImpl;
+// Not encapsulated: the permission hook must see every route of the app.
+export const identityPlugin = fp(identityPluginImpl, {
+  name: 'butler-identity',
+  fastify: '5.x',
+  dependencies: ['butler-auth'],
+  decorators: { request: ['principal'] },
+});

@@ -7,10 +7,10 @@ import type { PlatformRole } from './roles.js';
 import { createResourceCache, type KubeObject } from '../kube/cache.js';
 import type { KubeClient } from '../kube/client.js';
 import { createNotificationBus, type NotificationBus } from './notifications.js';
-import { identityPaths } from './paths.js';
 import { createPrincipalResolver, type PrincipalResolver } from './principal.js';
 import { createTeamStore, type TeamStore } from './team-store.js';
 import { createUserStore, type UserObject, type UserStore } from './user-store.js';
+import { paths } from '../kube/butler.js';
 
 export interface IdentityServices {
   users: UserStore;
@@ -36,12 +36,12 @@ export function createIdentityServices(
 ): IdentityServices {
   const logger = deps.log?.child({ component: 'identity' });
   const userCache = createResourceCache<UserObject>(deps.kube, {
-    path: identityPaths.users(),
+    path: paths.users(),
     name: 'users',
     ...(logger ? { logger } : {}),
   });
   const teamCache = createResourceCache<KubeObject>(deps.kube, {
-    path: identityPaths.teams(),
+    path: paths.teams(),
     name: 'teams',
     ...(logger ? { logger } : {}),
   });

@@ -21,13 +21,14 @@ import {
   normaliseGroup,
   type TeamLike,
 } from './membership.js';
-import { identityPaths, isDnsLabel, LABEL_MANAGED_BY, LABEL_TEAM } from './paths.js';
+import { isDnsLabel, LABEL_MANAGED_BY, LABEL_TEAM } from './paths.js';
 import { isTeamRole, TEAM_ROLES, teamRoleRank, type TeamRole } from './roles.js';
 import type { IdentityServices } from './services.js';
 import { OpenObject, TeamViewSchema } from './view-schemas.js';
 import { teamView } from './views.js';
 import type { ResourceCache } from '../kube/cache.js';
 import type { Notification } from './notifications.js';
+import { BUTLER_API_VERSION, paths } from '../kube/butler.js';
 
 export interface TeamRouteDeps {
   identity: IdentityServices;
@@ -223,7 +224,7 @@ export function registerTeamRoutes(app: App, deps: TeamRouteDeps): void {
     for (let attempt = 1; ; attempt++) {
       let current: KubeObject;
       try {
-        current = await kube.request<KubeObject>({ method: 'GET', path: identityPaths.team(name) });
+        current = await kube.request<KubeObject>({ method: 'GET', path: paths.team(name) });
       } catch (err) {
         throw kubeError(err, 'get', name);
       }
@@ -232,7 +233,7 @@ export function registerTeamRoutes(app: App, deps: TeamRouteDeps): void {
       try {
         const updated = await kube.request<KubeObject>({
           method: 'PUT',
-          path: identityPaths.team(name),
+          path: paths.team(name),
           body: { ...current, spec },
         });
         await visible(updated);
@@ -278,9 +279,9 @@ export function registerTeamRoutes(app: App, deps: TeamRouteDeps): void {
         try {
           created = await deps.kubeFor(request).request<KubeObject>({
             method: 'POST',
-            path: identityPaths.teams(),
+            path: paths.teams(),
             body: {
-              apiVersion: 'butler.butlerlabs.dev/v1alpha1',
+              apiVersion: BUTLER_API_VERSION,
               kind: 'Team',
               metadata: { name, labels: { [LABEL_MANAGED_BY]: 'butler' } },
               spec: {
@@ -372,7 +373,7 @@ export function registerTeamRoutes(app: App, deps: TeamRouteDeps): void {
       async (request) => {
         const name = teamOr404(request.params.name).metadata.name!;
         try {
-          await deps.kubeFor(request).request({ method: 'DELETE', path: identityPaths.team(name) });
+          await deps.kubeFor(request).request({ method: 'DELETE', path: paths.team(name) });
         } catch (err) {
           throw kubeError(err, 'delete', name);
         }

@@ -7,8 +7,9 @@ import { isKubeStatus } from '../kube/errors.js';
 import { hashInviteToken, inviteHashMatches, isInviteTokenShaped, newInviteToken } from './invites.js';
 import { normaliseEmail } from './membership.js';
 import { hashPassword, verifyAgainstNothing, verifyPassword } from './passwords.js';
-import { identityPaths, LABEL_MANAGED_BY, LABEL_USER, passwordSecretName } from './paths.js';
+import { LABEL_MANAGED_BY, LABEL_USER, passwordSecretName } from './paths.js';
 import { higherPlatformRole, isPlatformRole, type PlatformRole } from './roles.js';
+import { BUTLER_API_VERSION, paths } from '../kube/butler.js';
 
 export interface UserSpec {
   email?: string;
@@ -126,7 +127,7 @@ export function createUserStore(
     visible(
       await kube.request<UserObject>({
         method: 'PATCH',
-        path: identityPaths.userStatus(name),
+        path: paths.userStatus(name),
         contentType: 'application/merge-patch+json',
         body: { status },
       }),
@@ -136,7 +137,7 @@ export function createUserStore(
     visible(
       await kube.request<UserObject>({
         method: 'PATCH',
-        path: identityPaths.user(name),
+        path: paths.user(name),
         contentType: 'application/merge-patch+json',
         body: { spec },
       }),
@@ -175,9 +176,9 @@ export function createUserStore(
     async createInvited(o) {
       await kube.request<UserObject>({
         method: 'POST',
-        path: identityPaths.users(),
+        path: paths.users(),
         body: {
-          apiVersion: 'butler.butlerlabs.dev/v1alpha1',
+          apiVersion: BUTLER_API_VERSION,
           kind: 'User',
           metadata: { name: o.name, labels: { [LABEL_MANAGED_BY]: 'butler' } },
           spec: {
@@ -224,7 +225,7 @@ export function createUserStore(
             ? {
                 ownerReferences: [
                   {
-                    apiVersion: 'butler.butlerlabs.dev/v1alpha1',
+                    apiVersion: BUTLER_API_VERSION,
                     kind: 'User',
                     name,
                     uid,
@@ -236,12 +237,12 @@ export function createUserStore(
         stringData: { password: await hashPassword(password) },
       };
       try {
-        await kube.request({ method: 'POST', path: identityPaths.secrets(ns), body: secret });
+        await kube.request({ method: 'POST', path: paths.secrets(ns), body: secret });
       } catch (err) {
         if (!isKubeStatus(err, 409)) throw err;
         // A password set again (a new invite): replaced, so the server needs no update right on Secrets.
-        await kube.request({ method: 'DELETE', path: identityPaths.secret(ns, secretName) });
-        await kube.request({ method: 'POST', path: identityPaths.secrets(ns), body: secret });
+        await kube.request({ method: 'DELETE', path: paths.secret(ns, secretName) });
+        await kube.request({ method: 'POST', path: paths.secrets(ns), body: secret });
       }
       return patchStatus(name, {
         phase: 'Active',
@@ -262,7 +263,7 @@ export function createUserStore(
       try {
         const secret = await kube.request<{ data?: Record<string, string> }>({
           method: 'GET',
-          path: identityPaths.secret(ref.namespace, ref.name),
+          path: paths.secret(ref.namespace, ref.name),
         });
         const b64 = secret.data?.[ref.key];
         stored = b64 ? Buffer.from(b64, 'base64').toString('utf8') : undefined;
@@ -298,7 +299,7 @@ export function createUserStore(
     async delete(name) {
       const user = cache.get(undefined, name);
       const ref = user ? secretRefOf(user) : undefined;
-      await kube.request({ method: 'DELETE', path: identityPaths.user(name) });
+      await kube.request({ method: 'DELETE', path: paths.user(name) });
       const deadline = Date.now() + WRITE_VISIBLE_MS;
       while (cache.get(undefined, name) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       const ns = config.systemNamespace;
@@ -308,7 +309,7 @@ export function createUserStore(
       for (const s of secrets) {
         const [sns, sname] = s.split('/') as [string, string];
         try {
-          await kube.request({ method: 'DELETE', path: identityPaths.secret(sns, sname) });
+          await kube.request({ method: 'DELETE', path: paths.secret(sns, sname) });
         } catch (err) {
           if (!isKubeStatus(err, 404)) throw err;
         }

@@ -38,28 +38,44 @@ export const ANNOTATION_CERT_ROTATE = 'certs.kamaji.clastix.io/rotate';
 /** Written with the rotate request on each Secret: `{"type", "by", "at"}` of the rotation that asked for it. */
 export const ANNOTATION_ROTATION_REQUEST = 'butler.butlerlabs.dev/certificate-rotation';
 
+/** One path segment; Kubernetes names never need escaping, anything else is escaped rather than trusted. */
+const seg = encodeURIComponent;
+
 export const paths = {
   tenantClusters: (ns?: string) =>
-    ns ? `${BUTLER_API}/namespaces/${ns}/tenantclusters` : `${BUTLER_API}/tenantclusters`,
-  tenantCluster: (ns: string, name: string) => `${BUTLER_API}/namespaces/${ns}/tenantclusters/${name}`,
+    ns ? `${BUTLER_API}/namespaces/${seg(ns)}/tenantclusters` : `${BUTLER_API}/tenantclusters`,
+  tenantCluster: (ns: string, name: string) => `${BUTLER_API}/namespaces/${seg(ns)}/tenantclusters/${seg(name)}`,
   providerConfigs: (ns?: string) =>
-    ns ? `${BUTLER_API}/namespaces/${ns}/providerconfigs` : `${BUTLER_API}/providerconfigs`,
-  providerConfig: (ns: string, name: string) => `${BUTLER_API}/namespaces/${ns}/providerconfigs/${name}`,
-  tenantAddons: (ns: string) => `${BUTLER_API}/namespaces/${ns}/tenantaddons`,
-  tenantAddon: (ns: string, name: string) => `${BUTLER_API}/namespaces/${ns}/tenantaddons/${name}`,
+    ns ? `${BUTLER_API}/namespaces/${seg(ns)}/providerconfigs` : `${BUTLER_API}/providerconfigs`,
+  providerConfig: (ns: string, name: string) => `${BUTLER_API}/namespaces/${seg(ns)}/providerconfigs/${seg(name)}`,
+  tenantAddons: (ns: string) => `${BUTLER_API}/namespaces/${seg(ns)}/tenantaddons`,
+  tenantAddon: (ns: string, name: string) => `${BUTLER_API}/namespaces/${seg(ns)}/tenantaddons/${seg(name)}`,
   managementAddons: () => `${BUTLER_API}/managementaddons`,
-  managementAddon: (name: string) => `${BUTLER_API}/managementaddons/${name}`,
+  managementAddon: (name: string) => `${BUTLER_API}/managementaddons/${seg(name)}`,
   addonDefinitions: () => `${BUTLER_API}/addondefinitions`,
-  addonDefinition: (name: string) => `${BUTLER_API}/addondefinitions/${name}`,
-  machineRequests: (ns: string) => `${BUTLER_API}/namespaces/${ns}/machinerequests`,
-  loadBalancerRequests: (ns: string) => `${BUTLER_API}/namespaces/${ns}/loadbalancerrequests`,
-  tenantControlPlane: (ns: string, name: string) => `${CONTROL_PLANE_API}/namespaces/${ns}/tenantcontrolplanes/${name}`,
-  butlerConfig: (name: string) => `${BUTLER_API}/butlerconfigs/${name}`,
-  networkPools: (ns?: string) => (ns ? `${BUTLER_API}/namespaces/${ns}/networkpools` : `${BUTLER_API}/networkpools`),
-  ipAllocations: (ns?: string) => (ns ? `${BUTLER_API}/namespaces/${ns}/ipallocations` : `${BUTLER_API}/ipallocations`),
-  secrets: (ns: string) => `/api/v1/namespaces/${ns}/secrets`,
-  secret: (ns: string, name: string) => `/api/v1/namespaces/${ns}/secrets/${name}`,
+  addonDefinition: (name: string) => `${BUTLER_API}/addondefinitions/${seg(name)}`,
+  machineRequests: (ns: string) => `${BUTLER_API}/namespaces/${seg(ns)}/machinerequests`,
+  loadBalancerRequests: (ns: string) => `${BUTLER_API}/namespaces/${seg(ns)}/loadbalancerrequests`,
+  tenantControlPlane: (ns: string, name: string) =>
+    `${CONTROL_PLANE_API}/namespaces/${seg(ns)}/tenantcontrolplanes/${seg(name)}`,
+  butlerConfig: (name: string) => `${BUTLER_API}/butlerconfigs/${seg(name)}`,
+  networkPools: (ns?: string) =>
+    ns ? `${BUTLER_API}/namespaces/${seg(ns)}/networkpools` : `${BUTLER_API}/networkpools`,
+  ipAllocations: (ns?: string) =>
+    ns ? `${BUTLER_API}/namespaces/${seg(ns)}/ipallocations` : `${BUTLER_API}/ipallocations`,
+  users: () => `${BUTLER_API}/users`,
+  user: (name: string) => `${BUTLER_API}/users/${seg(name)}`,
+  userStatus: (name: string) => `${BUTLER_API}/users/${seg(name)}/status`,
+  teams: () => `${BUTLER_API}/teams`,
+  team: (name: string) => `${BUTLER_API}/teams/${seg(name)}`,
+  identityProviders: () => `${BUTLER_API}/identityproviders`,
+  identityProvider: (name: string) => `${BUTLER_API}/identityproviders/${seg(name)}`,
+  namespaces: () => '/api/v1/namespaces',
+  configMaps: (ns: string) => `/api/v1/namespaces/${seg(ns)}/configmaps`,
+  secrets: (ns: string) => `/api/v1/namespaces/${seg(ns)}/secrets`,
+  secret: (ns: string, name: string) => `/api/v1/namespaces/${seg(ns)}/secrets/${seg(name)}`,
   nodes: () => '/api/v1/nodes',
-  pods: (ns: string) => `/api/v1/namespaces/${ns}/pods`,
-  events: (ns: string) => `/api/v1/namespaces/${ns}/events`,
+  pods: (ns: string) => `/api/v1/namespaces/${seg(ns)}/pods`,
+  pod: (ns: string, name: string) => `/api/v1/namespaces/${seg(ns)}/pods/${seg(name)}`,
+  events: (ns: string) => `/api/v1/namespaces/${seg(ns)}/events`,
 };

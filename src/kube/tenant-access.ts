@@ -108,7 +108,7 @@ export function createTenantClusterAccess(kube: KubeClient, o: TenantAccessOptio
       try {
         secret = await kube.request<SecretObject>({
           method: 'GET',
-          path: `/api/v1/namespaces/${tenantNs}/secrets/${secretName}`,
+          path: paths.secret(tenantNs, secretName),
         });
       } catch (err) {
         if (isKubeStatus(err, 404)) continue;

@@ -14,7 +14,8 @@ import { badRequest, conflict, HttpError, notFound } from '../http/errors.js';
 import type { KubeObject } from '../kube/cache.js';
 import type { KubeClient } from '../kube/client.js';
 import { isKubeStatus, toHttpError } from '../kube/errors.js';
-import { IDP_API, type IdentityProviderObject, type SsoRegistry } from './registry.js';
+import { type IdentityProviderObject, type SsoRegistry } from './registry.js';
+import { BUTLER_API_VERSION, paths } from '../kube/butler.js';
 
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_IDP = 'butler.butlerlabs.dev/identity-provider';
@@ -142,9 +143,8 @@ function insecureOf(body: Body): void {
 export function registerIdpRoutes(app: App, deps: IdpRouteDeps): void {
   const { config, kube, kubeFor, registry } = deps;
   const ns = config.systemNamespace;
-  const idpPath = (name: string) => `${IDP_API}/${encodeURIComponent(name)}`;
-  const secretPath = (name: string, namespace = ns) =>
-    `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`;
+  const idpPath = paths.identityProvider;
+  const secretPath = (name: string, namespace = ns) => paths.secret(namespace, name);
   const kubeError = (err: unknown, name: string, kind = 'IdentityProvider') =>
     toHttpError(err, { kind, name, verb: 'get', resource: kind === 'Secret' ? 'secrets' : 'identityproviders' });
   const notFoundMessage = (name: string) => `identity provider "${name}" not found`;
@@ -195,7 +195,7 @@ export function registerIdpRoutes(app: App, deps: IdpRouteDeps): void {
       else
         await kube.request({
           method: 'POST',
-          path: `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`,
+          path: paths.secrets(ns),
           body: secretBody(idp, value),
         });
     } catch (err) {
@@ -243,7 +243,7 @@ export function registerIdpRoutes(app: App, deps: IdpRouteDeps): void {
       try {
         const list = await kubeFor(request).request<{ items?: IdentityProviderObject[] }>({
           method: 'GET',
-          path: IDP_API,
+          path: paths.identityProviders(),
         });
         return { identityProviders: list.items ?? [] };
       } catch (err) {
@@ -297,7 +297,7 @@ export function registerIdpRoutes(app: App, deps: IdpRouteDeps): void {
       }
       await writeSecret(name, clientSecret);
       const object = {
-        apiVersion: 'butler.butlerlabs.dev/v1alpha1',
+        apiVersion: BUTLER_API_VERSION,
         kind: 'IdentityProvider',
         metadata: { name },
         spec: {
@@ -318,7 +318,7 @@ export function registerIdpRoutes(app: App, deps: IdpRouteDeps): void {
       try {
         const created = await kubeFor(request).request<IdentityProviderObject>({
           method: 'POST',
-          path: IDP_API,
+          path: paths.identityProviders(),
           body: object,
         });
         reply.code(201);

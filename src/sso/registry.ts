@@ -7,9 +7,9 @@ import type { Config } from '../config/types.js';
 import { createResourceCache, type KubeObject, type ResourceCache } from '../kube/cache.js';
 import type { KubeClient } from '../kube/client.js';
 import { groupLookupSet, groupMatches } from '../identity/membership.js';
+import { paths } from '../kube/butler.js';
 import { createIdpFetch } from './idp-fetch.js';
 
-export const IDP_API = '/apis/butler.butlerlabs.dev/v1alpha1/identityproviders';
 export const DEFAULT_SCOPES = ['openid', 'email', 'profile'];
 /** The name of the provider of the BUTLER_OIDC_* settings: upper case, so no IdentityProvider object can have it. */
 export const ENV_PROVIDER_NAME = 'BUTLER_OIDC';
@@ -146,7 +146,7 @@ export function createSsoRegistry(
   const cache =
     deps.cache ??
     createResourceCache<IdentityProviderObject>(deps.kube, {
-      path: IDP_API,
+      path: paths.identityProviders(),
       name: 'identityproviders',
       ...(deps.log ? { logger: deps.log } : {}),
     });
@@ -180,7 +180,7 @@ export function createSsoRegistry(
     }
     const secret = await deps.kube.request<SecretObject>({
       method: 'GET',
-      path: `/api/v1/namespaces/${encodeURIComponent(s.secretRef.namespace)}/secrets/${encodeURIComponent(s.secretRef.name)}`,
+      path: paths.secret(s.secretRef.namespace, s.secretRef.name),
     });
     const b64 = secret.data?.[s.secretRef.key];
     if (!b64)

@@ -1,11 +1,12 @@
 // Which User an SSO sign-in belongs to. A User is matched by the IdP's subject (and provider), never by an email or
 // a name alone: an internal account that merely shares the email (or its local part) is not taken over; a User an
 // administrator prepared for SSO (authType sso, no subject yet) with that email is bound on first sign-in.
-import { identityPaths, LABEL_MANAGED_BY, usernameFromEmail } from '../identity/paths.js';
+import { LABEL_MANAGED_BY, usernameFromEmail } from '../identity/paths.js';
 import { rfc3339, type UserObject, type UserStore } from '../identity/user-store.js';
 import type { KubeClient } from '../kube/client.js';
 import { isKubeStatus } from '../kube/errors.js';
 import type { SsoErrorCode, SsoIdentity } from './claims.js';
+import { BUTLER_API_VERSION, paths } from '../kube/butler.js';
 
 export interface SsoUserLike {
   metadata: { name?: string };
@@ -105,9 +106,9 @@ export async function linkSsoUser(
       if (decision.kind === 'create') {
         user = await deps.kube.request<UserObject>({
           method: 'POST',
-          path: identityPaths.users(),
+          path: paths.users(),
           body: {
-            apiVersion: 'butler.butlerlabs.dev/v1alpha1',
+            apiVersion: BUTLER_API_VERSION,
             kind: 'User',
             metadata: { name: decision.name, labels: { [LABEL_MANAGED_BY]: 'butler' } },
             spec: decision.spec,
@@ -116,7 +117,7 @@ export async function linkSsoUser(
       } else if (Object.keys(decision.specPatch).length > 0) {
         user = await deps.kube.request<UserObject>({
           method: 'PATCH',
-          path: identityPaths.user(decision.user.metadata.name!),
+          path: paths.user(decision.user.metadata.name!),
           contentType: 'application/merge-patch+json',
           body: { spec: decision.specPatch },
         });
@@ -134,7 +135,7 @@ export async function linkSsoUser(
     try {
       await deps.kube.request({
         method: 'PATCH',
-        path: identityPaths.userStatus(user.metadata.name!),
+        path: paths.userStatus(user.metadata.name!),
         contentType: 'application/merge-patch+json',
         body: {
           status: {

@@ -16,6 +16,7 @@ import { TOKEN_DIR } from './shell-pod-spec.js';
 import type { ShellPods } from './shell-pods.js';
 import { TerminalRefusal } from './refusal.js';
 import type { TerminalTarget } from './target.js';
+import { paths } from '../kube/butler.js';
 
 export { TerminalRefusal };
 
@@ -77,7 +78,7 @@ async function getPod(client: KubeClient, namespace: string, name: string, api: 
   try {
     return await client.request<PodObject>({
       method: 'GET',
-      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`,
+      path: paths.pod(namespace, name),
     });
   } catch (err) {
     throw refusalFrom(toHttpError(err, { kind: 'Pod', namespace, name, verb: 'get', resource: 'pods', api }));

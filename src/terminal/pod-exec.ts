@@ -5,6 +5,7 @@ import type WebSocket from 'ws';
 import type { BackendExit, TerminalBackend } from './backend.js';
 import { INITIAL_COLS, INITIAL_ROWS } from './backend.js';
 import { openKubeWebSocket } from './kube-websocket.js';
+import { paths } from '../kube/butler.js';
 
 const STDIN = 0;
 const STDOUT = 1;
@@ -31,13 +32,13 @@ export interface PodExecTarget {
 /** Attach to the container's own TTY (shell pods: the shell is the container's main process). */
 export function attachPath(t: PodExecTarget): string {
   const q = new URLSearchParams({ container: t.container, stdin: 'true', stdout: 'true', tty: 'true' });
-  return `/api/v1/namespaces/${encodeURIComponent(t.namespace)}/pods/${encodeURIComponent(t.pod)}/attach?${q}`;
+  return `${paths.pod(t.namespace, t.pod)}/attach?${q}`;
 }
 
 export function execPath(t: PodExecTarget): string {
   const q = new URLSearchParams({ container: t.container, stdin: 'true', stdout: 'true', tty: 'true' });
   for (const c of EXEC_COMMAND) q.append('command', c);
-  return `/api/v1/namespaces/${encodeURIComponent(t.namespace)}/pods/${encodeURIComponent(t.pod)}/exec?${q}`;
+  return `${paths.pod(t.namespace, t.pod)}/exec?${q}`;
 }
 
 interface ExecStatus {

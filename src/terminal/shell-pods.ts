@@ -27,6 +27,7 @@ import {
   shellSecretManifest,
   type ShellPodInput,
 } from './shell-pod-spec.js';
+import { paths } from '../kube/butler.js';
 
 const POLL_MS = 25;
 const MAX_HEARTBEAT_MS = 20_000;
@@ -94,7 +95,7 @@ export class ShellPods {
       o.heartbeatMs ??
       Math.min(MAX_HEARTBEAT_MS, Math.max(MIN_HEARTBEAT_MS, Math.floor(o.config.terminal.reattachGraceMs / 3)));
     this.cache = createResourceCache<Pod>(o.kube, {
-      path: `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods`,
+      path: paths.pods(this.namespace),
       name: 'terminal pods',
       labelSelector: SHELL_POD_SELECTOR,
       logger: o.log,
@@ -177,7 +178,7 @@ export class ShellPods {
     try {
       await this.o.kube.request({
         method: 'POST',
-        path: `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/secrets`,
+        path: paths.secrets(this.namespace),
         body: shellSecretManifest({
           sessionId: n.sessionId,
           namespace: this.namespace,
@@ -237,8 +238,7 @@ export class ShellPods {
   }
 
   private podsPath(name?: string): string {
-    const base = `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods`;
-    return name ? `${base}/${encodeURIComponent(name)}` : base;
+    return name ? paths.pod(this.namespace, name) : paths.pods(this.namespace);
   }
 
   private async getPod(sessionId: string): Promise<Pod | undefined> {
@@ -262,8 +262,7 @@ export class ShellPods {
   private async remove(sessionId: string): Promise<void> {
     this.removed.add(sessionId);
     const name = shellPodName(sessionId);
-    const ns = encodeURIComponent(this.namespace);
-    for (const path of [this.podsPath(name), `/api/v1/namespaces/${ns}/secrets/${encodeURIComponent(name)}`]) {
+    for (const path of [this.podsPath(name), paths.secret(this.namespace, name)]) {
       try {
         await this.o.kube.request({ method: 'DELETE', path, body: { gracePeriodSeconds: 0 } });
       } catch (err) {
