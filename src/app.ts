@@ -14,6 +14,7 @@ import { kubeVersionCheck } from './health/kube-version-check.js';
 import { answerUnmatchedApi, isApiOrWsPath, requestPath } from './http/api-fallback.js';
 import { installApiHeaders } from './http/api-headers.js';
 import { installBodyParsers } from './http/body.js';
+import { trackConnectionsForDrain } from './http/connection-drain.js';
 import { installCors } from './http/cors.js';
 import { createClientErrorHandler, webSocketErrorHandler } from './http/client-errors.js';
 import { installErrorHandler, sendHttpError } from './http/error-handler.js';
@@ -89,8 +90,10 @@ export async function buildApp(config: Config, services: Services, opts: BuildAp
   }
 
   let shuttingDown = false;
+  const connections = trackConnectionsForDrain(app.server);
   app.addHook('preClose', async () => {
     shuttingDown = true;
+    connections.start();
     // Only the server's own shutdown ends every terminal session, each with its red line, before the generic 1001
     // below. A client's close code (a browser reload sends 1001 too) concerns nothing but its own socket.
     void app.terminals.closeAll();

@@ -2,7 +2,10 @@
 // The listener is already closed then, so /readyz is asked on a connection opened before.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Simulator } from '../../sim/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -15,12 +18,17 @@ after(async () => {
   await sim?.stop();
 });
 
-test('/readyz is 503 from the start of shutdown; the in-flight request completes', async () => {
-  sim = await startButlerSimulator();
+async function freshServer(): Promise<TestServer> {
+  sim ??= await startButlerSimulator();
   server = await startTestServer({ sim });
+  return server;
+}
+
+test('/readyz is 503 from the start of shutdown; the in-flight request completes', async () => {
+  const server = await freshServer();
   const { token } = await server.login();
 
-  sim.faults.setLatency(1500);
+  sim!.faults.setLatency(1500);
   const logout = fetch(`${server.url}/api/auth/logout`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -50,5 +58,53 @@ test('/readyz is 503 from the start of shutdown; the in-flight request completes
   assert.equal(answer.headers.get('connection'), 'close');
   assert.deepEqual(await answer.json(), { status: 'logged_out', message: 'logged out' });
   await closing;
-  sim.faults.setLatency(0);
+  sim!.faults.setLatency(0);
+});
+
+test('a keep-alive connection whose answer began before the close ends with that answer, not at its idle timeout', async () => {
+  // A 32 MiB static file read slowly: its headers (keep-alive) go out before the close, its end comes after.
+  const dir = mkdtempSync(join(tmpdir(), 'butler-drain-'));
+  try {
+    writeFileSync(join(dir, 'index.html'), '<!doctype html>');
+    writeFileSync(join(dir, 'big.bin'), Buffer.alloc(32 * 1024 * 1024, 7));
+    await server?.close().catch(() => undefined);
+    sim ??= await startButlerSimulator();
+    server = await startTestServer({ sim, env: { BUTLER_STATIC_DIR: dir } });
+    const probe = net.connect(Number(new URL(server.url).port), '127.0.0.1');
+    let head = '';
+    let bodyBytes = 0;
+    probe.on('data', (d: Buffer) => {
+      if (head.includes('\r\n\r\n')) bodyBytes += d.length;
+      else {
+        head += d.toString('latin1');
+        const end = head.indexOf('\r\n\r\n');
+        if (end >= 0) {
+          bodyBytes = Buffer.byteLength(head.slice(end + 4), 'latin1');
+          head = head.slice(0, end + 4);
+          probe.pause();
+        }
+      }
+    });
+    const probeClosed = new Promise<void>((resolve) => probe.on('close', () => resolve()));
+    await new Promise<void>((resolve) => probe.once('connect', () => resolve()));
+    probe.write('GET /big.bin HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+    for (let i = 0; i < 100 && !head.includes('\r\n\r\n'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(head, /^HTTP\/1\.1 200 /);
+    assert.doesNotMatch(head, /connection: close/i);
+
+    const closed = server.app.close().then(() => 'closed');
+    await new Promise((r) => setTimeout(r, 300));
+    probe.resume();
+    const outcome = await Promise.race([closed, new Promise<string>((r) => setTimeout(() => r('still open'), 10_000))]);
+    await Promise.race([probeClosed, new Promise((r) => setTimeout(r, 2000))]);
+    probe.destroy();
+    assert.equal(bodyBytes, 32 * 1024 * 1024, 'the whole answer arrived');
+    assert.equal(
+      outcome,
+      'closed',
+      'the close waited for the keep-alive timeout (72 s) of a connection with nothing on it',
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
