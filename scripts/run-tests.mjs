@@ -37,21 +37,36 @@ const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 // passes its own `{ timeout }`. --test-force-exit ends a file's process once its tests are done, so a handle left open
 // cannot keep the run alive either.
 const timeoutMs = process.env.TEST_TIMEOUT_MS ?? '600000';
-const child = spawn(
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    '--test',
-    `--test-concurrency=${concurrency}`,
-    `--test-timeout=${timeoutMs}`,
-    '--test-force-exit',
-    '--test-reporter=spec',
-    ...passThrough,
-    ...files,
-  ],
-  // Every answer serialised through a response schema is compared with plain JSON (src/http/serializer.ts): a schema
-  // that would drop or change a field fails the request in every test.
-  { stdio: 'inherit', env: { BUTLER_CHECK_RESPONSE_SCHEMAS: '1', ...process.env } },
-);
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+// Files that measure how long a newcomer waits (`npm run demo` printing its credentials within 10 s) run first and
+// alone, as on a newcomer's machine; with another test file beside them on two cores they would measure the sharing.
+const ALONE = new Set(['demo/demo.test.ts']);
+const alone = files.filter((f) => ALONE.has(f.replaceAll('\\', '/')));
+const together = files.filter((f) => !alone.includes(f));
+
+function run(group, groupConcurrency) {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--test',
+        `--test-concurrency=${groupConcurrency}`,
+        `--test-timeout=${timeoutMs}`,
+        '--test-force-exit',
+        '--test-reporter=spec',
+        ...passThrough,
+        ...group,
+      ],
+      // Every answer serialised through a response schema is compared with plain JSON (src/http/serializer.ts): a
+      // schema that would drop or change a field fails the request in every test.
+      { stdio: 'inherit', env: { BUTLER_CHECK_RESPONSE_SCHEMAS: '1', ...process.env } },
+    );
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+let status = 0;
+if (alone.length > 0) status = await run(alone, 1);
+if (together.length > 0) status = (await run(together, concurrency)) || status;
+process.exit(status);
