@@ -1,5 +1,6 @@
 // At shutdown every keep-alive connection ends as soon as it carries no request, not at its keep-alive timeout
-// (BUTLER_HTTP_IDLE_TIMEOUT, 72 s by default), which would hold app.close() and outlast a pod's termination grace.
+// (BUTLER_HTTP_IDLE_TIMEOUT, 72 s by default): that would hold app.close() past the shutdown deadline, and the
+// process would exit without its orderly clean-up.
 //
 // Node's server.close() closes the connections it counts as idle, but two kinds escape it: a connection whose
 // response had sent its headers (without `Connection: close`) before the close began and finishes after it, and, now
