@@ -4,11 +4,9 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { startDemo, type Demo } from '../../demo/main.js';
-import { launchChromium } from '../helpers/chromium.js';
+import { demoPageForTests } from '../helpers/chromium.js';
 
 /**
  * Polls through the DevTools protocol. The page's Content-Security-Policy forbids eval, which page.waitForFunction's
@@ -24,39 +22,24 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = join(ROOT, 'artifacts', 'browser');
-const STEP_TIMEOUT_MS = 20_000;
 const TC = '/apis/butler.butlerlabs.dev/v1alpha1/namespaces/butler-tenants/tenantclusters';
 
-let demo: Demo;
-let browser: Browser;
-let page: Page;
-const pageErrors: string[] = [];
+const env = demoPageForTests({
+  viewport: { width: 1280, height: 1400 },
+  timing: { clusterStepMs: 700, scaleMs: 300, deleteMs: 300, addonStepMs: 300 },
+});
 
 const stored = async (name: string) => {
-  const res = await fetch(`${demo.management.url}${TC}/${name}`, {
-    headers: { authorization: `Bearer ${demo.management.token}` },
+  const { management } = env.current().demo;
+  const res = await fetch(`${management.url}${TC}/${name}`, {
+    headers: { authorization: `Bearer ${management.token}` },
   });
   return (await res.json()) as any;
 };
 
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  demo = await startDemo({
-    addr: '127.0.0.1:0',
-    timing: { clusterStepMs: 700, scaleMs: 300, deleteMs: 300, addonStepMs: 300 },
-  });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
-  page.setDefaultTimeout(STEP_TIMEOUT_MS);
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
-
 test('cluster detail: certificates and the edit form', async (t) => {
+  const { demo, page, pageErrors } = env.current();
+  mkdirSync(ARTIFACTS, { recursive: true });
   await t.test('logs in and opens the production cluster', async () => {
     await page.goto(demo.url);
     await page.fill('#login-form input[name=username]', demo.username);
