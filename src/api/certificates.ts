@@ -108,7 +108,8 @@ const CategoryCertificatesSchema = Type.Object(
 
 interface ControlPlaneSecrets {
   tcpNamespace: string;
-  /** The control plane's Secrets (not its datastore settings), with their category and certificates. */
+  /** The control plane's Secrets (not its datastore settings), with their category and certificates (parsed only for
+   * the categories asked for; the others have none). */
   secrets: { secret: CertificateSecret; category: CertificateCategory; certificates: CertificateInfo[] }[];
 }
 
@@ -116,8 +117,9 @@ async function controlPlaneSecrets(
   ctx: ApiContext,
   ns: string,
   name: string,
-  now = Date.now(),
+  parse: (category: CertificateCategory) => boolean = () => true,
 ): Promise<ControlPlaneSecrets> {
+  const now = Date.now();
   const cluster = await getTenantCluster(ctx, ns, name);
   const tcpNamespace = controlPlaneNamespace(cluster);
   const selector = `${CONTROL_PLANE_LABELS.project}=${CONTROL_PLANE_LABELS.projectValue},${CONTROL_PLANE_LABELS.name}=${name}`;
@@ -136,7 +138,7 @@ async function controlPlaneSecrets(
     .filter((s) => !isConfigSecret(s))
     .map((secret) => {
       const category = categoryOf(secret, name, CONTROL_PLANE_LABELS.component);
-      return { secret, category, certificates: certificatesOfSecret(secret, category, now) };
+      return { secret, category, certificates: parse(category) ? certificatesOfSecret(secret, category, now) : [] };
     })
     .sort((a, b) => (a.secret.metadata?.name ?? '').localeCompare(b.secret.metadata?.name ?? ''));
   return { tcpNamespace, secrets };
@@ -342,7 +344,8 @@ export function registerCertificateRoutes(app: App, ctx: ApiContext): void {
     },
     async (request) => {
       const { ns, name } = request.params;
-      const { secrets } = await controlPlaneSecrets(ctx, ns, name);
+      // The status is in the Secrets' annotations: no certificate needs parsing.
+      const { secrets } = await controlPlaneSecrets(ctx, ns, name, () => false);
       return rotationStatus(secrets.map(({ secret }) => secret));
     },
   );
@@ -362,7 +365,7 @@ export function registerCertificateRoutes(app: App, ctx: ApiContext): void {
         throw badRequest(`invalid certificate category "${category}": one of ${CATEGORIES.join(', ')}`, {
           field: 'category',
         });
-      const { secrets } = await controlPlaneSecrets(ctx, ns, name);
+      const { secrets } = await controlPlaneSecrets(ctx, ns, name, (c) => c === category);
       return {
         category,
         certificates: secrets.filter((s) => s.category === category).flatMap((s) => s.certificates),

@@ -70,7 +70,6 @@ export const paths = {
   team: (name: string) => `${BUTLER_API}/teams/${seg(name)}`,
   identityProviders: () => `${BUTLER_API}/identityproviders`,
   identityProvider: (name: string) => `${BUTLER_API}/identityproviders/${seg(name)}`,
-  namespaces: () => '/api/v1/namespaces',
   configMaps: (ns: string) => `/api/v1/namespaces/${seg(ns)}/configmaps`,
   secrets: (ns: string) => `/api/v1/namespaces/${seg(ns)}/secrets`,
   secret: (ns: string, name: string) => `/api/v1/namespaces/${seg(ns)}/secrets/${seg(name)}`,
