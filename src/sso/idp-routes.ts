@@ -360,27 +360,15 @@ export function registerIdpRoutes(app: App, deps: IdpRouteDeps): void {
       const current = await getIdp(request, name);
       const spec = { ...(current.spec ?? {}) };
       const oidcSpec = { ...(spec.oidc ?? {}) };
-      if (fields.clientSecret !== undefined) {
-        const ref = oidcSpec.clientSecretRef;
-        if (ref?.name && ref.name !== secretNameFor(name)) {
-          // A secret the administrator made by hand: update its key in place.
-          const refNs = ref.namespace || ns;
-          const existing = await getSecret(ref.name, refNs);
-          if (!existing) throw badRequest(`client secret ${refNs}/${ref.name} does not exist`);
-          const data = {
-            ...(existing.data ?? {}),
-            [ref.key || SECRET_KEY]: Buffer.from(fields.clientSecret).toString('base64'),
-          };
-          try {
-            await kube.request({ method: 'PUT', path: secretPath(ref.name, refNs), body: { ...existing, data } });
-          } catch (err) {
-            throw toHttpError(err, { kind: 'Secret', name: ref.name, verb: 'update', resource: 'secrets' });
-          }
-        } else {
-          await writeSecret(name, fields.clientSecret);
-          oidcSpec.clientSecretRef = { name: secretNameFor(name), namespace: ns, key: SECRET_KEY };
-        }
-      }
+      // A secret the administrator made by hand keeps its place (its key is updated); otherwise Butler's own.
+      const ref = oidcSpec.clientSecretRef;
+      const handMade =
+        fields.clientSecret !== undefined && ref?.name && ref.name !== secretNameFor(name) ? ref : undefined;
+      const handMadeSecret = handMade ? await getSecret(handMade.name!, handMade.namespace || ns) : undefined;
+      if (handMade && !handMadeSecret)
+        throw badRequest(`client secret ${handMade.namespace || ns}/${handMade.name} does not exist`);
+      if (fields.clientSecret !== undefined && !handMade)
+        oidcSpec.clientSecretRef = { name: secretNameFor(name), namespace: ns, key: SECRET_KEY };
       for (const k of ['issuerURL', 'clientID', 'redirectURL', 'hostedDomain', 'groupsClaim', 'emailClaim'] as const) {
         if (fields[k] !== undefined) oidcSpec[k] = fields[k];
       }
@@ -388,15 +376,42 @@ export function registerIdpRoutes(app: App, deps: IdpRouteDeps): void {
       oidcSpec.insecureSkipVerify = false;
       if (fields.displayName !== undefined) spec.displayName = fields.displayName;
       spec.oidc = oidcSpec;
-      try {
-        return await kubeFor(request).request<IdentityProviderObject>({
-          method: 'PUT',
-          path: idpPath(name),
-          body: { ...current, spec },
-        });
-      } catch (err) {
-        throw toHttpError(err, { kind: 'IdentityProvider', name, verb: 'update', resource: 'identityproviders' });
+      const writeIdp = async (dryRun: boolean) => {
+        try {
+          return await kubeFor(request).request<IdentityProviderObject>({
+            method: 'PUT',
+            path: idpPath(name),
+            ...(dryRun ? { query: { dryRun: 'All' } } : {}),
+            body: { ...current, spec },
+          });
+        } catch (err) {
+          throw toHttpError(err, { kind: 'IdentityProvider', name, verb: 'update', resource: 'identityproviders' });
+        }
+      };
+      if (fields.clientSecret !== undefined) {
+        // The object's update is tried first (server-side dry run, as the administrator): a refusal (rights, a
+        // conflict, an invalid field) must not leave the new secret beside the old settings.
+        await writeIdp(true);
+        if (handMade && handMadeSecret) {
+          const refNs = handMade.namespace || ns;
+          const data = {
+            ...(handMadeSecret.data ?? {}),
+            [handMade.key || SECRET_KEY]: Buffer.from(fields.clientSecret).toString('base64'),
+          };
+          try {
+            await kube.request({
+              method: 'PUT',
+              path: secretPath(handMade.name!, refNs),
+              body: { ...handMadeSecret, data },
+            });
+          } catch (err) {
+            throw toHttpError(err, { kind: 'Secret', name: handMade.name, verb: 'update', resource: 'secrets' });
+          }
+        } else {
+          await writeSecret(name, fields.clientSecret);
+        }
       }
+      return writeIdp(false);
     },
   );
 
