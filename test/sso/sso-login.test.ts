@@ -338,6 +338,49 @@ describe('single sign-on through the server', () => {
       assert.equal((await call('GET', '/api/admin/identity-providers/okta')).status, 404);
     });
 
+    it('an update the API server refuses changes neither the provider nor its client secret', async () => {
+      const created = await call('POST', '/api/admin/identity-providers', {
+        name: 'refused',
+        issuerURL: idp.issuer,
+        clientID: 'refused-client',
+        clientSecret: 'first-secret',
+        redirectURL: `${server.url}/api/auth/callback`,
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const secretValue = async () => {
+        const o = (await simRequest(
+          sim,
+          'GET',
+          '/api/v1/namespaces/butler-system/secrets/refused-oidc-secret',
+          undefined,
+        )) as { data: Record<string, string> };
+        return Buffer.from(o.data['client-secret']!, 'base64').toString();
+      };
+      // The administrator loses the right to update identity providers (the server's own rights are unchanged).
+      const rolePath = '/apis/rbac.authorization.k8s.io/v1/clusterroles/butler-api-users';
+      const role = (await simRequest(sim, 'GET', rolePath, undefined)) as {
+        rules: { resources: string[]; verbs: string[] }[];
+      };
+      const reduced = structuredClone(role);
+      for (const r of reduced.rules)
+        if (r.resources.includes('identityproviders')) r.verbs = r.verbs.filter((v) => v !== 'update');
+      await simRequest(sim, 'PUT', rolePath, reduced);
+      try {
+        const refused = await call('PUT', '/api/admin/identity-providers/refused', {
+          clientID: 'second-client',
+          clientSecret: 'second-secret',
+        });
+        assert.equal(refused.status, 403, JSON.stringify(refused.body));
+        assert.equal(await secretValue(), 'first-secret', 'the refused update changed the client secret');
+        const stored = await call('GET', '/api/admin/identity-providers/refused');
+        assert.equal(stored.body.spec.oidc.clientID, 'refused-client');
+      } finally {
+        const current = (await simRequest(sim, 'GET', rolePath, undefined)) as { metadata: object };
+        await simRequest(sim, 'PUT', rolePath, { ...role, metadata: current.metadata });
+      }
+      assert.equal((await call('DELETE', '/api/admin/identity-providers/refused')).status, 200);
+    });
+
     it('only platform admins write; SSO operators are refused', async () => {
       const { browser } = await ssoLogin('oscar', 'oscar-pw-1');
       const cookie = `butler_session=${browser.cookie(host(), 'butler_session')}`;
